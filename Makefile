@@ -1,0 +1,31 @@
+# Two entry points for a fresh machine (Python 3.11 + make):
+#   make demo   install everything, then run the main job on the embedded sample market
+#   make test   install everything, then run ruff and the test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/alvh: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(BIN)/alvh
+
+demo: install
+	$(BIN)/alvh demo
+
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/bench_iv.py
+
+clean:
+	rm -rf $(VENV) warehouse landing .dagster_home

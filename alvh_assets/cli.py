@@ -1,0 +1,201 @@
+"""The ``alvh`` command line: ``alvh --help`` lists every command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from alvh_assets import paths
+from alvh_assets.config import AlvhConfig, ConfigError, dump_defaults, load_config, parse_override
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.secho(f"error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _config(ctx: click.Context) -> AlvhConfig:
+    try:
+        overrides = dict(parse_override(o) for o in ctx.obj["overrides"])
+        return load_config(ctx.obj["config"], overrides)
+    except ConfigError as e:
+        _fail(str(e))
+        raise  # unreachable
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display with one bar per stage; yields the ``on_progress`` callback."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[bold]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    ) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False),
+    envvar="ALVH_CONFIG",
+    help="YAML config file (see `alvh config show`).",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="SECTION.FIELD=VALUE",
+    help="Override one config value for this run; repeatable.",
+)
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, overrides: tuple[str, ...]) -> None:
+    """ALVH warehouse: SPX iron condors with an adaptive layered VIX hedge."""
+    ctx.obj = {"config": config_path, "overrides": overrides}
+
+
+@main.group()
+def config() -> None:
+    """Show or validate the methodology configuration."""
+
+
+@config.command("show")
+@click.option("--defaults", is_flag=True, help="Print the built-in defaults only.")
+@click.pass_context
+def config_show(ctx: click.Context, defaults: bool) -> None:
+    """Print the effective configuration as YAML."""
+    import yaml
+
+    if defaults:
+        click.echo(dump_defaults(), nl=False)
+    else:
+        cfg = _config(ctx.find_root())
+        click.echo(yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False), nl=False)
+
+
+@config.command("validate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def config_validate(path: str) -> None:
+    """Validate a YAML config file; exit 2 with the bad fields named."""
+    try:
+        load_config(path)
+    except ConfigError as e:
+        _fail(str(e))
+    click.echo(f"{path}: valid")
+
+
+@main.command()
+@click.option("--start", type=DATE, help="First day (default: config sample_start).")
+@click.option("--end", type=DATE, help="Last day (default: config sample_end).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Landing directory to write (default: $ALVH_LANDING_DIR or landing/sample).",
+)
+@click.option("--seed", type=int, help="Random seed of the modelled parts (default: config).")
+@click.option("--zip", "zip_chains", is_flag=True, help="Zip each option EOD file as Cboe ships.")
+@click.pass_context
+def sample(
+    ctx: click.Context,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    out: str | None,
+    seed: int | None,
+    zip_chains: bool,
+) -> None:
+    """Write the embedded sample market (vendor-format landing files + manifest.json)."""
+    from alvh_assets.sample.generate import generate_sample_market
+
+    cfg = _config(ctx.find_root())
+    first = start.date() if start else cfg.sample_start
+    last = end.date() if end else cfg.sample_end
+    target = Path(out) if out else paths.landing_dir()
+    try:
+        with _progress() as progress:
+            manifest = generate_sample_market(
+                first,
+                last,
+                target,
+                seed=cfg.sample_seed if seed is None else seed,
+                zip_chains=zip_chains,
+                on_progress=progress,
+            )
+    except ValueError as e:
+        _fail(str(e))
+    click.echo(f"sample market {first} .. {last} written to {target} (manifest: {manifest})")
+
+
+def _instance_home() -> Path:
+    home = paths.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    yaml_path = home / "dagster.yaml"
+    if not yaml_path.exists():
+        yaml_path.write_text("telemetry:\n  enabled: false\n")
+    return home
+
+
+@main.command()
+@click.option("--start", type=DATE, help="First day (default: config sample_start).")
+@click.option("--end", type=DATE, help="Last day (default: config sample_end).")
+@click.pass_context
+def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Build the sample market and materialize every asset through Dagster."""
+    import json
+
+    _config(ctx.find_root())  # fail fast on a bad config, before Dagster starts
+    _instance_home()
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    run_config = {
+        "ops": {
+            "landing__sample_market": {
+                "config": {
+                    "start": start.date().isoformat() if start else None,
+                    "end": end.date().isoformat() if end else None,
+                }
+            }
+        }
+    }
+    overrides = dict(parse_override(o) for o in ctx.find_root().obj["overrides"])
+    resources = {
+        "alvh": defs.resources["alvh"].model_copy(
+            update={
+                "config_path": ctx.find_root().obj["config"],
+                "overrides_json": json.dumps(overrides),
+            }
+        )
+    }
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(
+            [*(defs.assets or []), *(defs.asset_checks or [])],
+            instance=instance,
+            run_config=run_config,
+            resources=resources,
+            raise_on_error=False,
+        )
+    if not result.success:
+        _fail("demo run failed; see the log above or `dagster dev` for details", code=1)
+    click.echo(f"demo run {result.run_id} succeeded; warehouse: {paths.warehouse_path()}")
