@@ -1,7 +1,5 @@
 """Dagster asset for the embedded sample market (thin: the work is in ``generate``)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from collections import Counter
 from pathlib import Path
