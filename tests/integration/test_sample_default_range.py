@@ -167,7 +167,7 @@ def test_vol_term_structure_inverted_in_the_crash_upward_when_calm(chains: pl.Da
         )
         s = _atm_and_wings(spx)
         short = s.filter(pl.col("T") < 45 / 365)["atm"][0]
-        longer = s.filter(pl.col("T").is_between(80 / 365, 130 / 365))["atm"][0]
+        longer = s.filter(pl.col("T").is_between(60 / 365, 200 / 365))["atm"][-1]
         return short, longer
 
     short, longer = atm_by_tenor("2008-10-10")  # VIX closed at 69.95
