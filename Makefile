@@ -25,7 +25,8 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
-	$(BIN)/python bench/bench_iv.py
+	$(BIN)/python bench/bench_iv.py --n 1000000
+	$(BIN)/python bench/bench_sample.py
 
 clean:
 	rm -rf $(VENV) warehouse landing .dagster_home

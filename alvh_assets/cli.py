@@ -198,4 +198,6 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
         )
     if not result.success:
         _fail("demo run failed; see the log above or `dagster dev` for details", code=1)
-    click.echo(f"demo run {result.run_id} succeeded; warehouse: {paths.warehouse_path()}")
+    click.echo(f"demo run {result.run_id} succeeded; landing files: {paths.landing_dir()}")
+    if paths.warehouse_path().exists():
+        click.echo(f"warehouse: {paths.warehouse_path()}")

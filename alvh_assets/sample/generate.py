@@ -106,10 +106,10 @@ def generate_sample_market(
         ("macro", lambda: write_macro(start, end, out_dir, seed)),
     ]
     entries: list[ManifestEntry] = []
-    for i, (name, run) in enumerate(stages, start=1):
+    for name, run in stages:
         entries.extend(run())
         if on_progress:
-            on_progress(name, i, len(stages))
+            on_progress(name, 1, 1)  # one bar per stage, complete when written
     if include_chains:
         from alvh_assets.sample.option_chains import write_option_chains
 
