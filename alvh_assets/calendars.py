@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import exchange_calendars as xcals
 import numpy as np
+import polars as pl
 
 CALENDAR_START = "1990-01-01"
 
@@ -28,6 +29,11 @@ def _sessions() -> np.ndarray:
     if sessions.tz is not None:
         sessions = sessions.tz_localize(None)
     return sessions.values.astype("datetime64[D]")
+
+
+def sessions_series() -> pl.Series:
+    """Every XNYS session (1990 on) as a polars Date series, for vectorized membership."""
+    return pl.Series("session", _sessions(), dtype=pl.Date)
 
 
 def trading_days(start: dt.date | str, end: dt.date | str) -> list[dt.date]:

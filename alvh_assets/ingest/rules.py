@@ -1,0 +1,116 @@
+"""Row rules: typed parsing of string fields and the split into accepted / quarantined.
+
+A reader builds a frame of string columns from :class:`~alvh_assets.ingest.csv_lines.CsvLines`
+(:func:`columns_from_fields`), adds typed columns with the parsers below, and lists its
+:class:`Rule` s in priority order; :func:`split_by_rules` gives each failing row the code
+of the *first* rule it breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, Reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``bad`` is True where a row breaks the rule; ``reason`` is the human text (a string
+    expression, so it can quote the offending value)."""
+
+    code: Reason
+    bad: pl.Expr
+    reason: pl.Expr
+
+
+def text(template: str, *cols: str) -> pl.Expr:
+    """Human reason like ``text("bid {} > ask {}", "bid", "ask")`` (nulls shown as 'null')."""
+    parts = template.split("{}")
+    if len(parts) != len(cols) + 1:
+        raise ValueError("template placeholders must match columns")
+    exprs: list[pl.Expr] = [pl.lit(parts[0])]
+    for col, tail in zip(cols, parts[1:], strict=True):
+        exprs += [pl.col(col).cast(pl.Utf8).fill_null("null"), pl.lit(tail)]
+    return pl.concat_str(exprs)
+
+
+def columns_from_fields(lines: pl.DataFrame, header: Sequence[str]) -> pl.DataFrame:
+    """One string column per header name (null where a line has fewer fields) plus
+    ``n_fields``, keeping ``_source_row`` and ``raw_line``."""
+    return lines.select(
+        "_source_row",
+        "raw_line",
+        pl.col("fields").list.len().alias("n_fields"),
+        *(
+            pl.col("fields").list.get(i, null_on_oob=True).alias(name)
+            for i, name in enumerate(header)
+        ),
+    )
+
+
+def parse_date(col: str, formats: Sequence[str]) -> pl.Expr:
+    """First format that parses (``%Y-%m-%d``, ``%m/%d/%Y``, ``%m/%d/%Y %H:%M:%S`` …)."""
+    return pl.coalesce(
+        [pl.col(col).str.strptime(pl.Date, f, strict=False, exact=True) for f in formats]
+    )
+
+
+def parse_float(col: str) -> pl.Expr:
+    """String -> Float64 (null where empty or not a number)."""
+    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
+
+
+def is_empty(col: str) -> pl.Expr:
+    """True where a field is missing or blank."""
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def not_a_number(raw: str, parsed: str) -> pl.Expr:
+    """True where a non-empty field did not parse."""
+    return ~is_empty(raw) & pl.col(parsed).is_null()
+
+
+def split_by_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(accepted rows, rejected rows with :data:`REJECTED_SCHEMA`); first failing rule wins."""
+    if not rules:
+        return frame, pl.DataFrame(schema=REJECTED_SCHEMA)
+    code = pl.when(rules[0].bad.fill_null(False)).then(pl.lit(rules[0].code.value))
+    why = pl.when(rules[0].bad.fill_null(False)).then(rules[0].reason)
+    for rule in rules[1:]:
+        code = code.when(rule.bad.fill_null(False)).then(pl.lit(rule.code.value))
+        why = why.when(rule.bad.fill_null(False)).then(rule.reason)
+    tagged = frame.with_columns(
+        code.otherwise(None).alias("_reason_code"), why.otherwise(None).alias("_reason")
+    )
+    accepted = tagged.filter(pl.col("_reason_code").is_null()).drop("_reason_code", "_reason")
+    rejected = tagged.filter(pl.col("_reason_code").is_not_null()).select(
+        pl.col("_source_row").alias("source_row"),
+        pl.col("_reason_code").alias("reason_code"),
+        pl.col("_reason").alias("reason"),
+        "raw_line",
+    )
+    return accepted, rejected.cast(REJECTED_SCHEMA)  # type: ignore[arg-type]
+
+
+def split_duplicates(
+    accepted: pl.DataFrame, keys: Sequence[str], what: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Keep the first row of each key (file order); later ones are quarantined as
+    ``duplicate_key_in_file`` naming the first row's line number."""
+    first_row = pl.col("_source_row").min().over(keys)
+    dup = accepted.with_columns(first_row.alias("_first")).filter(
+        pl.col("_source_row") != pl.col("_first")
+    )
+    rejected = dup.select(
+        pl.col("_source_row").alias("source_row"),
+        pl.lit(Reason.DUPLICATE_IN_FILE.value).alias("reason_code"),
+        pl.concat_str(
+            [pl.lit(f"duplicate {what}: same key as line "), pl.col("_first").cast(pl.Utf8)]
+        ).alias("reason"),
+        "raw_line",
+    )
+    kept = accepted.filter(pl.col("_source_row") == first_row)
+    return kept, rejected.cast(REJECTED_SCHEMA)  # type: ignore[arg-type]
