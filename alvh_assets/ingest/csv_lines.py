@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,6 +76,22 @@ def _split(lines: pl.Series) -> pl.Series:
     return pl.select(pl.when(quoted).then(slow).otherwise(fast)).to_series()
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines split at CRLF, CR or LF only (``str.splitlines`` would also split at form
+    feeds and other separators inside a field). A final line end adds no line."""
+    lines = _LINE_END.split(text)
+    return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def physical_lines(path: Path | str) -> list[str]:
+    """The file's text lines as delivered (zip payload for a ``.zip``), index 0 = line 1."""
+    _, data = _file_bytes(Path(path))
+    return split_lines(data.decode("utf-8-sig", errors="replace"))
+
+
 def read_csv_lines(
     path: Path | str, first_column: str | tuple[str, ...], preamble_max: int = 1
 ) -> CsvLines:
@@ -98,7 +115,7 @@ def read_csv_lines(
         raise UnreadableFileError(path, "file is empty")
     if "\x00" in text:
         raise UnreadableFileError(path, "binary content (NUL bytes): not a CSV")
-    raw = pl.Series("raw_line", text.splitlines(), dtype=pl.Utf8)
+    raw = pl.Series("raw_line", split_lines(text), dtype=pl.Utf8)
     frame = pl.DataFrame(
         {"_source_row": pl.int_range(1, raw.len() + 1, eager=True), "raw_line": raw}
     ).filter(pl.col("raw_line").str.strip_chars() != "")

@@ -48,8 +48,11 @@ REJECTED_SCHEMA: dict[str, pl.DataType] = {
     "reason_code": pl.Utf8(),
     "reason": pl.Utf8(),
     "raw_line": pl.Utf8(),
+    "partition_date": pl.Date(),
 }
-"""Columns of a reader's rejected rows (file-level lineage is added by the writer)."""
+"""Columns of a reader's rejected rows (file-level lineage is added by the writer).
+``partition_date`` is the row's parsed partition date where it has one (daily sources),
+so re-ingesting a window replaces exactly that window's quarantined rows."""
 
 
 class UnreadableFileError(Exception):

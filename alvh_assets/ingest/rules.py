@@ -59,8 +59,9 @@ def parse_date(col: str, formats: Sequence[str]) -> pl.Expr:
 
 
 def parse_float(col: str) -> pl.Expr:
-    """String -> Float64 (null where empty or not a number)."""
-    return pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
+    """String -> Float64 (null where empty, not a number, NaN or infinite)."""
+    value = pl.col(col).str.strip_chars().cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
 
 
 def is_empty(col: str) -> pl.Expr:
@@ -73,8 +74,20 @@ def not_a_number(raw: str, parsed: str) -> pl.Expr:
     return ~is_empty(raw) & pl.col(parsed).is_null()
 
 
-def split_by_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(accepted rows, rejected rows with :data:`REJECTED_SCHEMA`); first failing rule wins."""
+def _partition_date(partition_column: str | None) -> pl.Expr:
+    if partition_column is None:
+        return pl.lit(None, pl.Date).alias("partition_date")
+    return pl.col(partition_column).cast(pl.Date, strict=False).alias("partition_date")
+
+
+def split_by_rules(
+    frame: pl.DataFrame, rules: Sequence[Rule], partition_column: str | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(accepted rows, rejected rows with :data:`REJECTED_SCHEMA`); first failing rule wins.
+
+    ``partition_column`` names the parsed date column that partitions a daily source; it
+    is carried into the rejected rows as ``partition_date`` (null where unparseable).
+    """
     if not rules:
         return frame, pl.DataFrame(schema=REJECTED_SCHEMA)
     code = pl.when(rules[0].bad.fill_null(False)).then(pl.lit(rules[0].code.value))
@@ -91,12 +104,13 @@ def split_by_rules(frame: pl.DataFrame, rules: Sequence[Rule]) -> tuple[pl.DataF
         pl.col("_reason_code").alias("reason_code"),
         pl.col("_reason").alias("reason"),
         "raw_line",
+        _partition_date(partition_column),
     )
     return accepted, rejected.cast(REJECTED_SCHEMA)  # type: ignore[arg-type]
 
 
 def split_duplicates(
-    accepted: pl.DataFrame, keys: Sequence[str], what: str
+    accepted: pl.DataFrame, keys: Sequence[str], what: str, partition_column: str | None = None
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Keep the first row of each key (file order); later ones are quarantined as
     ``duplicate_key_in_file`` naming the first row's line number."""
@@ -111,6 +125,7 @@ def split_duplicates(
             [pl.lit(f"duplicate {what}: same key as line "), pl.col("_first").cast(pl.Utf8)]
         ).alias("reason"),
         "raw_line",
+        _partition_date(partition_column),
     )
     kept = accepted.filter(pl.col("_source_row") == first_row)
     return kept, rejected.cast(REJECTED_SCHEMA)  # type: ignore[arg-type]

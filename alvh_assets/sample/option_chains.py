@@ -30,6 +30,8 @@ Model, per row (``T`` = calendar days to expiry / 365, quotes to the Cboe tick):
 * **IV and Greeks (15:45)**: ``implied_volatility_1545`` is the vol at which the model
   prices the quoted 15:45 mid (as Cboe computes it from the mid); it differs from the
   surface vol only by the tick rounding, and the mid re-prices from it to the cent.
+  Where that vol exceeds ``MAX_REPORTED_IV`` (500%: minimum-tick wings a day or two from
+  expiry) the column says 0, "not computed", and the Greeks use the surface vol.
   Greeks at that vol: ``delta`` per 1 point of the underlying (SPX: index; VIX: the VX
   future), ``gamma`` per point, ``theta`` per calendar day (-dV/dT / 365), ``vega`` per
   1 vol point (dV/dsigma / 100), ``rho`` per 1 rate point (dV/dr / 100).
@@ -79,6 +81,18 @@ from alvh_assets.pricing import (
 )
 from alvh_assets.sample import listings, vol_surface
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
+
+MAX_REPORTED_IV = 5.0
+"""Largest IV written; above it (quotes at the minimum tick on the last day or two) the
+file says 0, 'not computed', and the Greeks use the surface vol."""
+
+
+def _reported_iv(mid_iv: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(IV column, vol for the Greeks): the mid's IV where finite and <= ``MAX_REPORTED_IV``,
+    else 0 in the column and the surface vol ``sigma`` for the Greeks."""
+    ok = np.isfinite(mid_iv) & (mid_iv <= MAX_REPORTED_IV)
+    return np.where(ok, mid_iv, 0.0), np.where(ok, mid_iv, sigma)
+
 
 COLUMNS: tuple[str, ...] = (
     "underlying_symbol", "quote_date", "root", "expiration", "strike", "option_type",
@@ -519,9 +533,8 @@ def spx_chain(days: Sequence[dt.date], seed: int) -> pl.DataFrame:
     bid, ask = quotes(price, base * noise[:, 0], lower)
     bid_eod, ask_eod = quotes(price, base * noise[:, 1], lower)
     mid = 0.5 * (bid + ask)
-    iv = implied_vol_bsm(mid, S, K, T, r, q, call).iv
-    iv = np.where(np.isfinite(iv), iv, sigma)
-    g = bsm_greeks(S, K, T, r, q, iv, call)
+    iv, greek_vol = _reported_iv(implied_vol_bsm(mid, S, K, T, r, q, call).iv, sigma)
+    g = bsm_greeks(S, K, T, r, q, greek_vol, call)
 
     def dg(s_new: np.ndarray) -> np.ndarray:
         ds = s_new - S
@@ -608,9 +621,8 @@ def vix_chain(days: Sequence[dt.date], seed: int, vx_curve: pl.DataFrame) -> pl.
     bid, ask = quotes(price, base * noise[:, 0], lower)
     bid_eod, ask_eod = quotes(price, base * noise[:, 1], lower)
     mid = 0.5 * (bid + ask)
-    iv = implied_vol_black76(mid, F, K, T, r, call).iv
-    iv = np.where(np.isfinite(iv), iv, sigma)
-    g = black76_greeks(F, K, T, r, iv, call)
+    iv, greek_vol = _reported_iv(implied_vol_black76(mid, F, K, T, r, call).iv, sigma)
+    g = black76_greeks(F, K, T, r, greek_vol, call)
     beta = np.exp(-3.0 * T)
 
     def dg(vix_level: np.ndarray) -> np.ndarray:

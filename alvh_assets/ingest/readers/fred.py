@@ -68,13 +68,20 @@ def read_fred(path: Path | str) -> ReadResult:
         ),
         Rule(
             Reason.EMPTY_MANDATORY_FIELD,
-            is_empty("date_text") | is_empty("value_text"),
-            pl.lit("empty date or value"),
+            is_empty("date_text")
+            | is_empty("value_text")
+            | (is_empty("realtime_start") if vintage else pl.lit(False)),
+            pl.lit("empty date, value or realtime_start"),
         ),
         Rule(
             Reason.UNPARSEABLE_DATE,
             pl.col("observation_date").is_null(),
             text("unparseable observation date '{}'", "date_text"),
+        ),
+        Rule(
+            Reason.UNPARSEABLE_DATE,
+            pl.col("vintage").is_null() if vintage else pl.lit(False),
+            text("unparseable realtime_start '{}'", "realtime_start") if vintage else pl.lit(""),
         ),
         Rule(
             Reason.FRED_VALUE_NOT_NUMBER,

@@ -1,0 +1,139 @@
+"""FRED reader against its bad-input corpus (``tests/data/bad_inputs/fred``) and the whole
+real FRED files: exact reason codes and counts, conservation line by line, raw lines as
+delivered, unreadable files named with their problem, and values on named rows."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.readers.fred import KEY, SCHEMA, read_fred
+from alvh_assets.real_data import real_data_dir
+
+CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "fred"
+EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
+READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
+UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+
+
+def delivered_lines(path: Path) -> dict[int, str]:
+    """Physical lines of a file as delivered (1-based, BOM and line ends removed)."""
+    text = path.read_bytes().decode("utf-8-sig")
+    return {i: ln.removesuffix("\r") for i, ln in enumerate(text.split("\n"), start=1)}
+
+
+def check_result(path: Path, result: ReadResult) -> None:
+    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
+    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
+    assert result.rows_read == result.accepted.height + result.rejected.height
+    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    lines = delivered_lines(path)
+    non_blank = [i for i, ln in sorted(lines.items()) if ln.strip()]
+    data_rows = non_blank[1:]  # the first non-blank line is the header
+    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
+    assert got == data_rows
+    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
+        assert raw == lines[row]
+
+
+def test_corpus_lists_every_file() -> None:
+    assert {p.name for p in CORPUS.glob("*.csv")} == set(EXPECTED)
+    assert (CORPUS / "README.md").is_file()
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_corpus_counts_and_codes(name: str) -> None:
+    path = CORPUS / name
+    result = read_fred(path)
+    expected = EXPECTED[name]
+    assert result.rows_read == expected["rows_read"]
+    assert result.accepted.height == expected["loaded"]
+    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    check_result(path, result)
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_corpus_unreadable(name: str) -> None:
+    path = CORPUS / name
+    with pytest.raises(UnreadableFileError) as err:
+        read_fred(path)
+    assert err.value.path == str(path)
+    assert str(path) in str(err.value)
+    assert EXPECTED[name]["unreadable"] in str(err.value)
+
+
+def value_on(result: ReadResult, day: date) -> float | None:
+    """The value loaded for ``day`` (exactly one row)."""
+    return result.accepted.filter(pl.col("observation_date") == day)["value"].item()
+
+
+def test_cpilfesl_value_on_named_row() -> None:
+    result = read_fred(CORPUS / "clean_observation_date_header.csv")
+    assert result.accepted["series_id"].unique().to_list() == ["CPILFESL"]
+    assert value_on(result, date(2008, 9, 1)) == 216.713
+    assert result.accepted["vintage"].null_count() == 12
+    row = result.accepted.filter(pl.col("observation_date") == date(2008, 9, 1))
+    assert row["_source_row"].item() == 10
+
+
+def test_date_header_and_us_dates_load_the_same_rows() -> None:
+    iso = read_fred(CORPUS / "clean_date_header.csv")
+    us = read_fred(CORPUS / "clean_us_dates.csv")
+    assert iso.accepted["series_id"].unique().to_list() == ["PPIACO"]
+    assert value_on(iso, date(2008, 9, 1)) == 196.9
+    assert us.accepted.equals(iso.accepted)
+
+
+def test_fred_dot_loads_as_null() -> None:
+    result = read_fred(CORPUS / "clean_missing_dot.csv")
+    assert value_on(result, date(2008, 3, 1)) is None
+    assert value_on(result, date(2008, 4, 1)) is None
+    assert value_on(result, date(2008, 5, 1)) == 1.98
+    assert result.accepted["value"].null_count() == 2
+
+
+def test_bom_crlf_and_blank_lines() -> None:
+    result = read_fred(CORPUS / "clean_bom_crlf_blank_lines.csv")
+    assert result.accepted["series_id"].unique().to_list() == ["FEDFUNDS"]
+    rows = dict(result.accepted.select("observation_date", "_source_row").iter_rows())
+    assert rows[date(2008, 6, 1)] == 7
+    assert rows[date(2008, 7, 1)] == 9  # line 8 is blank: physical numbering kept
+    assert value_on(result, date(2008, 12, 1)) == 0.16
+
+
+def test_bad_rows_name_the_problem() -> None:
+    bad = read_fred(CORPUS / "bad_value_not_number.csv").rejected.row(0, named=True)
+    assert (bad["source_row"], bad["raw_line"]) == (7, "2008-06-01,n/a")
+    assert "'n/a'" in bad["reason"]
+    bad = read_fred(CORPUS / "bad_unparseable_date.csv").rejected.row(0, named=True)
+    assert "'2008-07-32'" in bad["reason"]
+    bad = read_fred(CORPUS / "bad_column_count.csv").rejected.row(0, named=True)
+    assert bad["reason"] == "expected 2 fields, found 3"
+
+
+def test_duplicate_keeps_the_first_row() -> None:
+    result = read_fred(CORPUS / "bad_duplicate.csv")
+    assert value_on(result, date(2008, 9, 1)) == 216.713
+    dup = result.rejected.row(0, named=True)
+    assert (dup["source_row"], dup["raw_line"]) == (14, "2008-09-01,216.9")
+    assert dup["reason"].endswith("line 10")
+
+
+@pytest.mark.parametrize("series", ["CPILFESL", "PPIACO", "FEDFUNDS"])
+def test_whole_real_file_loads_without_quarantine(series: str) -> None:
+    path = real_data_dir() / f"fred_{series}.csv"
+    result = read_fred(path)
+    assert result.rejected.height == 0
+    assert result.rows_read == len(path.read_text().splitlines()) - 1
+    assert result.accepted["series_id"].unique().to_list() == [series]
+    assert result.accepted["value"].null_count() == 0
+    check_result(path, result)
+    if series == "CPILFESL":
+        assert value_on(result, date(2008, 9, 1)) == 216.713
