@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -145,59 +144,64 @@ def sample(
     click.echo(f"sample market {first} .. {last} written to {target} (manifest: {manifest})")
 
 
-def _instance_home() -> Path:
-    home = paths.dagster_home()
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(home)
-    yaml_path = home / "dagster.yaml"
-    if not yaml_path.exists():
-        yaml_path.write_text("telemetry:\n  enabled: false\n")
-    return home
-
-
 @main.command()
 @click.option("--start", type=DATE, help="First day (default: config sample_start).")
 @click.option("--end", type=DATE, help="Last day (default: config sample_end).")
 @click.pass_context
 def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
-    """Build the sample market and materialize every asset through Dagster."""
+    """Build the sample market and materialize every asset through Dagster.
+
+    Three runs: the landing files; the monthly/calendar sources; every daily asset for
+    the trading days from ``warmup_days`` before the start to the end, as one run.
+    """
     import json
 
-    _config(ctx.find_root())  # fail fast on a bad config, before Dagster starts
-    _instance_home()
+    cfg = _config(ctx.find_root())  # fail fast on a bad config, before Dagster starts
+    from orchestration.runs import instance_home, materialize, partition_range_tags
+
+    instance_home()
     import dagster as dg
 
-    from orchestration.definitions import defs
+    from orchestration.definitions import DAILY, LANDING, WHOLE, defs
 
-    run_config = {
-        "ops": {
-            "landing__sample_market": {
-                "config": {
-                    "start": start.date().isoformat() if start else None,
-                    "end": end.date().isoformat() if end else None,
-                }
-            }
-        }
-    }
-    overrides = dict(parse_override(o) for o in ctx.find_root().obj["overrides"])
+    first = start.date() if start else cfg.sample_start
+    last = end.date() if end else cfg.sample_end
+    root = ctx.find_root().obj
+    overrides = dict(parse_override(o) for o in root["overrides"])
     resources = {
+        **defs.resources,
         "alvh": defs.resources["alvh"].model_copy(
-            update={
-                "config_path": ctx.find_root().obj["config"],
-                "overrides_json": json.dumps(overrides),
-            }
-        )
+            update={"config_path": root["config"], "overrides_json": json.dumps(overrides)}
+        ),
     }
+    sample_config = {"start": first.isoformat(), "end": last.isoformat()}
+    runs = [
+        (
+            "landing files",
+            LANDING,
+            {"ops": {"landing__sample_market": {"config": sample_config}}},
+            None,
+        ),
+        ("monthly and calendar sources", WHOLE, None, None),
+        (
+            "daily assets",
+            DAILY,
+            None,
+            partition_range_tags(first - dt.timedelta(days=cfg.warmup_days), last),
+        ),
+    ]
     with dg.DagsterInstance.get() as instance:
-        result = dg.materialize(
-            [*(defs.assets or []), *(defs.asset_checks or [])],
-            instance=instance,
-            run_config=run_config,
-            resources=resources,
-            raise_on_error=False,
-        )
-    if not result.success:
-        _fail("demo run failed; see the log above or `dagster dev` for details", code=1)
-    click.echo(f"demo run {result.run_id} succeeded; landing files: {paths.landing_dir()}")
-    if paths.warehouse_path().exists():
-        click.echo(f"warehouse: {paths.warehouse_path()}")
+        for label, selection, run_config, tags in runs:
+            click.echo(f"== {label} ==")
+            result = materialize(defs, selection, instance, resources, run_config, tags)
+            failed = [
+                e.asset_check_key.name for e in result.get_asset_check_evaluations() if not e.passed
+            ]
+            if not result.success or failed:
+                _fail(
+                    f"{label}: run {result.run_id} failed"
+                    + (f"; failed checks: {', '.join(failed)}" if failed else ""),
+                    code=1,
+                )
+    click.echo(f"landing files: {paths.landing_dir()}")
+    click.echo(f"warehouse: {paths.warehouse_path()}")

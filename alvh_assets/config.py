@@ -238,6 +238,13 @@ class AlvhConfig(_Section):
     sample_start: dt.date = Field(dt.date(2007, 7, 2), description="default range start")
     sample_end: dt.date = Field(dt.date(2009, 6, 30), description="default range end")
     sample_seed: int = _f(20080915, 0, 2**32 - 1, description="sample-market seed")
+    warmup_days: int = _f(
+        400,
+        0,
+        3650,
+        description="calendar days of daily history ingested before the start, so "
+        "indicators (200-day SMA, MACD, RSI) are warm on the first day",
+    )
 
     @model_validator(mode="after")
     def _range(self) -> AlvhConfig:

@@ -20,6 +20,11 @@ from alvh_assets.calendars import VX_MONTH_CODES, vx_expiration
 VX_PRICE_SCALE_CHANGE = dt.date(2007, 3, 26)
 """CFE quoted VX ×10 (a 137.20 settle means 13.72) for trade dates before this day."""
 
+VX_SETTLE_RANGE = (5.0, 100.0)
+"""Plausible VX settlements in index points after the ×10 rule (real 2004–2014 settles run
+9.95 … 67.95; the VIX's record close is 82.69). CFE's own files hold two 1.00 settles on
+2008-04-21 (F09, G09: G09 settled 23.55 the day before): outside this range, not data."""
+
 
 def real_data_dir() -> Path:
     """Folder holding the real vendor files."""
@@ -133,7 +138,8 @@ def vx_settlements() -> pl.DataFrame:
     """All real VX daily settlements: trade_date, contract, expiration, settle (index points).
 
     Quirks resolved: the disclaimer line, MM/DD/YYYY dates, ×10 quoting before
-    2007-03-26 (divided by 10 here), and zero settles before a contract trades (dropped).
+    2007-03-26 (divided by 10 here), zero settles before a contract trades and settles
+    outside :data:`VX_SETTLE_RANGE` (two erroneous 1.00 rows) dropped.
     """
     frames = []
     for path in cfe_vx_files():
@@ -159,6 +165,9 @@ def vx_settlements() -> pl.DataFrame:
             .otherwise(pl.col("settle"))
             .alias("settle"),
         )
-        .filter(pl.col("trade_date") <= pl.col("expiration"))
+        .filter(
+            pl.col("trade_date") <= pl.col("expiration"),
+            pl.col("settle").is_between(*VX_SETTLE_RANGE),
+        )
         .sort("trade_date", "expiration")
     )

@@ -1,23 +1,41 @@
 """The Dagster code location: every asset, check, resource and job of the ALVH warehouse."""
 
-from __future__ import annotations
-
 import dagster as dg
 
+from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.sample import assets as sample_assets
-from orchestration.resources import AlvhSettings
+from orchestration.resources import AlvhSettings, WarehouseResource
 
-ALL_ASSETS = dg.AssetSelection.all()
+LANDING = dg.AssetSelection.assets(sample_assets.SAMPLE_MARKET)
+DAILY = dg.AssetSelection.assets(
+    *[a.key for a in ingest_assets.INGEST_ASSETS if a.partitions_def is not None]
+)
+WHOLE = dg.AssetSelection.groups("ingest") - DAILY
 
-demo_job = dg.define_asset_job(
-    "demo_job",
-    selection=ALL_ASSETS,
-    description="Materialize every asset for the embedded default range (the README demo).",
+landing_job = dg.define_asset_job(
+    "landing_job",
+    selection=LANDING,
+    description="Write the embedded sample market's landing files.",
+)
+daily_job = dg.define_asset_job(
+    "daily_job",
+    selection=DAILY,
+    description="Ingest and build one trading day (or a backfill range, as one run).",
+)
+reference_job = dg.define_asset_job(
+    "reference_job",
+    selection=WHOLE,
+    description="Refresh the monthly and calendar sources (FRED, releases, FOMC, valuation).",
 )
 
 defs = dg.Definitions(
-    assets=dg.load_assets_from_modules([sample_assets]),
-    asset_checks=dg.load_asset_checks_from_modules([sample_assets]),
-    jobs=[demo_job],
-    resources={"alvh": AlvhSettings()},
+    assets=[sample_assets.sample_market, *ingest_assets.INGEST_ASSETS],
+    asset_checks=[
+        sample_assets.sample_manifest_matches_files,
+        sample_assets.sample_real_files_are_untouched,
+        *ingest_assets.INGEST_CHECKS,
+    ],
+    jobs=[landing_job, daily_job, reference_job],
+    resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource()},
+    executor=dg.in_process_executor,
 )

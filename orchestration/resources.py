@@ -29,3 +29,19 @@ class AlvhSettings(dg.ConfigurableResource):
     def landing(self) -> Path:
         """Landing directory (explicit setting, else ``$ALVH_LANDING_DIR`` or the default)."""
         return Path(self.landing_dir).resolve() if self.landing_dir else paths.landing_dir()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file (``path``, else ``$ALVH_WAREHOUSE`` or the default)."""
+
+    path: str | None = None
+
+    def location(self) -> Path:
+        """Resolved warehouse path."""
+        return Path(self.path).resolve() if self.path else paths.warehouse_path()
+
+    def connect(self, read_only: bool = False):  # noqa: ANN201 - a context manager
+        """``with warehouse.connect() as con:`` a DuckDB connection."""
+        from alvh_assets import warehouse
+
+        return warehouse.connect(self.location(), read_only=read_only)

@@ -69,7 +69,7 @@ class TermStructureModel:
     """Parameters of the modelled VX curve (see the module docstring for the formulas).
 
     Defaults are the least-squares fit of :func:`calibrate_term_structure` on the real
-    settlements 2004-03-26 … 2014-08-14 (20,018 contract-days; RMSE 2.02 points, front
+    settlements 2004-03-26 … 2014-08-14 (20,016 contract-days; RMSE 2.00 points, front
     month 1.17). ``eps_sd`` is the only deliberate departure: the fitted idiosyncratic
     residual (stationary s.d. 1.0 point) is smooth across neighbouring contracts (hump
     shapes); drawn independently per contract it would scramble the ordering of adjacent
@@ -81,9 +81,9 @@ class TermStructureModel:
     b: float = 0.765
     kappa: float = 4.00
     anchor_half_life: float = 63.0
-    z_phi: float = 0.986
-    z_sigma: float = 0.43
-    eps_phi: float = 0.871
+    z_phi: float = 0.989
+    z_sigma: float = 0.38
+    eps_phi: float = 0.924
     eps_sd: float = 0.25
     floor: float = 5.0
 

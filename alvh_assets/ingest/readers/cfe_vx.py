@@ -1,0 +1,279 @@
+"""CFE VX daily settlement history (one file per contract) -> ``raw.cfe_vx_settlements``.
+
+Layout (CFE's per-contract history download)::
+
+    Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest
+
+Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real/cfe_vx``):
+
+- a one-line disclaimer before the header (2014-15 files), CRLF, a blank trailing line;
+- ``M/D/YYYY`` and ``MM/DD/YYYY`` trade dates;
+- a trailing comma on some 2004-05 rows (an empty 12th field);
+- prices quoted ×10 for trade dates before :data:`~alvh_assets.real_data.VX_PRICE_SCALE_CHANGE`
+  (2007-03-26): open, high, low, close, settle and change are divided by 10 (rounded to
+  :data:`SCALED_DECIMALS` places, so 120.20 loads as exactly 12.02) and ``price_scale``
+  records the divisor (10, else 1);
+- a 0 in open/high/low/close means "no trade that day" and loads as null (each field on
+  its own: CFE also delivers rows with open = close = 0 but a high and a low);
+- a 0 settle (rows listed before a contract has a settlement) loads as a null settle;
+- an empty open/high/low/close or change (e.g. every contract on 2004-12-13, the first row
+  of some 2004-05 contracts) loads as null.
+
+``change`` is stored as delivered (after the ×10 rule): CFE computes it against the previous
+*quoted* settle, so it jumps on a contract's first settle and on 2007-03-26 (-124.91 for
+K (May 07)); recompute changes from settles downstream.
+
+``contract`` is the label as delivered (``K (May 07)``); ``contract_expiration`` comes from
+it by the VX expiry rule (:func:`alvh_assets.real_data.vx_label_expiration`).
+
+Row rules, in priority order (a row gets the code of the first rule it breaks):
+
+1. ``wrong_column_count``: not 11 fields (12 with an empty last field is accepted);
+2. ``empty_mandatory_field``: empty trade date, futures label, settle, total volume, EFP or
+   open interest;
+3. ``unparseable_date``: trade date not ``M/D/YYYY`` (or a year before 1900);
+4. ``non_numeric_value``: a non-empty price or change that is not a finite number, or a
+   volume/EFP/open interest that is not an integer;
+5. ``unknown_contract_label``: the label is not ``<code> (<Mon> <yy>)`` with a month name
+   that matches the CFE month code;
+6. ``negative_price``: open, high, low, close or settle below 0;
+7. ``negative_count``: total volume, EFP or open interest below 0;
+8. ``not_a_trading_day``: the trade date is not an NYSE session;
+9. ``expiration_before_quote_date``: the trade date is after the contract's expiration;
+10. ``vx_settle_out_of_range``: a non-zero settle outside :data:`SETTLE_RANGE` ([5, 100]
+    index points) after the ×10 rule (a 137.20 settle on 2006-04-03 is 13.72 and loads; on
+    2007-04-02 it is a price left ×10 and is quarantined);
+11. ``duplicate_key_in_file``: a second row with the same (trade date, contract expiration).
+
+Two real rows break rule 10: CFE's files hold a 1.00 settle for F (Jan 09) and G (Feb 09)
+on 2008-04-21 (G (Feb 09) settled 23.55 the day before and 23.48 the day after); they are
+quarantined, every other real row loads.
+
+A file is unreadable (:class:`~alvh_assets.ingest.quarantine.UnreadableFileError`) when it
+is not UTF-8 text, is empty, is a broken zip, or its header is not the layout above after at
+most one preamble line.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+
+from alvh_assets.calendars import VX_MONTH_CODES, sessions_series
+from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
+from alvh_assets.ingest.rules import (
+    Rule,
+    columns_from_fields,
+    is_empty,
+    not_a_number,
+    parse_date,
+    parse_float,
+    split_by_rules,
+    split_duplicates,
+    text,
+)
+from alvh_assets.real_data import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, vx_label_expiration
+
+SOURCE = "cfe_vx_settlements"
+SCHEMA: dict[str, pl.DataType] = {
+    "trade_date": pl.Date(),
+    "contract": pl.Utf8(),
+    "contract_expiration": pl.Date(),
+    "open": pl.Float64(),
+    "high": pl.Float64(),
+    "low": pl.Float64(),
+    "close": pl.Float64(),
+    "settle": pl.Float64(),
+    "change": pl.Float64(),
+    "total_volume": pl.Int64(),
+    "efp": pl.Int64(),
+    "open_interest": pl.Int64(),
+    "price_scale": pl.Int8(),
+}
+KEY = ("trade_date", "contract_expiration")
+PARTITION_COLUMN: str | None = "trade_date"
+
+HEADER = (
+    "trade_date",
+    "futures",
+    "open",
+    "high",
+    "low",
+    "close",
+    "settle",
+    "change",
+    "total_volume",
+    "efp",
+    "open_interest",
+)
+"""The 11 CFE columns (normalised names), in file order."""
+DATE_FORMATS = ("%m/%d/%Y",)
+PRICES = ("open", "high", "low", "close", "settle")
+SCALED = (*PRICES, "change")
+COUNTS = ("total_volume", "efp", "open_interest")
+MANDATORY = ("trade_date", "futures", "settle", *COUNTS)
+SETTLE_RANGE = VX_SETTLE_RANGE
+"""Plausible VX settle in index points, after the ×10 rule. Real settles span 9.95 (2007-02-14)
+to 67.95 (2008-11-17) and the VIX's record close is 82.69 (2020-03-16), so 100 leaves room
+while a price still quoted ×10 after 2007-03-26 (137.20 for 13.72) falls outside."""
+PRICE_SCALE = 10
+"""Divisor of the prices CFE quoted before 2007-03-26."""
+SCALED_DECIMALS = 6
+"""Rounding after ÷10, so decimal inputs give the nearest double of the exact quotient."""
+_EXTRA = "_field_12"
+
+
+def contract_expiration(label: str) -> dt.date | None:
+    """Expiration of a CFE VX label such as ``K (May 07)``, or None when the label is not a
+    VX contract label or its month name disagrees with its month code (``K (Jun 07)``)."""
+    try:
+        expiration = vx_label_expiration(label)
+    except ValueError:
+        return None
+    code = label.strip()[0]
+    month_name = calendar.month_abbr[VX_MONTH_CODES.index(code) + 1]
+    if not label.strip().startswith(f"{code} ({month_name} "):
+        return None
+    return expiration
+
+
+def _finite_float(col: str) -> pl.Expr:
+    """:func:`parse_float` with NaN/inf treated as not a number (null)."""
+    value = parse_float(col)
+    return pl.when(value.is_finite()).then(value)
+
+
+def _date(col: str) -> pl.Expr:
+    """:func:`parse_date` in CFE's style; years before 1900 (``3/26/04``) are unparseable."""
+    parsed = parse_date(col, DATE_FORMATS)
+    return pl.when(parsed.dt.year() >= 1900).then(parsed)
+
+
+def _check_header(path: Path | str, header: list[str]) -> None:
+    """Raise unless the header is the CFE layout (trailing empty names are tolerated)."""
+    names = list(header)
+    while names and names[-1] == "":
+        names.pop()
+    if tuple(names) != HEADER:
+        raise UnreadableFileError(
+            path, f"wrong header: expected the CFE VX columns {list(HEADER)}, found {header}"
+        )
+
+
+def read_cfe_vx(path: Path | str) -> ReadResult:
+    """Parse one CFE VX contract history file (rules in the module docstring)."""
+    lines = read_csv_lines(path, "trade_date", preamble_max=1)
+    _check_header(path, lines.header)
+    frame = columns_from_fields(lines.lines, [*HEADER, _EXTRA]).rename(
+        {name: f"{name}_text" for name in HEADER}
+    )
+    labels = frame["futures_text"].drop_nulls().unique().to_list()
+    expirations = {label: contract_expiration(label) for label in labels}
+    trade_date = pl.col("trade_date")
+    scale = pl.when(trade_date < VX_PRICE_SCALE_CHANGE).then(PRICE_SCALE).otherwise(1)
+    frame = frame.with_columns(
+        _date("trade_date_text").alias("trade_date"),
+        pl.col("futures_text").alias("contract"),
+        pl.col("futures_text")
+        .replace_strict(expirations, default=None, return_dtype=pl.Date)
+        .alias("contract_expiration"),
+        *(_finite_float(f"{c}_text").alias(f"{c}_raw") for c in SCALED),
+        *(pl.col(f"{c}_text").cast(pl.Int64, strict=False).alias(c) for c in COUNTS),
+    ).with_columns(scale.cast(pl.Int8).alias("price_scale"))
+    frame = frame.with_columns(
+        *(
+            pl.when(pl.col(f"{c}_raw") != 0)
+            .then((pl.col(f"{c}_raw") / pl.col("price_scale")).round(SCALED_DECIMALS))
+            .alias(c)
+            for c in PRICES
+        ),
+        (pl.col("change_raw") / pl.col("price_scale")).round(SCALED_DECIMALS).alias("change"),
+    )
+    n_fields_ok = (pl.col("n_fields") == len(HEADER)) | (
+        (pl.col("n_fields") == len(HEADER) + 1) & is_empty(_EXTRA)
+    )
+    lo, hi = SETTLE_RANGE
+    rules = [
+        Rule(
+            Reason.WRONG_COLUMN_COUNT,
+            ~n_fields_ok,
+            text(
+                f"expected {len(HEADER)} fields (or 12 with an empty last), found {{}}", "n_fields"
+            ),
+        ),
+        Rule(
+            Reason.EMPTY_MANDATORY_FIELD,
+            pl.any_horizontal(*(is_empty(f"{c}_text") for c in MANDATORY)),
+            pl.lit(
+                "empty mandatory field (trade date, futures, settle, total volume, EFP or "
+                "open interest)"
+            ),
+        ),
+        Rule(
+            Reason.UNPARSEABLE_DATE,
+            trade_date.is_null(),
+            text("unparseable trade date '{}' (expected MM/DD/YYYY)", "trade_date_text"),
+        ),
+        Rule(
+            Reason.NON_NUMERIC_VALUE,
+            pl.any_horizontal(
+                *(not_a_number(f"{c}_text", f"{c}_raw") for c in SCALED),
+                *(not_a_number(f"{c}_text", c) for c in COUNTS),
+            ),
+            pl.lit("non-numeric price/change or non-integer volume, EFP or open interest"),
+        ),
+        Rule(
+            Reason.UNKNOWN_CONTRACT,
+            pl.col("contract_expiration").is_null(),
+            text("unknown VX contract label '{}'", "futures_text"),
+        ),
+        Rule(
+            Reason.NEGATIVE_PRICE,
+            pl.any_horizontal(*(pl.col(f"{c}_raw") < 0 for c in PRICES)),
+            text(
+                "negative price: open {} high {} low {} close {} settle {}",
+                *(f"{c}_text" for c in PRICES),
+            ),
+        ),
+        Rule(
+            Reason.NEGATIVE_COUNT,
+            pl.any_horizontal(*(pl.col(c) < 0 for c in COUNTS)),
+            text("negative count: total volume {} EFP {} open interest {}", *COUNTS),
+        ),
+        Rule(
+            Reason.NOT_TRADING_DAY,
+            ~trade_date.is_in(sessions_series().implode()),
+            text("trade date {} is not an NYSE session", "trade_date"),
+        ),
+        Rule(
+            Reason.EXPIRATION_BEFORE_QUOTE,
+            trade_date > pl.col("contract_expiration"),
+            text("trade date {} is after the contract's expiration {}", *KEY),
+        ),
+        Rule(
+            Reason.VX_SETTLE_OUT_OF_RANGE,
+            ~pl.col("settle").is_between(lo, hi) & pl.col("settle").is_not_null(),
+            text(
+                "settle {} (quoted {}, price scale {}) outside "
+                f"[{lo:g}, {hi:g}] index points",
+                "settle",
+                "settle_text",
+                "price_scale",
+            ),
+        ),
+    ]
+    accepted, rejected = split_by_rules(frame, rules, PARTITION_COLUMN)
+    accepted, dups = split_duplicates(accepted, list(KEY), "VX settlement", PARTITION_COLUMN)
+    out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
+    return ReadResult(
+        SOURCE,
+        Path(path),
+        lines.sha256,
+        lines.lines.height,
+        out,
+        pl.concat([rejected, dups]).sort("source_row"),
+    )

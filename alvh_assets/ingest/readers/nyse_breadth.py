@@ -1,0 +1,173 @@
+"""NYSE daily market diary (advances/declines) -> ``raw.nyse_breadth_daily``.
+
+Layout (the fields of the NYSE market diary; the sample market's modelled file,
+:mod:`alvh_assets.sample.breadth`)::
+
+    Date,Total Issues,Advances,Declines,Unchanged,Up Volume,Down Volume,Unchanged Volume,AD Line
+
+``Date``, ``Total Issues``, ``Advances``, ``Declines`` and ``Unchanged`` are required
+columns. ``Up Volume``, ``Down Volume``, ``Unchanged Volume`` and ``AD Line`` are optional:
+a column missing from the header loads as null, and so does an empty value in a present
+optional column. Other columns a vendor adds (e.g. new highs/lows) are ignored. Dates may
+be ISO or ``MM/DD/YYYY``; CRLF, a BOM and one preamble line are accepted. All values are
+integers (counts, share volumes, and the A/D line = a running sum of net advances, which
+may be negative).
+
+Row rules, in priority order (a row gets the code of the first rule it breaks):
+
+1. ``wrong_column_count``: the number of fields differs from the header's;
+2. ``empty_mandatory_field``: empty date, total issues, advances, declines or unchanged;
+3. ``unparseable_date``: neither ``YYYY-MM-DD`` nor ``MM/DD/YYYY`` (or a year before 1900);
+4. ``non_numeric_value``: a non-empty value that is not an integer;
+5. ``negative_count``: an issue count or a volume below 0;
+6. ``value_out_of_range``: advances + declines + unchanged != total issues;
+7. ``not_a_trading_day``: the date is not an NYSE session;
+8. ``duplicate_key_in_file``: a second row for the same date.
+
+A file is unreadable when it is not UTF-8 text, is empty, is a broken zip, or its header
+(first column ``Date``, after at most one preamble line) lacks a required column or
+repeats a name.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from alvh_assets.calendars import sessions_series
+from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
+from alvh_assets.ingest.rules import (
+    Rule,
+    columns_from_fields,
+    is_empty,
+    not_a_number,
+    parse_date,
+    split_by_rules,
+    split_duplicates,
+    text,
+)
+
+SOURCE = "nyse_breadth_daily"
+SCHEMA: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "total_issues": pl.Int64(),
+    "advances": pl.Int64(),
+    "declines": pl.Int64(),
+    "unchanged": pl.Int64(),
+    "up_volume": pl.Int64(),
+    "down_volume": pl.Int64(),
+    "unchanged_volume": pl.Int64(),
+    "ad_line": pl.Int64(),
+}
+KEY = ("date",)
+PARTITION_COLUMN: str | None = "date"
+
+ISSUES = ("total_issues", "advances", "declines", "unchanged")
+VOLUMES = ("up_volume", "down_volume", "unchanged_volume")
+REQUIRED = ("date", *ISSUES)
+OPTIONAL = (*VOLUMES, "ad_line")
+VALUES = (*ISSUES, *OPTIONAL)
+DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+
+
+def _date(col: str) -> pl.Expr:
+    """:func:`parse_date` (ISO or US); years before 1900 (``1/4/99``) are unparseable."""
+    parsed = parse_date(col, DATE_FORMATS)
+    return pl.when(parsed.dt.year() >= 1900).then(parsed)
+
+
+def _check_header(path: Path | str, header: list[str]) -> None:
+    """Raise unless every required column is in the header and no name repeats."""
+    missing = [c for c in REQUIRED if c not in header]
+    repeated = sorted({c for c in header if header.count(c) > 1})
+    if missing or repeated:
+        raise UnreadableFileError(
+            path,
+            f"wrong header: expected the NYSE breadth columns {list(REQUIRED)} "
+            f"(+ optional {list(OPTIONAL)}) once each; missing {missing}, "
+            f"repeated {repeated} in {header}",
+        )
+
+
+def read_nyse_breadth(path: Path | str) -> ReadResult:
+    """Parse one NYSE breadth history file (rules in the module docstring)."""
+    lines = read_csv_lines(path, "date", preamble_max=1)
+    header = lines.header
+    _check_header(path, header)
+    frame = columns_from_fields(lines.lines, header)
+    frame = frame.select(
+        "_source_row",
+        "raw_line",
+        "n_fields",
+        *(
+            (pl.col(c) if c in header else pl.lit(None, pl.Utf8)).alias(f"{c}_text")
+            for c in (*REQUIRED, *OPTIONAL)
+        ),
+    ).with_columns(
+        _date("date_text").alias("date"),
+        *(
+            pl.col(f"{c}_text").str.strip_chars().cast(pl.Int64, strict=False).alias(c)
+            for c in VALUES
+        ),
+    )
+    counted = (*ISSUES, *VOLUMES)
+    rules = [
+        Rule(
+            Reason.WRONG_COLUMN_COUNT,
+            pl.col("n_fields") != len(header),
+            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
+        ),
+        Rule(
+            Reason.EMPTY_MANDATORY_FIELD,
+            pl.any_horizontal(*(is_empty(f"{c}_text") for c in REQUIRED)),
+            pl.lit("empty date, total issues, advances, declines or unchanged"),
+        ),
+        Rule(
+            Reason.UNPARSEABLE_DATE,
+            pl.col("date").is_null(),
+            text("unparseable date '{}' (expected YYYY-MM-DD or MM/DD/YYYY)", "date_text"),
+        ),
+        Rule(
+            Reason.NON_NUMERIC_VALUE,
+            pl.any_horizontal(*(not_a_number(f"{c}_text", c) for c in VALUES)),
+            pl.lit("a count, volume or A/D line value is not an integer"),
+        ),
+        Rule(
+            Reason.NEGATIVE_COUNT,
+            pl.any_horizontal(*(pl.col(c) < 0 for c in counted)),
+            text(
+                "negative count: total {} advances {} declines {} unchanged {} "
+                "up volume {} down volume {} unchanged volume {}",
+                *counted,
+            ),
+        ),
+        Rule(
+            Reason.VALUE_OUT_OF_RANGE,
+            pl.col("advances") + pl.col("declines") + pl.col("unchanged") != pl.col("total_issues"),
+            text(
+                "advances {} + declines {} + unchanged {} != total issues {}",
+                "advances",
+                "declines",
+                "unchanged",
+                "total_issues",
+            ),
+        ),
+        Rule(
+            Reason.NOT_TRADING_DAY,
+            ~pl.col("date").is_in(sessions_series().implode()),
+            text("date {} is not an NYSE session", "date"),
+        ),
+    ]
+    accepted, rejected = split_by_rules(frame, rules, PARTITION_COLUMN)
+    accepted, dups = split_duplicates(accepted, list(KEY), "breadth day", PARTITION_COLUMN)
+    out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
+    return ReadResult(
+        SOURCE,
+        Path(path),
+        lines.sha256,
+        lines.lines.height,
+        out,
+        pl.concat([rejected, dups]).sort("source_row"),
+    )

@@ -1,0 +1,115 @@
+"""The DuckDB warehouse: connections, schemas, and transactional replace-writes.
+
+Every write replaces a well-defined slice (a partition window, or a whole table) inside
+one transaction, so re-runs never duplicate and a crash leaves the previous state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from alvh_assets import paths
+
+SCHEMAS = ("raw", "quarantine", "pricing", "strategy", "attribution")
+
+_DUCK_TYPES: dict[type[pl.DataType], str] = {
+    pl.Utf8: "VARCHAR",
+    pl.Date: "DATE",
+    pl.Float64: "DOUBLE",
+    pl.Float32: "FLOAT",
+    pl.Int64: "BIGINT",
+    pl.Int32: "INTEGER",
+    pl.Int16: "SMALLINT",
+    pl.Int8: "TINYINT",
+    pl.Boolean: "BOOLEAN",
+}
+
+
+def duck_type(dtype: pl.DataType) -> str:
+    """DuckDB column type of a polars dtype."""
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    try:
+        return _DUCK_TYPES[type(dtype)]
+    except KeyError:
+        raise TypeError(f"no DuckDB type for polars dtype {dtype}") from None
+
+
+@contextmanager
+def connect(
+    path: Path | str | None = None, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse file (default :func:`paths.warehouse_path`)."""
+    target = Path(path) if path else paths.warehouse_path()
+    if not read_only:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_table(
+    con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+) -> None:
+    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``schema.table`` with these columns."""
+    schema_name = table.split(".", 1)[0]
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
+    cols = ", ".join(f'"{name}" {duck_type(dtype)}' for name, dtype in schema.items())
+    con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, ROLLBACK on any error."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def delete_window(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    column: str | None,
+    window: tuple[dt.date, dt.date] | None,
+    extra_where: str = "TRUE",
+    params: list | None = None,
+) -> None:
+    """Delete ``table`` rows with ``column`` in the inclusive ``window`` (all rows when
+    either is None), restricted by ``extra_where``."""
+    if column is None or window is None:
+        con.execute(f"DELETE FROM {table} WHERE {extra_where}", params or [])
+    else:
+        con.execute(
+            f'DELETE FROM {table} WHERE "{column}" BETWEEN ? AND ? AND ({extra_where})',
+            [window[0], window[1], *(params or [])],
+        )
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> int:
+    """Append ``frame`` to ``table`` by column name; returns the row count."""
+    if frame.height:
+        con.register("_alvh_insert", frame.to_arrow())
+        try:
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _alvh_insert")
+        finally:
+            con.unregister("_alvh_insert")
+    return frame.height
+
+
+def read_frame(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
+) -> pl.DataFrame:
+    """Run a query and return a polars frame."""
+    return con.execute(sql, params or []).pl()

@@ -1,0 +1,420 @@
+"""Cboe Option EOD Summary reader against its bad-input corpus
+(``tests/data/bad_inputs/cboe_option_eod``) and a whole generated day: exact reason codes
+and counts, conservation line by line, raw lines as delivered, unreadable files named with
+their problem, the real-file variants (no Calcs, M/D/YYYY dates, quoted/padded fields,
+zip, ^VIX zero underlying fields, CRLF+BOM) and values compared to the CSV text."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.readers.cboe_option_eod import (
+    CALCS_COLUMNS,
+    FILE_COLUMNS,
+    INT_COLUMNS,
+    KEY,
+    PARTITION_COLUMN,
+    SCHEMA,
+    SOURCE,
+    file_date,
+    read_cboe_option_eod,
+)
+
+CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "cboe_option_eod"
+EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
+READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
+UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+DAY = date(2008, 10, 10)
+D = "2008-10-10"
+UNDERLYING_BID_ASK = (
+    "underlying_bid_1545",
+    "underlying_ask_1545",
+    "underlying_bid_eod",
+    "underlying_ask_eod",
+)
+ACCEPTED_SCHEMA = pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
+
+
+def payload(path: Path) -> bytes:
+    """The CSV bytes as delivered (the one member of a zip)."""
+    data = path.read_bytes()
+    if path.suffix == ".zip":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.read(zf.namelist()[0])
+    return data
+
+
+def delivered_lines(path: Path) -> dict[int, str]:
+    """Physical lines of a file as delivered (1-based, BOM and line ends removed)."""
+    text = payload(path).decode("utf-8-sig")
+    return {i: ln.removesuffix("\r") for i, ln in enumerate(text.split("\n"), start=1)}
+
+
+def check_result(path: Path, result: ReadResult) -> None:
+    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    assert result.source == SOURCE
+    assert result.accepted.schema == ACCEPTED_SCHEMA
+    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
+    assert result.rows_read == result.accepted.height + result.rejected.height
+    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    assert result.accepted.select(pl.col(list(KEY)).null_count().sum()).row(0) == (0,) * len(KEY)
+    assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    lines = delivered_lines(path)
+    non_blank = [i for i, ln in sorted(lines.items()) if ln.strip()]
+    data_rows = non_blank[1:]  # the first non-blank line is the header
+    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
+    assert got == data_rows
+    for row, raw, reason in result.rejected.select("source_row", "raw_line", "reason").iter_rows():
+        assert raw == lines[row]
+        assert reason
+
+
+def read(name: str) -> ReadResult:
+    return read_cboe_option_eod(CORPUS / name)
+
+
+def row_at(result: ReadResult, line: int) -> dict:
+    """The accepted row read from physical line ``line``."""
+    rows = result.accepted.filter(pl.col("_source_row") == line).to_dicts()
+    assert len(rows) == 1, f"line {line} not loaded"
+    return rows[0]
+
+
+def reason_at(result: ReadResult, line: int) -> tuple[str, str]:
+    """(reason_code, reason) of the quarantined physical line ``line``."""
+    code, why = (
+        result.rejected.filter(pl.col("source_row") == line).select("reason_code", "reason").row(0)
+    )
+    return code, why
+
+
+# ----------------------------------------------------------------------------- the corpus
+
+
+def test_corpus_lists_every_file() -> None:
+    data_files = {p.name for p in CORPUS.iterdir() if p.suffix in (".csv", ".zip")}
+    assert data_files == set(EXPECTED)
+    assert (CORPUS / "README.md").is_file()
+    readme = (CORPUS / "README.md").read_text()
+    assert all(name in readme for name in EXPECTED)
+
+
+def test_corpus_files_are_small() -> None:
+    for name in READABLE:
+        assert EXPECTED[name]["rows_read"] <= 40, name
+
+
+@pytest.mark.parametrize("name", READABLE)
+def test_corpus_counts_and_codes(name: str) -> None:
+    path = CORPUS / name
+    result = read_cboe_option_eod(path)
+    expected = EXPECTED[name]
+    assert result.rows_read == expected["rows_read"]
+    assert result.accepted.height == expected["loaded"]
+    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    check_result(path, result)
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_corpus_unreadable(name: str) -> None:
+    path = CORPUS / name
+    with pytest.raises(UnreadableFileError) as err:
+        read_cboe_option_eod(path)
+    assert err.value.path == str(path)
+    assert str(path) in str(err.value)
+    assert EXPECTED[name]["unreadable"] in str(err.value)
+
+
+def test_every_reason_code_of_the_reader_is_exercised() -> None:
+    codes = {c for e in EXPECTED.values() for c in e.get("quarantined", {})}
+    assert codes == {
+        "wrong_column_count",
+        "empty_mandatory_field",
+        "unparseable_date",
+        "non_numeric_value",
+        "negative_price",
+        "unknown_option_type",
+        "nonpositive_strike",
+        "expiration_before_quote_date",
+        "bid_above_ask",
+        "not_a_trading_day",
+        "quote_date_differs_from_file_date",
+        "iv_out_of_bounds",
+        "greek_out_of_bounds",
+        "duplicate_key_in_file",
+    }
+
+
+def test_priority_first_failing_rule_wins() -> None:
+    result = read(f"priority_first_failing_rule_wins_{D}.csv")
+    order = [
+        "wrong_column_count",
+        "empty_mandatory_field",
+        "unparseable_date",
+        "non_numeric_value",
+        "negative_price",
+        "unknown_option_type",
+        "nonpositive_strike",
+        "expiration_before_quote_date",
+        "bid_above_ask",
+        "not_a_trading_day",
+        "quote_date_differs_from_file_date",
+        "iv_out_of_bounds",
+        "greek_out_of_bounds",
+    ]
+    got = result.rejected.sort("source_row")
+    assert got["source_row"].to_list() == list(range(2, 15))
+    assert got["reason_code"].to_list() == order
+    # line 15 has the key line 14 was edited to; line 14 is quarantined, so 15 loads
+    assert row_at(result, 15)["option_type"] == "C"
+
+
+def test_human_reasons_quote_the_offending_values() -> None:
+    cases = {
+        f"non_numeric_value_{D}.csv": {
+            3: "bid_1545='n/a'",
+            6: "open_interest='12.5'",
+            10: "delta_1545='NaN'",
+        },
+        f"negative_price_{D}.csv": {2: "bid_eod='-0.0500'", 11: "underlying_bid_1545='-899.2200'"},
+        f"bid_above_ask_{D}.csv": {6: "1545 bid 4.4000 / ask 4.3000", 12: "eod bid 190.8000"},
+        f"unparseable_date_{D}.csv": {5: "2008-10-32", 8: "Dec 19 2008"},
+        f"iv_out_of_bounds_{D}.csv": {4: "5.500000", 8: "-0.200000"},
+        f"greek_out_of_bounds_{D}.csv": {5: "delta_1545='1.200000'", 13: "vega_1545='-0.5"},
+        f"empty_mandatory_field_{D}.csv": {4: "strike", 9: "ask_eod", 12: "option_type"},
+        f"wrong_column_count_{D}.csv": {3: "found 33", 7: "found 35"},
+        f"unknown_option_type_{D}.csv": {9: "'CALL'"},
+        f"nonpositive_strike_{D}.csv": {7: "-5.000"},
+        f"expiration_before_quote_date_{D}.csv": {4: "2008-10-09"},
+        f"not_a_trading_day_{D}.csv": {5: "2008-10-11"},
+        f"quote_date_differs_from_file_date_{D}.csv": {7: "2008-10-09 differs"},
+        f"duplicate_key_in_file_{D}.csv": {7: "same key as line 6", 27: "same key as line 10"},
+    }
+    for name, lines in cases.items():
+        result = read(name)
+        for line, fragment in lines.items():
+            assert fragment in reason_at(result, line)[1], (name, line)
+
+
+def test_rejected_rows_carry_their_partition_date() -> None:
+    result = read(f"not_a_trading_day_{D}.csv")
+    assert PARTITION_COLUMN == "quote_date"
+    assert reason_at(result, 5)[0] == "not_a_trading_day"
+    got = result.rejected.filter(pl.col("source_row") == 5)["partition_date"].item()
+    assert got == date(2008, 10, 11)
+    unparseable = read(f"unparseable_date_{D}.csv").rejected
+    assert unparseable.filter(pl.col("source_row") == 5)["partition_date"].item() is None
+
+
+# --------------------------------------------------------------------- controls in bad files
+
+
+def test_same_day_expiry_is_valid() -> None:
+    result = read(f"expiration_before_quote_date_{D}.csv")
+    row = row_at(result, 8)
+    assert row["expiration"] == row["quote_date"] == DAY
+
+
+def test_iv_zero_means_not_computed_and_bound_is_inclusive() -> None:
+    result = read(f"iv_out_of_bounds_{D}.csv")
+    not_computed = row_at(result, 12)
+    for col in ("implied_volatility_1545", "delta_1545", "gamma_1545", "theta_1545"):
+        assert not_computed[col] is None, col
+    assert not_computed["vega_1545"] is None and not_computed["rho_1545"] is None
+    assert row_at(result, 10)["implied_volatility_1545"] == 5.0
+
+
+def test_delta_bounds_are_inclusive() -> None:
+    result = read(f"greek_out_of_bounds_{D}.csv")
+    assert row_at(result, 8)["delta_1545"] == -1.0  # put
+    assert row_at(result, 11)["delta_1545"] == 0.0  # call
+
+
+def test_duplicates_keep_the_first_row() -> None:
+    result = read(f"duplicate_key_in_file_{D}.csv")
+    assert row_at(result, 10)["open_interest"] != 999
+
+
+# ---------------------------------------------------------------------------- the variants
+
+
+def base() -> pl.DataFrame:
+    """The corpus's base rows (the CRLF+BOM file is the base cut, byte for byte apart from
+    the BOM and line ends), without ``_source_row``."""
+    return read(f"variant_crlf_bom_{D}.csv").accepted.drop("_source_row")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"variant_mdy_time_quoted_padded_{D}.csv",
+        f"variant_mm_dd_yyyy_{D}.csv",
+        f"variant_zipped_{D}.zip",
+        f"variant_columns_reordered_{D}.csv",
+    ],
+)
+def test_variant_loads_the_same_values_as_iso(name: str) -> None:
+    got = read(name).accepted.drop("_source_row")
+    assert got.equals(base())
+
+
+def test_mdy_dates_parse_to_the_iso_dates() -> None:
+    mdy = read(f"variant_mdy_time_quoted_padded_{D}.csv").accepted
+    lines = delivered_lines(CORPUS / f"variant_mdy_time_quoted_padded_{D}.csv")
+    assert '"  10/10/2008 0:00:00 "' in lines[2] and '"11/21/2008 0:00:00"' in lines[4]
+    assert row_at(read(f"variant_mdy_time_quoted_padded_{D}.csv"), 4)["expiration"] == date(
+        2008, 11, 21
+    )
+    assert mdy["quote_date"].unique().to_list() == [DAY]
+    assert mdy["option_type"].unique().sort().to_list() == ["C", "P"]  # 'c'/'p' in the file
+    assert mdy["expiration"].to_list() == base()["expiration"].to_list()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"variant_no_calcs_26_columns_{D}.csv",
+        f"variant_no_calcs_no_delivery_code_25_columns_{D}.csv",
+    ],
+)
+def test_no_calcs_variant(name: str) -> None:
+    got = read(name).accepted.drop("_source_row")
+    assert got.height == 24
+    assert not got["has_calcs"].any()
+    for col in CALCS_COLUMNS:
+        assert got[col].null_count() == got.height, col
+    others = [c for c in SCHEMA if c not in (*CALCS_COLUMNS, "has_calcs")]
+    assert got.select(others).equals(base().select(others))
+
+
+def test_vix_zero_underlying_fields_load_as_null() -> None:
+    path = CORPUS / f"variant_vix_zero_underlying_{D}.csv"
+    text = pl.read_csv(payload(path), infer_schema_length=0)
+    assert (text.select(UNDERLYING_BID_ASK).to_numpy() == "0.0000").all()
+    got = read_cboe_option_eod(path).accepted
+    assert got["underlying_symbol"].unique().to_list() == ["^VIX"]
+    for col in UNDERLYING_BID_ASK:
+        assert got[col].null_count() == got.height, col
+    assert got["active_underlying_price_1545"].to_list() == [
+        float(v) for v in text["active_underlying_price_1545"]
+    ]
+    assert got["implied_underlying_price_1545"].null_count() == 0
+
+
+def test_header_only_file_loads_nothing() -> None:
+    result = read(f"variant_header_only_{D}.csv")
+    assert result.rows_read == 0 and result.accepted.schema == ACCEPTED_SCHEMA
+
+
+def test_file_date_from_name() -> None:
+    assert file_date("UnderlyingOptionsEODCalcs_^SPX_2008-10-10.csv") == DAY
+    assert file_date("x/UnderlyingOptionsEODQuotes_2008-10-10.zip") == DAY
+    assert file_date("a_2001-01-01_b_2008-10-10.csv") == DAY
+    assert file_date("spx_chain.csv") is None
+    assert file_date("x_2008-13-45.csv") is None
+
+
+# -------------------------------------------------------------------- a whole generated day
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The sample market's 2008-10-10 chain files (SPX and VIX, plain and zipped)."""
+    from alvh_assets.sample.generate import generate_sample_market
+
+    out = tmp_path_factory.mktemp("cboe_option_eod_day")
+    generate_sample_market(DAY, DAY, out)
+    base_dir = out / "cboe" / "option_eod"
+    return {
+        "SPX": base_dir / "SPX" / f"UnderlyingOptionsEODCalcs_^SPX_{D}.csv",
+        "VIX": base_dir / "VIX" / f"UnderlyingOptionsEODCalcs_^VIX_{D}.csv",
+    }
+
+
+def expected_from_text(path: Path) -> pl.DataFrame:
+    """The file typed straight from its text by polars' own CSV reader (the oracle), with
+    the documented conventions applied: index underlying 0 -> null."""
+    text = pl.read_csv(path, infer_schema_length=0)
+    numeric = [c for c in FILE_COLUMNS if SCHEMA[c] in (pl.Float64(), pl.Int64())]
+    typed = text.with_columns(
+        pl.col("quote_date", "expiration").str.to_date("%Y-%m-%d"),
+        *(pl.col(c).cast(SCHEMA[c]) for c in numeric),
+    )
+    index = pl.col("underlying_symbol").str.starts_with("^")
+    return typed.with_columns(
+        *(
+            pl.when(index & (pl.col(c) == 0)).then(None).otherwise(pl.col(c)).alias(c)
+            for c in UNDERLYING_BID_ASK
+        ),
+        pl.lit(True).alias("has_calcs"),
+    ).select(list(SCHEMA))
+
+
+@pytest.mark.parametrize("underlying", ["SPX", "VIX"])
+def test_generated_day_loads_every_row(generated: dict[str, Path], underlying: str) -> None:
+    path = generated[underlying]
+    result = read_cboe_option_eod(path)
+    check_result(path, result)
+    assert result.rejected.height == 0
+    assert result.accepted.height == result.rows_read > 500
+    got = result.accepted
+    assert got.drop("_source_row").equals(expected_from_text(path))
+    assert got["has_calcs"].all()
+    assert got["_source_row"].to_list() == list(range(2, result.rows_read + 2))
+    assert (got["bid_eod"] == 0).sum() > 0  # far wings quote a zero bid and load
+    assert all(got[c].dtype == pl.Int64 for c in INT_COLUMNS)
+
+
+def test_generated_cells_match_the_csv_text(generated: dict[str, Path]) -> None:
+    path = generated["SPX"]
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    got = read_cboe_option_eod(path).accepted
+    for line in (2, 100, 2000, len(lines)):
+        fields = dict(zip(header, lines[line - 1].split(","), strict=True))
+        row = row_at_frame(got, line)
+        assert row["underlying_symbol"] == fields["underlying_symbol"] == "^SPX"
+        assert row["quote_date"] == date.fromisoformat(fields["quote_date"])
+        assert row["expiration"] == date.fromisoformat(fields["expiration"])
+        assert row["root"] == fields["root"]
+        assert row["option_type"] == fields["option_type"]
+        assert row["strike"] == float(fields["strike"])
+        assert row["bid_1545"] == float(fields["bid_1545"])
+        assert row["ask_eod"] == float(fields["ask_eod"])
+        assert row["implied_volatility_1545"] == float(fields["implied_volatility_1545"])
+        assert row["delta_1545"] == float(fields["delta_1545"])
+        assert row["open_interest"] == int(fields["open_interest"])
+        assert row["bid_size_eod"] == int(fields["bid_size_eod"])
+        assert row["underlying_bid_eod"] == float(fields["underlying_bid_eod"])
+        assert row["delivery_code"] is None and fields["delivery_code"] == ""
+
+
+def row_at_frame(frame: pl.DataFrame, line: int) -> dict:
+    return frame.filter(pl.col("_source_row") == line).to_dicts()[0]
+
+
+def test_generated_vix_day_keeps_symbol_and_nulls_underlying(generated: dict[str, Path]) -> None:
+    got = read_cboe_option_eod(generated["VIX"]).accepted
+    assert got["underlying_symbol"].unique().to_list() == ["^VIX"]
+    assert got["root"].unique().to_list() == ["VIX"]
+    for col in UNDERLYING_BID_ASK:
+        assert got[col].null_count() == got.height
+    assert got["active_underlying_price_1545"].min() > 0
+
+
+def test_zipped_generated_day_equals_plain(generated: dict[str, Path], tmp_path: Path) -> None:
+    plain = generated["SPX"]
+    zipped = tmp_path / plain.with_suffix(".zip").name
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(plain, plain.name)
+    assert read_cboe_option_eod(zipped).accepted.equals(read_cboe_option_eod(plain).accepted)

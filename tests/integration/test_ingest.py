@@ -1,0 +1,188 @@
+"""Ingestion through Dagster on a short real range: raw tables, quarantine, checks, reruns."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import polars as pl
+import pytest
+
+from alvh_assets.ingest import assets as ingest_assets
+from alvh_assets.sample.generate import generate_sample_market
+from orchestration.definitions import DAILY, WHOLE, defs
+from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.runs import materialize, partition_range_tags
+
+START, END = dt.date(2008, 11, 17), dt.date(2008, 11, 21)
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("landing_nov08")
+    generate_sample_market(START, END, out)
+    return out
+
+
+def _resources(landing: Path, db: Path) -> dict:
+    return {
+        "alvh": AlvhSettings(landing_dir=str(landing)),
+        "warehouse": WarehouseResource(path=str(db)),
+    }
+
+
+def _ingest(landing: Path, db: Path, start: dt.date = START, end: dt.date = END) -> list:
+    results = []
+    with dg.DagsterInstance.ephemeral() as instance:
+        for selection, tags in ((WHOLE, None), (DAILY, partition_range_tags(start, end))):
+            r = materialize(defs, selection, instance, _resources(landing, db), tags=tags)
+            assert r.success
+            results.append(r)
+    return results
+
+
+def _tables(db: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [
+            r[0]
+            for r in con.execute(
+                "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
+            ).fetchall()
+        ]
+        return {
+            n: con.execute(f"SELECT * EXCLUDE (_ingested_at) FROM {n} ORDER BY ALL").pl()
+            for n in names
+        }
+
+
+@pytest.fixture(scope="module")
+def warehouse(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("wh") / "alvh.duckdb"
+    results = _ingest(landing, db)
+    evals = [e for r in results for e in r.get_asset_check_evaluations()]
+    failed = [e.check_name for e in evals if not e.passed]
+    assert not failed
+    assert len(evals) >= 50  # every GE expectation and conservation check ran
+    return db
+
+
+def test_every_raw_table_is_loaded_and_quarantine_is_empty(warehouse: Path) -> None:
+    t = _tables(warehouse)
+    for name in (
+        "cboe_option_eod",
+        "cfe_vx_settlements",
+        "cboe_index_daily",
+        "nyse_breadth_daily",
+        "fred_observations",
+        "macro_release_calendar",
+        "fomc_decisions",
+        "valuation_monthly",
+    ):
+        assert t[f"raw.{name}"].height > 0, name
+    assert t["quarantine.rejected_rows"].height == 0
+    days = t["raw.cboe_option_eod"]["quote_date"].unique().sort().to_list()
+    assert days == [START + dt.timedelta(days=i) for i in range(5)]
+    lineage = t["raw.cboe_option_eod"].select("_source_file", "_source_sha256", "_source_row")
+    assert lineage.null_count().sum_horizontal().item() == 0
+
+
+def test_front_vx_settle_on_2008_11_20_is_the_real_value(warehouse: Path) -> None:
+    vx = _tables(warehouse)["raw.cfe_vx_settlements"]
+    front = vx.filter(pl.col("trade_date") == dt.date(2008, 11, 20)).sort("contract_expiration")
+    assert front.row(0, named=True)["contract"] == "Z (Dec 08)"
+    assert front.row(0, named=True)["settle"] == 66.23  # CFE_Z08_VX.csv, 11/20/2008
+
+
+def test_conservation_log_adds_up(warehouse: Path) -> None:
+    log = _tables(warehouse)["quarantine.ingest_log"]
+    assert log.height >= 25  # 10 chain files, ~10 CFE contracts, index, breadth, macro
+    total = log["rows_loaded"] + log["rows_quarantined"] + log["rows_outside_window"]
+    assert (log["rows_read"] == total).all()
+
+
+def test_reingesting_the_same_range_leaves_identical_tables(
+    landing: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "again.duckdb"
+    shutil.copy(warehouse, db)
+    before = _tables(db)
+    _ingest(landing, db)
+    after = _tables(db)
+    assert before.keys() == after.keys()
+    for name in before:
+        assert before[name].equals(after[name]), name
+
+
+def test_pre_2007_vx_settlements_are_stored_divided_by_ten(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    generate_sample_market(dt.date(2006, 1, 3), dt.date(2006, 1, 4), landing, include_chains=False)
+    db = tmp_path / "wh.duckdb"
+    cfe = [a for a in ingest_assets.INGEST_ASSETS if a.key.path[-1] == "cfe_vx_settlements"]
+    r = dg.materialize(cfe, resources=_resources(landing, db), partition_key="2006-01-03")
+    assert r.success
+    with duckdb.connect(str(db), read_only=True) as con:
+        row = con.execute(
+            "SELECT settle, price_scale FROM raw.cfe_vx_settlements WHERE "
+            "trade_date = '2006-01-03' AND contract = 'F (Jan 06)'"
+        ).fetchone()
+    assert row == (12.02, 10)  # the file says 120.20
+
+
+def test_unreadable_file_fails_the_asset_naming_it_and_loads_nothing(
+    landing: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    bad_landing = tmp_path / "landing"
+    shutil.copytree(landing, bad_landing)
+    bad = bad_landing / "cboe/option_eod/SPX/UnderlyingOptionsEODCalcs_^SPX_2008-11-19.zip"
+    bad.write_bytes(b"PK\x03\x04 this is not a zip archive")
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(warehouse, db)
+    before = _tables(db)["raw.cboe_option_eod"]
+    eod = [a for a in ingest_assets.INGEST_ASSETS if a.key.path[-1] == "cboe_option_eod"]
+    r = dg.materialize(
+        eod,
+        resources=_resources(bad_landing, db),
+        raise_on_error=False,
+        tags=partition_range_tags(START, END),
+    )
+    assert not r.success
+    failure = r.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert "UnderlyingOptionsEODCalcs_^SPX_2008-11-19.zip" in failure.description
+    assert "unreadable zip" in failure.description
+    assert _tables(db)["raw.cboe_option_eod"].equals(before)
+
+
+def test_a_failing_ge_check_blocks_downstream(
+    landing: Path, warehouse: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "wh.duckdb"
+    shutil.copy(warehouse, db)
+    with duckdb.connect(str(db)) as con:  # corrupt one row of the latest batch
+        con.execute("UPDATE raw.cboe_option_eod SET bid_eod = ask_eod + 1 WHERE rowid = 10")
+    eod_key = dg.AssetKey(["raw", "cboe_option_eod"])
+    ran: list[str] = []
+
+    @dg.asset(deps=[eod_key])
+    def downstream() -> None:
+        ran.append("downstream")
+
+    checks = [
+        c
+        for c in ingest_assets.INGEST_CHECKS
+        if eod_key in c.keys_by_input_name.values()
+        or any(k.asset_key == eod_key for k in c.check_keys)
+    ]
+    r = dg.materialize(
+        [*checks, downstream, dg.AssetSpec(eod_key)],
+        resources=_resources(landing, db),
+        raise_on_error=False,
+        selection=dg.AssetSelection.assets(downstream)
+        | dg.AssetSelection.checks_for_assets(eod_key),
+    )
+    evals = {e.check_name: e.passed for e in r.get_asset_check_evaluations()}
+    assert evals["ask_eod_ge_bid_eod"] is False
+    assert evals["ask_1545_ge_bid_1545"] is True
+    assert ran == []
