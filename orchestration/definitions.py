@@ -3,13 +3,17 @@
 import dagster as dg
 
 from alvh_assets.ingest import assets as ingest_assets
+from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.sample import assets as sample_assets
 from orchestration.resources import AlvhSettings, WarehouseResource
 
 LANDING = dg.AssetSelection.assets(sample_assets.SAMPLE_MARKET)
-DAILY = dg.AssetSelection.assets(
-    *[a.key for a in ingest_assets.INGEST_ASSETS if a.partitions_def is not None]
-)
+_DAILY_ASSETS = [
+    a
+    for a in [*ingest_assets.INGEST_ASSETS, *pricing_assets.PRICING_ASSETS]
+    if a.partitions_def is not None
+]
+DAILY = dg.AssetSelection.assets(*_DAILY_ASSETS)
 WHOLE = dg.AssetSelection.groups("ingest") - DAILY
 
 landing_job = dg.define_asset_job(
@@ -29,11 +33,16 @@ reference_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[sample_assets.sample_market, *ingest_assets.INGEST_ASSETS],
+    assets=[
+        sample_assets.sample_market,
+        *ingest_assets.INGEST_ASSETS,
+        *pricing_assets.PRICING_ASSETS,
+    ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
         sample_assets.sample_real_files_are_untouched,
         *ingest_assets.INGEST_CHECKS,
+        *pricing_assets.PRICING_CHECKS,
     ],
     jobs=[landing_job, daily_job, reference_job],
     resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource()},

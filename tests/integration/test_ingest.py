@@ -52,8 +52,9 @@ def _tables(db: Path) -> dict[str, pl.DataFrame]:
                 "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
             ).fetchall()
         ]
+        stamps = {"_ingested_at", "_computed_at"}  # when a run happened, not what it wrote
         return {
-            n: con.execute(f"SELECT * EXCLUDE (_ingested_at) FROM {n} ORDER BY ALL").pl()
+            n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").pl().drop(stamps, strict=False)
             for n in names
         }
 
