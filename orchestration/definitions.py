@@ -5,6 +5,7 @@ import dagster as dg
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.sample import assets as sample_assets
+from orchestration.dbt import DBT_RESOURCE, dbt_marts, dbt_views, mart_ge_checks
 from orchestration.resources import AlvhSettings, WarehouseResource
 
 LANDING = dg.AssetSelection.assets(sample_assets.SAMPLE_MARKET)
@@ -13,8 +14,11 @@ _DAILY_ASSETS = [
     for a in [*ingest_assets.INGEST_ASSETS, *pricing_assets.PRICING_ASSETS]
     if a.partitions_def is not None
 ]
-DAILY = dg.AssetSelection.assets(*_DAILY_ASSETS)
-WHOLE = dg.AssetSelection.groups("ingest") - DAILY
+DAILY_INGEST = dg.AssetSelection.assets(*_DAILY_ASSETS)
+WHOLE = dg.AssetSelection.groups("ingest") - DAILY_INGEST
+VIEWS = dg.AssetSelection.assets(dbt_views)
+MARTS = dg.AssetSelection.assets(dbt_marts)
+DAILY = DAILY_INGEST | MARTS
 
 landing_job = dg.define_asset_job(
     "landing_job",
@@ -24,7 +28,8 @@ landing_job = dg.define_asset_job(
 daily_job = dg.define_asset_job(
     "daily_job",
     selection=DAILY,
-    description="Ingest and build one trading day (or a backfill range, as one run).",
+    description="Ingest, price and build the marts of one trading day (or a backfill range, "
+    "as one run).",
 )
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -37,14 +42,17 @@ defs = dg.Definitions(
         sample_assets.sample_market,
         *ingest_assets.INGEST_ASSETS,
         *pricing_assets.PRICING_ASSETS,
+        dbt_views,
+        dbt_marts,
     ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
         sample_assets.sample_real_files_are_untouched,
         *ingest_assets.INGEST_CHECKS,
         *pricing_assets.PRICING_CHECKS,
+        *mart_ge_checks(),
     ],
     jobs=[landing_job, daily_job, reference_job],
-    resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource()},
+    resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource(), "dbt": DBT_RESOURCE},
     executor=dg.in_process_executor,
 )

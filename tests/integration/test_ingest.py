@@ -13,7 +13,7 @@ import pytest
 
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.sample.generate import generate_sample_market
-from orchestration.definitions import DAILY, WHOLE, defs
+from orchestration.definitions import DAILY_INGEST, WHOLE, defs
 from orchestration.resources import AlvhSettings, WarehouseResource
 from orchestration.runs import materialize, partition_range_tags
 
@@ -29,6 +29,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _resources(landing: Path, db: Path) -> dict:
     return {
+        **defs.resources,
         "alvh": AlvhSettings(landing_dir=str(landing)),
         "warehouse": WarehouseResource(path=str(db)),
     }
@@ -37,7 +38,7 @@ def _resources(landing: Path, db: Path) -> dict:
 def _ingest(landing: Path, db: Path, start: dt.date = START, end: dt.date = END) -> list:
     results = []
     with dg.DagsterInstance.ephemeral() as instance:
-        for selection, tags in ((WHOLE, None), (DAILY, partition_range_tags(start, end))):
+        for selection, tags in ((WHOLE, None), (DAILY_INGEST, partition_range_tags(start, end))):
             r = materialize(defs, selection, instance, _resources(landing, db), tags=tags)
             assert r.success
             results.append(r)

@@ -16,7 +16,7 @@ import pytest
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.pricing.option_greeks import OPTION_COLUMNS, option_greeks
 from alvh_assets.sample.generate import generate_sample_market
-from orchestration.definitions import DAILY, WHOLE, defs
+from orchestration.definitions import DAILY_INGEST, WHOLE, defs
 from orchestration.resources import AlvhSettings, WarehouseResource
 from orchestration.runs import materialize, partition_range_tags
 
@@ -36,6 +36,7 @@ VIX_IV_TOL = 5.1e-7
 
 def _resources(landing: Path, db: Path) -> dict:
     return {
+        **defs.resources,
         "alvh": AlvhSettings(landing_dir=str(landing)),
         "warehouse": WarehouseResource(path=str(db)),
     }
@@ -66,7 +67,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def raw_db(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("wh_raw") / "alvh.duckdb"
     with dg.DagsterInstance.ephemeral() as instance:
-        for selection, tags in ((WHOLE, None), (DAILY, partition_range_tags(START, END))):
+        for selection, tags in ((WHOLE, None), (DAILY_INGEST, partition_range_tags(START, END))):
             assert materialize(
                 defs, selection, instance, _resources(landing, db), tags=tags
             ).success

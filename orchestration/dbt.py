@@ -1,0 +1,204 @@
+"""dbt models as Dagster assets (dagster-dbt): keys, groups and owners from the dbt project,
+dbt tests as asset checks, every threshold passed from the ALVH config as dbt vars.
+
+Staging and intermediate views are unpartitioned; marts are partitioned by trading day and
+rebuilt for the run's window (``window_start``/``window_end`` vars), one dbt invocation for
+a whole backfill range.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from alvh_assets.config import AlvhConfig
+from orchestration.partitions import TRADING_DAYS, window_sessions
+from orchestration.resources import AlvhSettings, WarehouseResource
+
+DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+OWNERS = ["team:alvh-analytics"]
+
+
+def ensure_manifest() -> Path:
+    """The dbt manifest, (re)created with ``dbt parse`` when missing (fresh clone, CI) or
+    older than any model, macro or test file."""
+    manifest = DBT_PROJECT.manifest_path
+    sources = [p for d in ("models", "macros", "tests") for p in (DBT_DIR / d).rglob("*")]
+    newest = max(p.stat().st_mtime for p in [*sources, DBT_DIR / "dbt_project.yml"])
+    if not manifest.exists() or manifest.stat().st_mtime < newest:
+        dbt = Path(sys.executable).with_name("dbt")
+        subprocess.run(
+            [str(dbt), "parse", "--profiles-dir", str(DBT_DIR), "--quiet"],
+            cwd=DBT_DIR,
+            check=True,
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
+        )
+    return manifest
+
+
+def dbt_vars(config: AlvhConfig) -> dict[str, Any]:
+    """The dbt vars of a run: every threshold the marts read, from the validated config."""
+    s, g, h = config.signals, config.regimes, config.hedge
+    return {
+        "macd_fast": s.macd_fast,
+        "macd_slow": s.macd_slow,
+        "macd_signal": s.macd_signal,
+        "rsi_period": s.rsi_period,
+        "rsi_overbought": s.rsi_overbought,
+        "ad_high_lookback": s.ad_high_lookback,
+        "ad_divergence_pct": s.ad_divergence_pct,
+        "steepening_points": s.steepening_points,
+        "steepening_days": s.steepening_days,
+        "event_window_days": s.event_window_days,
+        "range_bound_sigmas": s.range_bound_sigmas,
+        "range_bound_months": s.range_bound_months,
+        "iv_rank_window": s.iv_rank_window,
+        "calm_vix": g.calm_vix,
+        "neutral_vix": g.neutral_vix,
+        "stressed_vix": g.stressed_vix,
+        "flat_slope_band": g.flat_slope_band,
+        "trend_sma_days": g.trend_sma_days,
+        "extreme_pe": g.extreme_pe,
+        "erp_threshold": h.erp_threshold,
+        "rv20_threshold": h.rv20_threshold,
+    }
+
+
+class AlvhDbtTranslator(DagsterDbtTranslator):
+    """Keys ``[schema, name]`` (``raw/<table>`` for sources, matching the ingest assets),
+    groups by schema, the analytics team as owner."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
+        schema = dbt_resource_props.get("config", {}).get("schema") or "dbt"
+        return dg.AssetKey([schema, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "source":
+            return None
+        return dbt_resource_props.get("config", {}).get("schema") or "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS
+
+
+TRANSLATOR = AlvhDbtTranslator()
+
+
+def _invoke(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    alvh: AlvhSettings,
+    warehouse: WarehouseResource,
+    window: tuple | None,
+) -> Iterator:
+    variables = dbt_vars(alvh.load())
+    if window is not None:
+        variables |= {"window_start": window[0].isoformat(), "window_end": window[1].isoformat()}
+    os.environ["ALVH_WAREHOUSE"] = str(warehouse.location())
+    # no partial parse: the DuckDB catalog name is the warehouse file's stem, so a parse
+    # cached for another warehouse file would point every relation at the wrong catalog
+    args = ["build", "--no-partial-parse", "--vars", json.dumps(variables)]
+    yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    select="path:models/staging path:models/intermediate",
+    name="dbt_views",
+    pool="duckdb_writer",
+)
+def dbt_views(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    alvh: AlvhSettings,
+    warehouse: WarehouseResource,
+) -> Iterator:
+    """Staging and intermediate views (rename, cast, no joins) and their dbt tests."""
+    yield from _invoke(context, dbt, alvh, warehouse, None)
+
+
+@dbt_assets(
+    manifest=ensure_manifest(),
+    project=DBT_PROJECT,
+    dagster_dbt_translator=TRANSLATOR,
+    select="path:models/marts",
+    name="dbt_marts",
+    partitions_def=TRADING_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb_writer",
+)
+def dbt_marts(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    alvh: AlvhSettings,
+    warehouse: WarehouseResource,
+) -> Iterator:
+    """Daily marts for the run's trading-day window, incremental (delete+insert)."""
+    # a run of the marts' checks alone (no partition) re-tests the tables as they stand
+    window = window_sessions(context) if context.has_partition_key_range else None
+    yield from _invoke(context, dbt, alvh, warehouse, window)
+
+
+DBT_RESOURCE = DbtCliResource(
+    project_dir=DBT_PROJECT,
+    profiles_dir=str(DBT_DIR),
+    dbt_executable=str(Path(sys.executable).with_name("dbt")),  # the venv's dbt, not PATH
+)
+
+
+def _mart_ge_checks(table: str) -> dg.AssetChecksDefinition:
+    from alvh_assets.mart_expectations import MART_SUITES
+    from alvh_assets.quality import run_suite
+
+    key = dg.AssetKey(["marts", table])
+    suite = MART_SUITES[table]
+
+    @dg.multi_asset_check(
+        name=f"ge_marts_{table}",
+        specs=[
+            dg.AssetCheckSpec(
+                e.name,
+                asset=key,
+                blocking=e.blocking,
+                description=f"great_expectations: {e.description}",
+            )
+            for e in suite
+        ],
+    )
+    def _checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+        with warehouse.connect(read_only=True) as con:
+            frame = con.execute(f"SELECT * FROM marts.{table}").pl()
+        for outcome in run_suite({"table": frame}, suite):
+            yield dg.AssetCheckResult(
+                asset_key=key,
+                check_name=outcome.expectation.name,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR
+                if outcome.expectation.blocking
+                else dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "rows_checked": outcome.element_count,
+                    "unexpected": outcome.unexpected_count,
+                    "sample": outcome.sample or "-",
+                },
+            )
+
+    return _checks
+
+
+def mart_ge_checks() -> list[dg.AssetChecksDefinition]:
+    """One GE ``multi_asset_check`` per mart, one check per expectation."""
+    from alvh_assets.mart_expectations import MART_TABLES
+
+    return [_mart_ge_checks(t) for t in MART_TABLES]

@@ -1,0 +1,202 @@
+"""The dbt marts through Dagster on real days: checks, named values, no look-ahead,
+range run = day-by-day runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from alvh_assets import real_data
+from alvh_assets.sample.generate import generate_sample_market
+from orchestration.definitions import DAILY_INGEST, MARTS, VIEWS, WHOLE, defs
+from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.runs import materialize, partition_range_tags
+
+pytestmark = pytest.mark.slow
+
+START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
+WARMUP = dt.date(2007, 9, 4)
+T = dt.date(2008, 10, 10)
+MARTS_TABLES = (
+    "fct_vix_term_structure_daily",
+    "fct_spx_vol_surface_daily",
+    "fct_indicators_daily",
+    "fct_macro_events_daily",
+    "fct_valuation_daily",
+    "fct_regime_daily",
+)
+
+
+def _resources(landing: Path, db: Path) -> dict:
+    return {
+        **defs.resources,
+        "alvh": AlvhSettings(landing_dir=str(landing)),
+        "warehouse": WarehouseResource(path=str(db)),
+    }
+
+
+def _run(landing: Path, db: Path, steps: list[tuple[dg.AssetSelection, dict | None]]) -> list:
+    failed = []
+    with dg.DagsterInstance.ephemeral() as instance:
+        for selection, tags in steps:
+            r = materialize(defs, selection, instance, _resources(landing, db), tags=tags)
+            assert r.success, selection
+            failed += [
+                e.check_name
+                for e in r.get_asset_check_evaluations()
+                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+            ]
+    return failed
+
+
+def _build(landing: Path, db: Path, start: dt.date, end: dt.date) -> list:
+    return _run(
+        landing,
+        db,
+        [
+            (WHOLE, None),
+            (DAILY_INGEST, partition_range_tags(WARMUP, end)),
+            (VIEWS, None),
+            (MARTS, partition_range_tags(start, end)),
+        ],
+    )
+
+
+def _marts(db: Path, upto: dt.date | None = None) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            t: con.execute(
+                f"SELECT * FROM marts.{t} WHERE date <= ? ORDER BY date",
+                [upto or dt.date(2100, 1, 1)],
+            ).pl()
+            for t in MARTS_TABLES
+        }
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("landing_oct08")
+    generate_sample_market(START, END, out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def built(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("wh") / "alvh.duckdb"
+    assert _build(landing, db, START, END) == []
+    return db
+
+
+def test_every_mart_has_one_row_per_trading_day(built: Path) -> None:
+    days = [d for d in (START + dt.timedelta(days=i) for i in range(19)) if d.weekday() < 5]
+    for name, frame in _marts(built).items():
+        assert frame["date"].to_list() == days, name
+
+
+def test_named_day_values_match_hand_computation_from_the_real_data(built: Path) -> None:
+    m = _marts(built)
+    ts = m["fct_vix_term_structure_daily"].filter(pl.col("date") == T).row(0, named=True)
+    vx = (
+        real_data.vx_settlements()
+        .filter(pl.col("trade_date") == T, pl.col("expiration") > T)
+        .sort("expiration")
+    )
+    assert ts["vx1_settle"] == vx["settle"][0] and ts["vx2_settle"] == vx["settle"][1]
+    assert ts["slope"] == pytest.approx(vx["settle"][1] / vx["settle"][0] - 1, abs=1e-12)
+    assert ts["backwardation"] is True and ts["vix_close"] == 69.95
+
+    # Wilder RSI(14) of the real VIX closes, by a plain loop over the ingested history
+    closes = real_data.vix_daily().filter(pl.col("date").is_between(WARMUP, T))["close"]
+    diff = np.diff(closes.to_numpy())
+    gain, loss = np.clip(diff, 0, None), np.clip(-diff, 0, None)
+    avg_g, avg_l = gain[:14].mean(), loss[:14].mean()
+    for g, lo in zip(gain[14:], loss[14:], strict=True):
+        avg_g, avg_l = (avg_g * 13 + g) / 14, (avg_l * 13 + lo) / 14
+    ind = m["fct_indicators_daily"].filter(pl.col("date") == T).row(0, named=True)
+    assert ind["vix_rsi"] == pytest.approx(100 - 100 / (1 + avg_g / avg_l), abs=1e-9)
+    assert ind["vix_rsi"] == pytest.approx(82.3487, abs=1e-3)
+
+    regime = m["fct_regime_daily"].filter(pl.col("date") == T).row(0, named=True)
+    assert regime["regime"] == "stressed"  # VIX 69.95 >= 30 and backwardation
+    assert regime["vix_rsi_overbought"] is True
+
+
+def test_analyst_can_query_the_regime_mart(built: Path) -> None:
+    with duckdb.connect(str(built), read_only=True) as con:
+        rows = con.execute("select * from marts.fct_regime_daily").fetchall()
+    assert len(rows) == 15
+
+
+def _copy_without_marts(built: Path, tmp_path: Path, name: str) -> Path:
+    """A copy of the built warehouse without its marts. The file keeps the name alvh.duckdb:
+    DuckDB names the catalog after the file, and the dbt views refer to it."""
+    db = tmp_path / name / "alvh.duckdb"
+    db.parent.mkdir()
+    shutil.copy(built, db)
+    with duckdb.connect(str(db)) as con:
+        for t in MARTS_TABLES:
+            con.execute(f"DROP TABLE marts.{t}")
+    return db
+
+
+def test_one_range_run_equals_day_by_day_runs(landing: Path, built: Path, tmp_path: Path) -> None:
+    db = _copy_without_marts(built, tmp_path, "daily")
+    days = [d for d in (START + dt.timedelta(days=i) for i in range(3)) if d.weekday() < 5]
+    for day in days:
+        assert _run(landing, db, [(MARTS, partition_range_tags(day, day))]) == []
+    one, daily = _marts(built, days[-1]), _marts(db)
+    for name in MARTS_TABLES:
+        assert daily[name].height == len(days), name
+        assert daily[name].equals(one[name]), name
+
+
+def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchanged(
+    landing: Path, built: Path, tmp_path: Path
+) -> None:
+    """Marts built when only data up to T existed equal, up to T, marts rebuilt after
+    later days, a later CPI release and an ALFRED revision of an earlier month arrived."""
+    as_of_t = _copy_without_marts(built, tmp_path, "as_of_t")
+    with duckdb.connect(str(as_of_t)) as con:  # the later days have not arrived yet
+        for table, col in (
+            ("raw.cboe_option_eod", "quote_date"),
+            ("raw.cboe_index_daily", "date"),
+            ("raw.cfe_vx_settlements", "trade_date"),
+            ("raw.nyse_breadth_daily", "date"),
+            ("pricing.option_greeks", "quote_date"),
+        ):
+            con.execute(f"DELETE FROM {table} WHERE {col} > ?", [T])
+        # release calendars (BLS, FOMC) are published ahead, so future dates stay
+    assert _run(landing, as_of_t, [(MARTS, partition_range_tags(START, T))]) == []
+
+    later = tmp_path / "landing"
+    shutil.copytree(landing, later)
+    cal = later / "calendars" / "cpi_ppi_release_calendar_modelled.csv"
+    cal.write_text(cal.read_text() + "CPILFESL,2008-10-01,2008-11-19\n")
+    fred = later / "fred" / "CPILFESL.csv"
+    fred.write_text(fred.read_text() + "2008-10-01,217.0\n")  # the October print
+    (later / "fred" / "CPILFESL_revision.csv").write_text(  # August revised after T
+        "observation_date,realtime_start,realtime_end,CPILFESL\n"
+        "2008-08-01,2008-10-15,9999-12-31,216.9\n"
+    )
+    revised = _copy_without_marts(built, tmp_path, "revised")
+    _run(later, revised, [(WHOLE, None), (MARTS, partition_range_tags(START, END))])
+    before, after = _marts(as_of_t), _marts(revised, T)
+    for name in MARTS_TABLES:
+        assert before[name].height > 0, name
+        diff = [
+            c
+            for c in before[name].columns
+            if not after[name][c].equals(before[name][c], check_names=True)
+        ]
+        assert diff == [], (name, diff)
+    with duckdb.connect(str(revised), read_only=True) as con:
+        assert con.execute(
+            "SELECT count(*) FROM raw.fred_observations WHERE vintage IS NOT NULL"
+        ).fetchone() == (1,)
