@@ -6,16 +6,12 @@ rule, the open band, and values on named days."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
-from collections import Counter
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.cboe_index import (
     KEY,
     PARTITION_COLUMN,
@@ -26,11 +22,11 @@ from alvh_assets.ingest.readers.cboe_index import (
 )
 from alvh_assets.real_data import real_data_dir
 from alvh_assets.sample.index_files import spx_cboe_text
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "cboe_index"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "cboe_index"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 VIX_FILE = real_data_dir() / "cboe_vix_daily.csv"
 VIX3M_FILE = real_data_dir() / "cboe_vix3m_daily.csv"
 VIX_QUARANTINED_1990_2018 = {
@@ -40,30 +36,14 @@ VIX_QUARANTINED_1990_2018 = {
 }
 
 
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines as delivered (1-based; the zip's member for a ``.zip``)."""
-    data = path.read_bytes()
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            data = zf.read(zf.namelist()[0])
-    return dict(enumerate(data.decode("utf-8-sig").splitlines(), start=1))
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
     assert result.source == SOURCE
-    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    corpus.assert_conserved(result, SCHEMA, KEY)
     assert result.accepted.null_count().sum_horizontal()[0] == 0
-    lines = delivered_lines(path)
-    header = next(i for i, ln in sorted(lines.items()) if ln.lower().startswith("date,"))
-    data = [i for i, ln in sorted(lines.items()) if i > header and ln.strip()]
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == data
-    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
-        assert raw == lines[row]
+    corpus.assert_raw_lines_delivered(
+        result, path, is_header=lambda ln: ln.lower().startswith("date,"), splitlines=True
+    )
     assert result.rejected["reason"].null_count() == 0
 
 
@@ -99,24 +79,14 @@ def test_corpus_lists_every_file() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_cboe_index(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
     assert result.accepted["symbol"].unique().to_list() == [symbol_from_name(path)]
-    if name.startswith("clean_"):
-        assert result.rejected.height == 0
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_cboe_index(path)
-    assert err.value.path == str(path)
-    assert name in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_cboe_index, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_symbol_from_file_name_or_argument() -> None:

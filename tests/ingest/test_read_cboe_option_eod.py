@@ -7,17 +7,14 @@ zip, ^VIX zero underlying fields, CRLF+BOM) and values compared to the CSV text.
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import zipfile
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.cboe_option_eod import (
     CALCS_COLUMNS,
     FILE_COLUMNS,
@@ -29,11 +26,11 @@ from alvh_assets.ingest.readers.cboe_option_eod import (
     file_date,
     read_cboe_option_eod,
 )
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "cboe_option_eod"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "cboe_option_eod"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 DAY = date(2008, 10, 10)
 D = "2008-10-10"
 UNDERLYING_BID_ASK = (
@@ -45,37 +42,14 @@ UNDERLYING_BID_ASK = (
 ACCEPTED_SCHEMA = pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
 
 
-def payload(path: Path) -> bytes:
-    """The CSV bytes as delivered (the one member of a zip)."""
-    data = path.read_bytes()
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.read(zf.namelist()[0])
-    return data
-
-
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines of a file as delivered (1-based, BOM and line ends removed)."""
-    text = payload(path).decode("utf-8-sig")
-    return {i: ln.removesuffix("\r") for i, ln in enumerate(text.split("\n"), start=1)}
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
     assert result.source == SOURCE
-    assert result.accepted.schema == ACCEPTED_SCHEMA
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    corpus.assert_conserved(result, SCHEMA, KEY)
     assert result.accepted.select(pl.col(list(KEY)).null_count().sum()).row(0) == (0,) * len(KEY)
     assert result.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    lines = delivered_lines(path)
-    non_blank = [i for i, ln in sorted(lines.items()) if ln.strip()]
-    data_rows = non_blank[1:]  # the first non-blank line is the header
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == data_rows
-    for row, raw, reason in result.rejected.select("source_row", "raw_line", "reason").iter_rows():
-        assert raw == lines[row]
+    corpus.assert_raw_lines_delivered(result, path)
+    for reason in result.rejected["reason"]:
         assert reason
 
 
@@ -118,21 +92,13 @@ def test_corpus_files_are_small() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_cboe_option_eod(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_cboe_option_eod(path)
-    assert err.value.path == str(path)
-    assert str(path) in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_cboe_option_eod, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_every_reason_code_of_the_reader_is_exercised() -> None:
@@ -270,7 +236,7 @@ def test_variant_loads_the_same_values_as_iso(name: str) -> None:
 
 def test_mdy_dates_parse_to_the_iso_dates() -> None:
     mdy = read(f"variant_mdy_time_quoted_padded_{D}.csv").accepted
-    lines = delivered_lines(CORPUS / f"variant_mdy_time_quoted_padded_{D}.csv")
+    lines = corpus.delivered_lines(CORPUS / f"variant_mdy_time_quoted_padded_{D}.csv")
     assert '"  10/10/2008 0:00:00 "' in lines[2] and '"11/21/2008 0:00:00"' in lines[4]
     assert row_at(read(f"variant_mdy_time_quoted_padded_{D}.csv"), 4)["expiration"] == date(
         2008, 11, 21
@@ -299,7 +265,7 @@ def test_no_calcs_variant(name: str) -> None:
 
 def test_vix_zero_underlying_fields_load_as_null() -> None:
     path = CORPUS / f"variant_vix_zero_underlying_{D}.csv"
-    text = pl.read_csv(payload(path), infer_schema_length=0)
+    text = pl.read_csv(corpus.payload(path), infer_schema_length=0)
     assert (text.select(UNDERLYING_BID_ASK).to_numpy() == "0.0000").all()
     got = read_cboe_option_eod(path).accepted
     assert got["underlying_symbol"].unique().to_list() == ["^VIX"]

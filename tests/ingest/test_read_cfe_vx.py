@@ -6,16 +6,12 @@ unreadable files, the ×10 rule, zero prices, and reference settles."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
-from collections import Counter
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.cfe_vx import (
     KEY,
     PARTITION_COLUMN,
@@ -27,11 +23,11 @@ from alvh_assets.ingest.readers.cfe_vx import (
 )
 from alvh_assets.real_data import cfe_vx_files, real_data_dir, vx_label_expiration
 from alvh_assets.sample.vx_futures import write_vx_futures
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "cfe_vx"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "cfe_vx"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 KNOWN_BAD_REAL_ROWS = {
     ("CFE_F09_VX.csv", "04/21/2008,F (Jan 09),0.00,0.00,0.00,0.00,1.00,1.00,0,0,0"),
     ("CFE_G09_VX.csv", "04/21/2008,G (Feb 09),22.67,22.67,22.67,22.67,1.00,-22.55,1,0,37"),
@@ -39,34 +35,14 @@ KNOWN_BAD_REAL_ROWS = {
 """Real rows quarantined on purpose: CFE's 1.00 settles of 2008-04-21 (vx_settle_out_of_range)."""
 
 
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines as delivered (1-based; the zip's member for a ``.zip``)."""
-    data = path.read_bytes()
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            data = zf.read(zf.namelist()[0])
-    return dict(enumerate(data.decode("utf-8-sig").splitlines(), start=1))
-
-
-def data_line_numbers(lines: dict[int, str]) -> list[int]:
-    """Line numbers of data rows: non-blank lines after the header (and any preamble)."""
-    header = next(i for i, ln in sorted(lines.items()) if ln.startswith("Trade Date"))
-    return [i for i, ln in sorted(lines.items()) if i > header and ln.strip()]
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
     assert result.source == SOURCE
-    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    corpus.assert_conserved(result, SCHEMA, KEY)
     assert result.accepted.select(*KEY, "contract").null_count().sum_horizontal()[0] == 0
-    lines = delivered_lines(path)
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == data_line_numbers(lines)
-    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
-        assert raw == lines[row]
+    corpus.assert_raw_lines_delivered(
+        result, path, is_header=lambda ln: ln.startswith("Trade Date"), splitlines=True
+    )
     assert result.rejected["reason"].null_count() == 0
 
 
@@ -98,23 +74,13 @@ def test_corpus_lists_every_file() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_cfe_vx(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
-    if name.startswith("clean_"):
-        assert result.rejected.height == 0
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_cfe_vx(path)
-    assert err.value.path == str(path)
-    assert name in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_cfe_vx, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_rejected_rows_carry_line_and_partition_date() -> None:

@@ -4,44 +4,28 @@ line, raw lines as delivered, unreadable files, unscheduled and weekend actions.
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.fomc import KEY, SCHEMA, read_fomc
 from alvh_assets.real_data import real_data_dir
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "fomc"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "fomc"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 REAL = real_data_dir() / "fomc_decisions.csv"
 
 
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines of a file as delivered (1-based, BOM and line ends removed)."""
-    text = path.read_bytes().decode("utf-8-sig")
-    return {i: ln.removesuffix("\r") for i, ln in enumerate(text.split("\n"), start=1)}
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
-    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
+    corpus.assert_conserved(result, SCHEMA, KEY)
     assert result.accepted.null_count().sum_horizontal().item() == 0
-    lines = delivered_lines(path)
-    non_blank = [i for i, ln in sorted(lines.items()) if ln.strip()]
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == non_blank[1:]  # the first non-blank line is the header
-    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
-        assert raw == lines[row]
+    corpus.assert_raw_lines_delivered(result, path)
 
 
 def flags(result: ReadResult) -> dict[date, bool]:
@@ -58,21 +42,13 @@ def test_corpus_lists_every_file() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_fomc(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_fomc(path)
-    assert err.value.path == str(path)
-    assert str(path) in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_fomc, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_unscheduled_2008_actions() -> None:

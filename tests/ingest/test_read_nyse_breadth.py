@@ -6,16 +6,12 @@ delivered, unreadable files, optional columns, and values on named days."""
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
-import zipfile
-from collections import Counter
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.nyse_breadth import (
     KEY,
     OPTIONAL,
@@ -25,11 +21,11 @@ from alvh_assets.ingest.readers.nyse_breadth import (
     read_nyse_breadth,
 )
 from alvh_assets.sample.breadth import BREADTH_PATH, breadth_universe, write_breadth
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "nyse_breadth"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "nyse_breadth"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 SEED = 20080915
 HEADER = (
     "Date,Total Issues,Advances,Declines,Unchanged,Up Volume,Down Volume,Unchanged Volume,AD Line"
@@ -48,30 +44,14 @@ OCT_16 = {
 """Line 13 of the base cut: ``2008-10-16,2963,2755,126,82,7589346036,315308964,79845000,84640``."""
 
 
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines as delivered (1-based; the zip's member for a ``.zip``)."""
-    data = path.read_bytes()
-    if path.suffix == ".zip":
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            data = zf.read(zf.namelist()[0])
-    return dict(enumerate(data.decode("utf-8-sig").splitlines(), start=1))
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
     assert result.source == SOURCE
-    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    corpus.assert_conserved(result, SCHEMA, KEY)
     required = result.accepted.select("date", "total_issues", "advances", "declines", "unchanged")
     assert required.null_count().sum_horizontal()[0] == 0
-    lines = delivered_lines(path)
-    data = [i for i, ln in sorted(lines.items()) if i > 1 and ln.strip()]
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == data
-    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
-        assert raw == lines[row]
+    # the header is line 1
+    corpus.assert_raw_lines_delivered(result, path, is_header=lambda ln: True, splitlines=True)
     assert result.rejected["reason"].null_count() == 0
 
 
@@ -103,23 +83,13 @@ def test_corpus_lists_every_file() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_nyse_breadth(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
-    if name.startswith("clean_"):
-        assert result.rejected.height == 0
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_nyse_breadth(path)
-    assert err.value.path == str(path)
-    assert name in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_nyse_breadth, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_values_on_a_named_day() -> None:

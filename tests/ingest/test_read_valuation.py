@@ -5,48 +5,32 @@ lines as delivered, unreadable files, 0.0 = missing, rule boundaries."""
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, UnreadableFileError
+from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.valuation import KEY, SCHEMA, VALUE_COLUMNS, read_valuation
 from alvh_assets.sample.generate import generate_sample_market
 from alvh_assets.sample.macro import VALUATION_HEADER, valuation_text
+from tests.ingest import corpus
 
-CORPUS = Path(__file__).parents[1] / "data" / "bad_inputs" / "valuation"
-EXPECTED: dict[str, dict] = json.loads((CORPUS / "expected.json").read_text())
-READABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" not in e)
-UNREADABLE = sorted(f for f, e in EXPECTED.items() if "unreadable" in e)
+CORPUS = corpus.BAD_INPUTS / "valuation"
+EXPECTED = corpus.load_expected(CORPUS)
+READABLE, UNREADABLE = corpus.corpus_cases(CORPUS)
 AUG_2008 = (
     "2008-08-01,2008-11-03,1281.47,47.75666666666667,28.803333333333335,3.89,26.8333,"
     "0.022477,0.037267,-0.001633,0.0"
 )
 
 
-def delivered_lines(path: Path) -> dict[int, str]:
-    """Physical lines of a file as delivered (1-based, BOM and line ends removed)."""
-    text = path.read_bytes().decode("utf-8-sig")
-    return {i: ln.removesuffix("\r") for i, ln in enumerate(text.split("\n"), start=1)}
-
-
 def check_result(path: Path, result: ReadResult) -> None:
-    """Schema, key, conservation per line, and every raw_line equal to the delivered line."""
-    assert result.accepted.schema == pl.Schema({**SCHEMA, "_source_row": pl.Int64()})
-    assert result.rejected.schema == pl.Schema(REJECTED_SCHEMA)
-    assert result.rows_read == result.accepted.height + result.rejected.height
-    assert result.accepted.select(KEY).is_duplicated().sum() == 0
+    """Schemas, key, conservation per line, and every raw_line equal to the delivered line."""
+    corpus.assert_conserved(result, SCHEMA, KEY)
     assert result.accepted.select("month", "publication_date").null_count().sum_horizontal()[0] == 0
-    lines = delivered_lines(path)
-    non_blank = [i for i, ln in sorted(lines.items()) if ln.strip()]
-    got = sorted([*result.accepted["_source_row"], *result.rejected["source_row"]])
-    assert got == non_blank[1:]  # the first non-blank line is the header
-    for row, raw in result.rejected.select("source_row", "raw_line").iter_rows():
-        assert raw == lines[row]
+    corpus.assert_raw_lines_delivered(result, path)
 
 
 def month_row(result: ReadResult, month: date) -> dict:
@@ -70,21 +54,13 @@ def test_corpus_lists_every_file() -> None:
 def test_corpus_counts_and_codes(name: str) -> None:
     path = CORPUS / name
     result = read_valuation(path)
-    expected = EXPECTED[name]
-    assert result.rows_read == expected["rows_read"]
-    assert result.accepted.height == expected["loaded"]
-    assert dict(Counter(result.rejected["reason_code"])) == expected["quarantined"]
+    corpus.assert_matches_expected(result, EXPECTED[name])
     check_result(path, result)
 
 
 @pytest.mark.parametrize("name", UNREADABLE)
 def test_corpus_unreadable(name: str) -> None:
-    path = CORPUS / name
-    with pytest.raises(UnreadableFileError) as err:
-        read_valuation(path)
-    assert err.value.path == str(path)
-    assert str(path) in str(err.value)
-    assert EXPECTED[name]["unreadable"] in str(err.value)
+    corpus.assert_unreadable(read_valuation, CORPUS / name, EXPECTED[name]["unreadable"])
 
 
 def test_values_on_named_row_and_pcf_zero_is_null() -> None:

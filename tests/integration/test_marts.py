@@ -200,3 +200,32 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
         assert con.execute(
             "SELECT count(*) FROM raw.fred_observations WHERE vintage IS NOT NULL"
         ).fetchone() == (1,)
+
+
+def test_dbt_docs_generate_works_on_the_warehouse(built: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from orchestration.dbt import DBT_DIR
+
+    dbt = Path(sys.executable).with_name("dbt")
+    out = subprocess.run(
+        [
+            str(dbt),
+            "docs",
+            "generate",
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(tmp_path / "docs"),
+        ],
+        cwd=DBT_DIR,
+        env={**os.environ, "ALVH_WAREHOUSE": str(built)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout[-2000:]
+    catalog = (tmp_path / "docs" / "catalog.json").read_text()
+    assert "fct_regime_daily" in catalog and "fct_spx_vol_surface_daily" in catalog
