@@ -74,6 +74,39 @@ def not_a_number(raw: str, parsed: str) -> pl.Expr:
     return ~is_empty(raw) & pl.col(parsed).is_null()
 
 
+def column_count_rule(n: int, note: str = "", allowed: pl.Expr | None = None) -> Rule:
+    """``wrong_column_count`` unless a line has ``n`` fields; ``allowed`` replaces that
+    test (e.g. also accepting an empty trailing field) and ``note`` explains it in the
+    reason, like ``"expected 11 fields (or 12 with an empty last), found 13"``."""
+    bad = pl.col("n_fields") != n if allowed is None else ~allowed
+    return Rule(
+        Reason.WRONG_COLUMN_COUNT, bad, text(f"expected {n} fields{note}, found {{}}", "n_fields")
+    )
+
+
+def empty_fields_rule(text_columns: Sequence[str], what: str) -> Rule:
+    """``empty_mandatory_field`` where any of ``text_columns`` is empty; the reason is
+    ``"empty " + what`` (a human list of the fields)."""
+    return Rule(
+        Reason.EMPTY_MANDATORY_FIELD,
+        pl.any_horizontal(*(is_empty(c) for c in text_columns)),
+        pl.lit(f"empty {what}"),
+    )
+
+
+def unparseable_date_rule(
+    parsed: str, raw: str, what: str = "date", expected: str | None = None
+) -> Rule:
+    """``unparseable_date`` where the parsed column ``parsed`` is null, quoting the
+    ``raw`` text: ``"unparseable {what} '<raw>'"`` plus ``" (expected {expected})"``."""
+    hint = "" if expected is None else f" (expected {expected})"
+    return Rule(
+        Reason.UNPARSEABLE_DATE,
+        pl.col(parsed).is_null(),
+        text(f"unparseable {what} '{{}}'{hint}", raw),
+    )
+
+
 def _partition_date(partition_column: str | None) -> pl.Expr:
     if partition_column is None:
         return pl.lit(None, pl.Date).alias("partition_date")

@@ -50,14 +50,16 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
-    is_empty,
+    empty_fields_rule,
     not_a_number,
     parse_date,
     parse_float,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "cboe_index_daily"
@@ -140,21 +142,9 @@ def read_cboe_index(path: Path | str, symbol: str | None = None) -> ReadResult:
         | (o > h * OPEN_BAND + TOLERANCE)
     )
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(HEADER),
-            text(f"expected {len(HEADER)} fields, found {{}}", "n_fields"),
-        ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            pl.any_horizontal(*(is_empty(f"{x}_text") for x in HEADER)),
-            pl.lit("empty date, open, high, low or close"),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("date").is_null(),
-            text("unparseable date '{}' (expected YYYY-MM-DD or MM/DD/YYYY)", "date_text"),
-        ),
+        column_count_rule(len(HEADER)),
+        empty_fields_rule([f"{x}_text" for x in HEADER], "date, open, high, low or close"),
+        unparseable_date_rule("date", "date_text", expected="YYYY-MM-DD or MM/DD/YYYY"),
         Rule(
             Reason.NON_NUMERIC_VALUE,
             pl.any_horizontal(*(not_a_number(f"{x}_text", x) for x in PRICES)),

@@ -73,6 +73,7 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
     is_empty,
     not_a_number,
@@ -294,11 +295,7 @@ def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
         else None
     )
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != n_header,
-            text(f"expected {n_header} fields (header), found {{}}", "n_fields"),
-        ),
+        column_count_rule(n_header, " (header)"),
         Rule(
             Reason.EMPTY_MANDATORY_FIELD,
             pl.any_horizontal(*empty.values()),

@@ -67,7 +67,9 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
+    empty_fields_rule,
     is_empty,
     not_a_number,
     parse_date,
@@ -75,6 +77,7 @@ from alvh_assets.ingest.rules import (
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 from alvh_assets.real_data import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, vx_label_expiration
 
@@ -198,26 +201,12 @@ def read_cfe_vx(path: Path | str) -> ReadResult:
     )
     lo, hi = SETTLE_RANGE
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            ~n_fields_ok,
-            text(
-                f"expected {len(HEADER)} fields (or 12 with an empty last), found {{}}", "n_fields"
-            ),
+        column_count_rule(len(HEADER), " (or 12 with an empty last)", n_fields_ok),
+        empty_fields_rule(
+            [f"{c}_text" for c in MANDATORY],
+            "mandatory field (trade date, futures, settle, total volume, EFP or open interest)",
         ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            pl.any_horizontal(*(is_empty(f"{c}_text") for c in MANDATORY)),
-            pl.lit(
-                "empty mandatory field (trade date, futures, settle, total volume, EFP or "
-                "open interest)"
-            ),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            trade_date.is_null(),
-            text("unparseable trade date '{}' (expected MM/DD/YYYY)", "trade_date_text"),
-        ),
+        unparseable_date_rule("trade_date", "trade_date_text", "trade date", "MM/DD/YYYY"),
         Rule(
             Reason.NON_NUMERIC_VALUE,
             pl.any_horizontal(

@@ -30,12 +30,14 @@ from alvh_assets.ingest.quarantine import ReadResult, Reason
 from alvh_assets.ingest.readers.release_calendar import require_columns
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
-    is_empty,
+    empty_fields_rule,
     parse_date,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "fomc_decisions"
@@ -73,21 +75,9 @@ def read_fomc(path: Path | str) -> ReadResult:
         .alias("scheduled"),
     )
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(header),
-            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
-        ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            is_empty("date_text") | is_empty("scheduled_text"),
-            pl.lit("empty decision_date or scheduled"),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("decision_date").is_null(),
-            text("unparseable decision date '{}'", "date_text"),
-        ),
+        column_count_rule(len(header)),
+        empty_fields_rule(["date_text", "scheduled_text"], "decision_date or scheduled"),
+        unparseable_date_rule("decision_date", "date_text", "decision date"),
         Rule(
             Reason.VALUE_OUT_OF_RANGE,
             pl.col("scheduled").is_null(),

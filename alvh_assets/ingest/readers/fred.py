@@ -17,13 +17,15 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
-    is_empty,
+    empty_fields_rule,
     parse_date,
     parse_float,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "fred_observations"
@@ -61,27 +63,16 @@ def read_fred(path: Path | str) -> ReadResult:
     )
     missing = pl.col("value_text").str.strip_chars() == "."
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(header),
-            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
+        column_count_rule(len(header)),
+        empty_fields_rule(
+            ["date_text", "value_text", *(["realtime_start"] if vintage else [])],
+            "date, value or realtime_start",
         ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            is_empty("date_text")
-            | is_empty("value_text")
-            | (is_empty("realtime_start") if vintage else pl.lit(False)),
-            pl.lit("empty date, value or realtime_start"),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("observation_date").is_null(),
-            text("unparseable observation date '{}'", "date_text"),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("vintage").is_null() if vintage else pl.lit(False),
-            text("unparseable realtime_start '{}'", "realtime_start") if vintage else pl.lit(""),
+        unparseable_date_rule("observation_date", "date_text", "observation date"),
+        *(
+            [unparseable_date_rule("vintage", "realtime_start", "realtime_start")]
+            if vintage
+            else []
         ),
         Rule(
             Reason.FRED_VALUE_NOT_NUMBER,

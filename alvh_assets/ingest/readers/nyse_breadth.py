@@ -40,13 +40,15 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
-    is_empty,
+    empty_fields_rule,
     not_a_number,
     parse_date,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "nyse_breadth_daily"
@@ -114,21 +116,11 @@ def read_nyse_breadth(path: Path | str) -> ReadResult:
     )
     counted = (*ISSUES, *VOLUMES)
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(header),
-            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
+        column_count_rule(len(header)),
+        empty_fields_rule(
+            [f"{c}_text" for c in REQUIRED], "date, total issues, advances, declines or unchanged"
         ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            pl.any_horizontal(*(is_empty(f"{c}_text") for c in REQUIRED)),
-            pl.lit("empty date, total issues, advances, declines or unchanged"),
-        ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("date").is_null(),
-            text("unparseable date '{}' (expected YYYY-MM-DD or MM/DD/YYYY)", "date_text"),
-        ),
+        unparseable_date_rule("date", "date_text", expected="YYYY-MM-DD or MM/DD/YYYY"),
         Rule(
             Reason.NON_NUMERIC_VALUE,
             pl.any_horizontal(*(not_a_number(f"{c}_text", c) for c in VALUES)),

@@ -35,12 +35,15 @@ from alvh_assets.ingest.csv_lines import read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
+    empty_fields_rule,
     is_empty,
     parse_date,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "macro_release_calendar"
@@ -104,15 +107,9 @@ def read_release_calendar(path: Path | str) -> ReadResult:
         .alias("release_time"),
     )
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(header),
-            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
-        ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            pl.any_horizontal(*(is_empty(f"{c}_text") for c in MANDATORY)),
-            pl.lit("empty series_id, reference_period or release_date"),
+        column_count_rule(len(header)),
+        empty_fields_rule(
+            [f"{c}_text" for c in MANDATORY], "series_id, reference_period or release_date"
         ),
         Rule(
             Reason.UNPARSEABLE_DATE,
@@ -122,11 +119,7 @@ def read_release_calendar(path: Path | str) -> ReadResult:
                 "reference_period_text",
             ),
         ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("release_date").is_null(),
-            text("unparseable release date '{}'", "release_date_text"),
-        ),
+        unparseable_date_rule("release_date", "release_date_text", "release date"),
         Rule(
             Reason.RELEASE_BEFORE_REFERENCE,
             ~month_end_after("release_date", "reference_period"),

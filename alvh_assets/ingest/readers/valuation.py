@@ -48,13 +48,16 @@ from alvh_assets.ingest.readers.release_calendar import (
 )
 from alvh_assets.ingest.rules import (
     Rule,
+    column_count_rule,
     columns_from_fields,
+    empty_fields_rule,
     is_empty,
     parse_date,
     parse_float,
     split_by_rules,
     split_duplicates,
     text,
+    unparseable_date_rule,
 )
 
 SOURCE = "valuation_monthly"
@@ -130,26 +133,14 @@ def read_valuation(path: Path | str) -> ReadResult:
     ]
     out_of_range = [(bad, text(why, col)) for col, bad, why in RANGE_CHECKS]
     rules = [
-        Rule(
-            Reason.WRONG_COLUMN_COUNT,
-            pl.col("n_fields") != len(header),
-            text(f"expected {len(header)} fields, found {{}}", "n_fields"),
-        ),
-        Rule(
-            Reason.EMPTY_MANDATORY_FIELD,
-            is_empty("month_text") | is_empty("publication_date_text"),
-            pl.lit("empty month or publication_date"),
-        ),
+        column_count_rule(len(header)),
+        empty_fields_rule(["month_text", "publication_date_text"], "month or publication_date"),
         Rule(
             Reason.UNPARSEABLE_DATE,
             pl.col("month").is_null(),
             text("month '{}' is not a month (YYYY-MM, YYYY-MM-01 or MM/01/YYYY)", "month_text"),
         ),
-        Rule(
-            Reason.UNPARSEABLE_DATE,
-            pl.col("publication_date").is_null(),
-            text("unparseable publication date '{}'", "publication_date_text"),
-        ),
+        unparseable_date_rule("publication_date", "publication_date_text", "publication date"),
         Rule(
             Reason.NON_NUMERIC_VALUE,
             pl.any_horizontal(bad for bad, _ in non_numeric),
