@@ -18,6 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from alvh_assets.config import AlvhConfig
+from orchestration.ge_checks import ge_checks
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
 
@@ -157,48 +158,17 @@ DBT_RESOURCE = DbtCliResource(
 )
 
 
-def _mart_ge_checks(table: str) -> dg.AssetChecksDefinition:
-    from alvh_assets.mart_expectations import MART_SUITES
-    from alvh_assets.quality import run_suite
-
-    key = dg.AssetKey(["marts", table])
-    suite = MART_SUITES[table]
-
-    @dg.multi_asset_check(
-        name=f"ge_marts_{table}",
-        specs=[
-            dg.AssetCheckSpec(
-                e.name,
-                asset=key,
-                blocking=e.blocking,
-                description=f"great_expectations: {e.description}",
-            )
-            for e in suite
-        ],
-    )
-    def _checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
-        with warehouse.connect(read_only=True) as con:
-            frame = con.execute(f"SELECT * FROM marts.{table}").pl()
-        for outcome in run_suite({"table": frame}, suite):
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=outcome.expectation.name,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR
-                if outcome.expectation.blocking
-                else dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "rows_checked": outcome.element_count,
-                    "unexpected": outcome.unexpected_count,
-                    "sample": outcome.sample or "-",
-                },
-            )
-
-    return _checks
-
-
 def mart_ge_checks() -> list[dg.AssetChecksDefinition]:
     """One GE ``multi_asset_check`` per mart, one check per expectation."""
-    from alvh_assets.mart_expectations import MART_TABLES
+    from alvh_assets.mart_expectations import MART_SUITES, MART_TABLES
 
-    return [_mart_ge_checks(t) for t in MART_TABLES]
+    return [
+        ge_checks(
+            f"ge_marts_{t}",
+            dg.AssetKey(["marts", t]),
+            MART_SUITES[t],
+            lambda con, t=t: {"table": con.execute(f"SELECT * FROM marts.{t}").pl()},
+            nonblocking_severity=dg.AssetCheckSeverity.WARN,
+        )
+        for t in MART_TABLES
+    ]

@@ -7,7 +7,6 @@ and calendar sources are refreshed whole. The work is in :mod:`alvh_assets.inges
 import datetime as dt
 import time
 import warnings
-from collections.abc import Iterable
 
 import dagster as dg
 import polars as pl
@@ -15,8 +14,8 @@ import polars as pl
 from alvh_assets.ingest import expectations, load
 from alvh_assets.ingest.quarantine import UnreadableFileError
 from alvh_assets.ingest.sources import SOURCES, Source
-from alvh_assets.quality import run_suite
 from alvh_assets.sample.assets import SAMPLE_MARKET
+from orchestration.ge_checks import ge_checks
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
 
@@ -144,39 +143,12 @@ def _conservation_check(source: Source) -> dg.AssetChecksDefinition:
 
 
 def _ge_checks(source: Source) -> dg.AssetChecksDefinition:
-    suite = expectations.SUITES[source.name]
-    key = raw_key(source)
-
-    @dg.multi_asset_check(
-        name=f"ge_raw_{source.name}",
-        specs=[
-            dg.AssetCheckSpec(
-                e.name,
-                asset=key,
-                blocking=e.blocking,
-                description=f"great_expectations: {e.description}",
-            )
-            for e in suite
-        ],
+    return ge_checks(
+        f"ge_raw_{source.name}",
+        raw_key(source),
+        expectations.SUITES[source.name],
+        lambda con: expectations.frames_for(con, source.name),
     )
-    def _checks(warehouse: WarehouseResource) -> Iterable[dg.AssetCheckResult]:
-        with warehouse.connect(read_only=True) as con:
-            frames = expectations.frames_for(con, source.name)
-        for outcome in run_suite(frames, suite):
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=outcome.expectation.name,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata={
-                    "expectation": outcome.expectation.kind,
-                    "rows_checked": outcome.element_count,
-                    "unexpected": outcome.unexpected_count,
-                    "sample": outcome.sample or "-",
-                },
-            )
-
-    return _checks
 
 
 INGEST_ASSETS = [_ingest_asset(s) for s in SOURCES.values()]

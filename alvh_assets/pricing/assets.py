@@ -12,7 +12,6 @@ window in ``pricing.option_greeks`` in one transaction, together with a one-row 
 import datetime as dt
 import time
 import warnings
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dagster as dg
@@ -28,7 +27,8 @@ from alvh_assets.pricing.option_greeks import (
     OUTPUT_SCHEMA,
     option_greeks,
 )
-from alvh_assets.quality import Expectation, run_suite
+from alvh_assets.quality import Expectation
+from orchestration.ge_checks import ge_checks
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import WarehouseResource
 
@@ -446,46 +446,13 @@ def suite_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
     }
 
 
-@dg.multi_asset_check(
-    name="ge_pricing_option_greeks",
-    specs=[
-        dg.AssetCheckSpec(
-            e.name,
-            asset=OPTION_GREEKS,
-            blocking=e.blocking,
-            description=f"great_expectations: {e.description}",
-        )
-        for e in SUITE
-    ],
+ge_pricing_option_greeks = ge_checks(
+    "ge_pricing_option_greeks",
+    OPTION_GREEKS,
+    SUITE,
+    suite_frames,
+    skip_when_empty=("vendor_diff",),  # no vendor IVs (files without the Calcs add-on)
 )
-def ge_pricing_option_greeks(warehouse: WarehouseResource) -> Iterable[dg.AssetCheckResult]:
-    """Run :data:`SUITE` with great_expectations (pandas engine)."""
-    with warehouse.connect(read_only=True) as con:
-        frames = suite_frames(con)
-    suite = SUITE
-    if frames["vendor_diff"].is_empty():  # no vendor IVs (files without the Calcs add-on)
-        suite = [e for e in SUITE if e.frame != "vendor_diff"]
-        for e in SUITE:
-            if e.frame == "vendor_diff":
-                yield dg.AssetCheckResult(
-                    asset_key=OPTION_GREEKS,
-                    check_name=e.name,
-                    passed=True,
-                    metadata={"skipped": "no row of the latest batch has a vendor IV"},
-                )
-    for outcome in run_suite(frames, suite):
-        yield dg.AssetCheckResult(
-            asset_key=OPTION_GREEKS,
-            check_name=outcome.expectation.name,
-            passed=outcome.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
-            metadata={
-                "expectation": outcome.expectation.kind,
-                "rows_checked": outcome.element_count,
-                "unexpected": outcome.unexpected_count,
-                "sample": outcome.sample or "-",
-            },
-        )
 
 
 PRICING_ASSETS = [option_greeks_asset]
