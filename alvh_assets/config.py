@@ -127,6 +127,25 @@ class HedgeConfig(_Section):
     monetize_gain: float = _f(
         1.0, 0.1, 20.0, description="monetize a short-term tranche at this gain (+100%) (004)"
     )
+    short_term_call_otm: float = _f(
+        0.10,
+        0.0,
+        2.0,
+        description="short-term VIX call spread: long strike over the VX future [choice]",
+    )
+    short_term_cap_otm: float = _f(
+        0.60, 0.0, 5.0, description="short-term VIX call spread: short (upper-wing) strike [choice]"
+    )
+    medium_put_otm: float = _f(
+        0.05, 0.0, 0.5, description="medium-term SPX put strike below the forward [choice]"
+    )
+    long_call_otm: float = _f(
+        0.30, 0.0, 3.0, description="long-dated VIX call strike above the VX future [choice]"
+    )
+    min_open_dte: int = _f(7, 1, 90, description="never open a hedge with fewer days left [choice]")
+    event_spread_multiple: float = _f(
+        2.0, 1.0, 10.0, description="bid-ask widening assumed inside an FOMC window [choice]"
+    )
     erp_threshold: float = _f(0.065, 0.0, 0.5, description="implied ERP for mid-layer spread (001)")
     rv20_threshold: float = _f(0.18, 0.0, 2.0, description="20-day realized vol ceiling (001)")
 

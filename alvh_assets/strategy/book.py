@@ -1,0 +1,254 @@
+"""A strategy's book: open option positions, cash, and the trades that change them.
+
+Money conventions (methodology §1, config ``execution``): one contract = 100 × the option
+price; buying pays ``price × 100 × qty + commission + exchange fees``, selling receives
+``price × 100 × qty − commission − exchange fees``.
+
+Fill price (a trade crosses a configurable share ``s`` of the half-spread)::
+
+    fill = mid + side × s × (ask − bid) / 2,      side = +1 buy, −1 sell
+    slippage (USD) = s × (ask − bid) / 2 × 100 × |qty|
+
+so a fill always lies between bid and ask. A trade needs a quote: the option's row on the
+day with a bid ≥ 0 and an ask > 0 (:func:`is_quoted`); there is no fill without one.
+Cash-settled expiries (:func:`settlement_value`) book the intrinsic value with no fees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, replace
+from typing import Any
+
+from alvh_assets.config import ExecutionConfig
+from alvh_assets.strategy.market import MarketDay, OptionKey
+
+MULTIPLIER = 100.0
+"""SPX, SPXW and VIX options: USD per point (methodology §1)."""
+
+
+@dataclass(frozen=True)
+class Position:
+    """One open option leg of a strategy (``quantity`` > 0 long, < 0 short)."""
+
+    position_id: str
+    group_id: str
+    kind: str  # condor | alvh | single_layer | static
+    leg: str  # short_put, long_put, short_call, long_call
+    root: str
+    expiration: dt.date
+    strike: float
+    option_type: str
+    quantity: int
+    entry_date: dt.date
+    entry_price: float
+    bucket: str | None = None
+    tranche: int | None = None
+    target_delta: float | None = None
+    last_mid: float | None = None
+
+    @property
+    def key(self) -> OptionKey:
+        return (self.root, self.expiration, self.strike, self.option_type)
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One executed trade (or cash settlement) of a strategy."""
+
+    fill_id: str
+    date: dt.date
+    group_id: str
+    kind: str
+    leg: str
+    position_id: str
+    root: str
+    expiration: dt.date
+    strike: float
+    option_type: str
+    side: str  # buy | sell | settle
+    quantity: int  # signed: + bought, − sold
+    bid: float | None
+    ask: float | None
+    mid: float | None
+    price: float
+    commission: float
+    exchange_fees: float
+    slippage: float
+    opportunity_cost: float
+    cash_flow: float
+    reason: str
+    bucket: str | None = None
+    tranche: int | None = None
+
+
+def is_quoted(row: dict[str, Any] | None) -> bool:
+    """True when a chain row can be traded: bid ≥ 0 and ask > 0, both finite, bid ≤ ask."""
+    if row is None:
+        return False
+    bid, ask = row["bid"], row["ask"]
+    return (
+        bid is not None
+        and ask is not None
+        and math.isfinite(bid)
+        and math.isfinite(ask)
+        and 0.0 <= bid <= ask
+        and ask > 0.0
+    )
+
+
+def mid(row: dict[str, Any]) -> float:
+    """``(bid + ask) / 2``."""
+    return (row["bid"] + row["ask"]) / 2.0
+
+
+def fill_price(bid: float, ask: float, quantity: int, share: float) -> float:
+    """``mid ± share × half-spread``: buyers pay up, sellers give up."""
+    side = 1.0 if quantity > 0 else -1.0
+    return (bid + ask) / 2.0 + side * share * (ask - bid) / 2.0
+
+
+def settlement_value(root: str, day: MarketDay) -> float | None:
+    """The value an expiring series settles on (day = its expiry session).
+
+    ``SPXW`` (PM-settled): the SPX close of the expiry day. ``SPX`` monthlies (AM): the SPX
+    opening value of the expiry day, i.e. the morning after the last trading day (the
+    SOQ proxy). ``VIX`` options (AM): the VIX opening value of the expiry day (VRO proxy)."""
+    if root == "SPXW":
+        return day.spx_close
+    if root == "SPX":
+        return day.spx_open
+    if root == "VIX":
+        return day.vix_open
+    raise ValueError(f"no settlement rule for root {root!r}")
+
+
+def intrinsic(option_type: str, strike: float, level: float) -> float:
+    """``max(S − K, 0)`` for a call, ``max(K − S, 0)`` for a put."""
+    return max(level - strike, 0.0) if option_type == "C" else max(strike - level, 0.0)
+
+
+class Ledger:
+    """Numbers fills of one strategy-day and turns trades into :class:`Fill` rows."""
+
+    def __init__(self, day: dt.date, execution: ExecutionConfig) -> None:
+        self.day = day
+        self.execution = execution
+        self.fills: list[Fill] = []
+
+    def _next_id(self) -> str:
+        return f"{self.day:%Y%m%d}-{len(self.fills) + 1:03d}"
+
+    def trade(
+        self,
+        position: Position,
+        quantity: int,
+        row: dict[str, Any],
+        reason: str,
+        opportunity_cost: float = 0.0,
+    ) -> Fill:
+        """Buy (``quantity`` > 0) or sell at the fill price against ``row``'s quote."""
+        if not is_quoted(row):
+            raise ValueError(f"no quote for {position.key} on {self.day}")
+        ex = self.execution
+        bid, ask = float(row["bid"]), float(row["ask"])
+        price = fill_price(bid, ask, quantity, ex.slippage_share_of_half_spread)
+        n = abs(quantity)
+        commission = ex.commission_per_contract * n
+        fees = ex.exchange_fee_per_contract * n
+        slippage = ex.slippage_share_of_half_spread * (ask - bid) / 2.0 * MULTIPLIER * n
+        cash = -quantity * price * MULTIPLIER - commission - fees
+        return self._book(
+            position,
+            quantity,
+            bid,
+            ask,
+            price,
+            commission,
+            fees,
+            slippage,
+            cash,
+            reason,
+            opportunity_cost,
+        )
+
+    def settle(self, position: Position, level: float) -> Fill:
+        """Close ``position`` at its intrinsic value at ``level`` (cash settlement, no fees)."""
+        value = intrinsic(position.option_type, position.strike, level)
+        cash = position.quantity * value * MULTIPLIER
+        return self._book(
+            position,
+            -position.quantity,
+            None,
+            None,
+            value,
+            0.0,
+            0.0,
+            0.0,
+            cash,
+            f"settlement: {position.root} at {level:g}",
+            0.0,
+        )
+
+    def _book(
+        self,
+        p: Position,
+        quantity: int,
+        bid: float | None,
+        ask: float | None,
+        price: float,
+        commission: float,
+        fees: float,
+        slippage: float,
+        cash: float,
+        reason: str,
+        opportunity_cost: float,
+    ) -> Fill:
+        side = "settle" if bid is None else ("buy" if quantity > 0 else "sell")
+        fill = Fill(
+            fill_id=self._next_id(),
+            date=self.day,
+            group_id=p.group_id,
+            kind=p.kind,
+            leg=p.leg,
+            position_id=p.position_id,
+            root=p.root,
+            expiration=p.expiration,
+            strike=p.strike,
+            option_type=p.option_type,
+            side=side,
+            quantity=quantity,
+            bid=bid,
+            ask=ask,
+            mid=None if bid is None else (bid + ask) / 2.0,
+            price=price,
+            commission=commission,
+            exchange_fees=fees,
+            slippage=slippage,
+            opportunity_cost=opportunity_cost,
+            cash_flow=cash,
+            reason=reason,
+            bucket=p.bucket,
+            tranche=p.tranche,
+        )
+        self.fills.append(fill)
+        return fill
+
+    def open(
+        self,
+        template: Position,
+        quantity: int,
+        row: dict[str, Any],
+        reason: str,
+    ) -> Position:
+        """Open a new leg: trade it and return the position (id = its opening fill's id)."""
+        position = replace(template, position_id=self._next_id())
+        fill = self.trade(position, quantity, row, reason)
+        return replace(
+            position,
+            quantity=quantity,
+            entry_date=self.day,
+            entry_price=fill.price,
+            last_mid=mid(row),
+        )

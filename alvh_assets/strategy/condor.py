@@ -1,0 +1,403 @@
+"""The SPX iron condor book (methodology §2): strike selection by probability of profit,
+sizing by the risk budget, exits, and rolls at the delta trigger.
+
+Probability of profit (000), risk-neutral under Black-76 on the expiry's forward ``F``::
+
+    POP = N(d2(BE_low)) − N(d2(BE_high)),   d2(K) = (ln(F/K) − σ_K² T / 2) / (σ_K √T)
+    BE_low = K_short_put − credit,   BE_high = K_short_call + credit   (credit at mids)
+
+with ``σ_K`` the chain's IV interpolated linearly in strike at the break-even (puts for the
+lower, calls for the upper) and ``T`` = calendar days / 365.
+
+Selection on a day's chain (only strikes with a bid > 0): the entry expiry is the nearest
+``SPX``/``SPXW`` expiry with DTE in ``[entry_dte_min, entry_dte_max]``; every OTM put whose
+wing (``K − width``, or the put nearest ``wing_delta`` in delta mode) has a bid is paired with
+the OTM call of the closest ``|delta|`` (and its wing); the pair whose POP is closest to
+``pop_target`` inside ``[pop_min, pop_max]`` wins. The distorted-fundamentals adjustment (001)
+then moves the short put ``distorted_strike_steps`` candidate strikes further out of the
+money. Size: ``floor(risk_budget_pct × capital / ((max width − credit) × 100))`` condors,
+credit at fill prices. The condor book is sized on the initial capital, so all four
+strategies hold the same book.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy.special import ndtr
+
+from alvh_assets.config import CondorConfig
+from alvh_assets.strategy.book import (
+    MULTIPLIER,
+    Ledger,
+    Position,
+    fill_price,
+    intrinsic,
+    is_quoted,
+    mid,
+)
+from alvh_assets.strategy.market import MarketDay
+
+LEGS = ("short_put", "long_put", "short_call", "long_call")
+SIGN = {"short_put": -1, "long_put": 1, "short_call": -1, "long_call": 1}
+
+
+def prob_above(forward: float, strike: float, sigma: float, t: float) -> float:
+    """Risk-neutral ``P(S_T > K) = N(d2)`` under Black-76."""
+    s = sigma * math.sqrt(t)
+    return float(ndtr((math.log(forward / strike) - 0.5 * s * s) / s))
+
+
+def condor_pop(
+    forward: float, t: float, be_low: float, be_high: float, sigma_low: float, sigma_high: float
+) -> float:
+    """Risk-neutral probability that the underlying ends between the two break-evens."""
+    return prob_above(forward, be_low, sigma_low, t) - prob_above(forward, be_high, sigma_high, t)
+
+
+@dataclass(frozen=True)
+class CondorPick:
+    """The four legs chosen for an entry, with the numbers that chose them."""
+
+    root: str
+    expiration: dt.date
+    legs: dict[str, dict[str, Any]]
+    forward: float
+    pop: float
+    credit_mid: float
+    be_low: float
+    be_high: float
+    adjusted_put_steps: int
+
+    @property
+    def width(self) -> float:
+        """The wider of the two wings, in points."""
+        put = self.legs["short_put"]["strike"] - self.legs["long_put"]["strike"]
+        call = self.legs["long_call"]["strike"] - self.legs["short_call"]["strike"]
+        return max(put, call)
+
+
+def dte(expiration: dt.date, day: dt.date) -> int:
+    """Calendar days to expiry."""
+    return (expiration - day).days
+
+
+def entry_expiry(
+    chain: pl.DataFrame, day: dt.date, cfg: CondorConfig
+) -> tuple[str, dt.date] | None:
+    """The nearest eligible expiry in the entry DTE window (ties: the root listed first in
+    ``cfg.roots``)."""
+    lo = day + dt.timedelta(days=cfg.entry_dte_min)
+    hi = day + dt.timedelta(days=cfg.entry_dte_max)
+    rows = (
+        chain.filter(pl.col("root").is_in(list(cfg.roots)), pl.col("expiration").is_between(lo, hi))
+        .select("root", "expiration")
+        .unique()
+        .with_columns(
+            pl.col("root").replace_strict(list(cfg.roots), list(range(len(cfg.roots)))).alias("_o")
+        )
+        .sort("expiration", "_o")
+    )
+    return None if rows.is_empty() else (rows["root"][0], rows["expiration"][0])
+
+
+def _side_frame(
+    chain: pl.DataFrame, root: str, expiration: dt.date, option_type: str
+) -> pl.DataFrame:
+    return chain.filter(
+        pl.col("root") == root,
+        pl.col("expiration") == expiration,
+        pl.col("option_type") == option_type,
+        pl.col("bid") > 0,
+        pl.col("ask") > 0,
+        pl.col("iv").is_not_null(),
+        pl.col("delta").is_not_null(),
+    ).sort("strike")
+
+
+def _candidates(
+    side: pl.DataFrame, option_type: str, forward: float, cfg: CondorConfig
+) -> tuple[list[int], list[int]]:
+    """Indices of OTM short strikes and of their wings inside ``side`` (sorted by strike)."""
+    strikes = side["strike"].to_numpy()
+    deltas = np.abs(side["delta"].to_numpy())
+    index = {k: i for i, k in enumerate(strikes)}
+    shorts, wings = [], []
+    for i, k in enumerate(strikes):
+        if (option_type == "P" and k >= forward) or (option_type == "C" and k <= forward):
+            continue
+        if cfg.wing_mode == "width":
+            w = index.get(
+                k - cfg.wing_width_points if option_type == "P" else k + cfg.wing_width_points
+            )
+        else:
+            further = [
+                j
+                for j in range(len(strikes))
+                if (strikes[j] < k if option_type == "P" else strikes[j] > k)
+            ]
+            w = min(further, key=lambda j: abs(deltas[j] - cfg.wing_delta), default=None)
+        if w is not None:
+            shorts.append(i)
+            wings.append(w)
+    return shorts, wings
+
+
+def _mid(row: dict[str, Any]) -> float:
+    return (row["bid"] + row["ask"]) / 2.0
+
+
+def _sigma_at(side: pl.DataFrame, level: float) -> float:
+    return float(np.interp(level, side["strike"].to_numpy(), side["iv"].to_numpy()))
+
+
+def _evaluate(
+    puts: pl.DataFrame, calls: pl.DataFrame, legs: dict[str, dict], forward: float, t: float
+) -> tuple[float, float, float, float]:
+    credit = sum(-SIGN[name] * _mid(row) for name, row in legs.items())
+    be_low = legs["short_put"]["strike"] - credit
+    be_high = legs["short_call"]["strike"] + credit
+    if credit <= 0 or be_low <= 0 or be_low >= be_high:
+        return credit, be_low, be_high, float("nan")
+    pop = condor_pop(
+        forward, t, be_low, be_high, _sigma_at(puts, be_low), _sigma_at(calls, be_high)
+    )
+    return credit, be_low, be_high, pop
+
+
+def select_condor(
+    chain: pl.DataFrame, day: dt.date, cfg: CondorConfig, distorted: bool = False
+) -> CondorPick | str:
+    """The entry condor of the day, or the reason there is none."""
+    expiry = entry_expiry(chain, day, cfg)
+    if expiry is None:
+        window = f"[{cfg.entry_dte_min}, {cfg.entry_dte_max}]"
+        return f"no {'/'.join(cfg.roots)} expiry with DTE in {window}"
+    root, expiration = expiry
+    puts = _side_frame(chain, root, expiration, "P")
+    calls = _side_frame(chain, root, expiration, "C")
+    fwd = pl.concat([puts, calls])["forward"].drop_nulls()
+    if fwd.is_empty():
+        return f"no forward for {root} {expiration}"
+    forward, t = float(fwd.median()), dte(expiration, day) / 365.0
+    p_short, p_wing = _candidates(puts, "P", forward, cfg)
+    c_short, c_wing = _candidates(calls, "C", forward, cfg)
+    if not p_short or not c_short:
+        return f"no quoted short strikes with wings on {root} {expiration}"
+    p_rows, c_rows = puts.to_dicts(), calls.to_dicts()
+    c_delta = np.abs(np.array([c_rows[i]["delta"] for i in c_short]))
+
+    def legs_of(n: int, j: int) -> dict[str, dict[str, Any]]:
+        return {
+            "short_put": p_rows[p_short[n]],
+            "long_put": p_rows[p_wing[n]],
+            "short_call": c_rows[c_short[j]],
+            "long_call": c_rows[c_wing[j]],
+        }
+
+    best: tuple[float, int, int] | None = None
+    for n, i in enumerate(p_short):
+        j = int(np.argmin(np.abs(c_delta - abs(p_rows[i]["delta"]))))
+        pop = _evaluate(puts, calls, legs_of(n, j), forward, t)[3]
+        if cfg.pop_min <= pop <= cfg.pop_max and (
+            best is None or abs(pop - cfg.pop_target) < best[0]
+        ):
+            best = (abs(pop - cfg.pop_target), n, j)
+    if best is None:
+        return f"no condor on {root} {expiration} with POP in [{cfg.pop_min}, {cfg.pop_max}]"
+    _, n, j = best
+    steps = 0
+    if distorted and cfg.distorted_strike_steps:
+        steps = min(cfg.distorted_strike_steps, n)
+        n -= steps
+    legs = legs_of(n, j)
+    credit, be_low, be_high, pop = _evaluate(puts, calls, legs, forward, t)
+    return CondorPick(root, expiration, legs, forward, pop, credit, be_low, be_high, steps)
+
+
+def select_side(
+    chain: pl.DataFrame,
+    root: str,
+    expiration: dt.date,
+    option_type: str,
+    target_abs_delta: float,
+    cfg: CondorConfig,
+    extra_steps: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A new short/long pair for one side (a roll): the quoted OTM short strike whose
+    ``|delta|`` is nearest ``target_abs_delta`` (moved ``extra_steps`` candidates further out
+    of the money), and its wing."""
+    side = _side_frame(chain, root, expiration, option_type)
+    fwd = side["forward"].drop_nulls()
+    if side.is_empty() or fwd.is_empty():
+        return None
+    shorts, wings = _candidates(side, option_type, float(fwd.median()), cfg)
+    if not shorts:
+        return None
+    rows = side.to_dicts()
+    pos = min(
+        range(len(shorts)), key=lambda n: abs(abs(rows[shorts[n]]["delta"]) - target_abs_delta)
+    )
+    if extra_steps:
+        pos = (
+            max(pos - extra_steps, 0)
+            if option_type == "P"
+            else min(pos + extra_steps, len(shorts) - 1)
+        )
+    return rows[shorts[pos]], rows[wings[pos]]
+
+
+def contracts_for(pick: CondorPick, credit_fill: float, capital: float, cfg: CondorConfig) -> int:
+    """``floor(risk_budget_pct × capital / ((width − credit) × 100))``; 0 when the credit
+    reaches the width (no risk to size on)."""
+    risk = (pick.width - credit_fill) * 100.0
+    return int(math.floor(cfg.risk_budget_pct * capital / risk)) if risk > 0 else 0
+
+
+def _close_all(legs: list[Position], day: MarketDay, ledger: Ledger, reason: str) -> bool:
+    """Buy back / sell out every leg at its quote; False (nothing traded) when one lacks a
+    quote."""
+    rows = [day.quote(p.key) for p in legs]
+    if not all(is_quoted(r) for r in rows):
+        return False
+    for p, r in zip(legs, rows, strict=True):
+        ledger.trade(p, -p.quantity, r, reason)
+    return True
+
+
+def _time_value(p: Position, row: dict[str, Any]) -> float:
+    """Mid minus intrinsic value against the underlying (never below 0)."""
+    level = row["underlying_price"]
+    if level is None:
+        return 0.0
+    return max((row["bid"] + row["ask"]) / 2.0 - intrinsic(p.option_type, p.strike, level), 0.0)
+
+
+def exit_reason(legs: list[Position], day: MarketDay, cfg: CondorConfig) -> str | None:
+    """The exit rule that fires today (DTE, profit take, stop), checked at mids."""
+    days = dte(legs[0].expiration, day.date)
+    if days <= cfg.exit_dte:
+        return f"exit: DTE {days} <= {cfg.exit_dte}"
+    rows = [day.quote(p.key) for p in legs]
+    if not all(is_quoted(r) for r in rows):
+        return None
+    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
+    to_close = sum(-p.quantity * mid(r) for p, r in zip(legs, rows, strict=True)) * MULTIPLIER
+    if credit > 0 and to_close <= (1 - cfg.profit_take_pct) * credit:
+        return (
+            f"exit: profit take {1 - to_close / credit:.0%} of credit >= {cfg.profit_take_pct:.0%}"
+        )
+    if credit > 0 and to_close - credit >= cfg.stop_loss_multiple * credit:
+        loss = (to_close - credit) / credit
+        return f"exit: stop loss {loss:.2f}x credit >= {cfg.stop_loss_multiple:g}x"
+    return None
+
+
+def manage_condor(
+    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, capital: float
+) -> list[Position]:
+    """One day of the condor book: exit, else roll a side past the delta trigger, else (flat,
+    outside event windows) enter. Returns the open positions after the day's trades."""
+    legs = [p for p in positions if p.kind == "condor"]
+    others = [p for p in positions if p.kind != "condor"]
+    distorted = bool(day.signal("vix_rsi_ad_distortion"))
+    if legs:
+        reason = exit_reason(legs, day, cfg)
+        if reason is not None:
+            return others if _close_all(legs, day, ledger, reason) else positions
+        return others + _roll(legs, day, ledger, cfg, distorted)
+    if day.signal("event_window"):
+        return positions
+    pick = select_condor(day.chain, day.date, cfg, distorted)
+    if isinstance(pick, str):
+        return positions
+    share = ledger.execution.slippage_share_of_half_spread
+    credit = sum(
+        -SIGN[name] * fill_price(r["bid"], r["ask"], SIGN[name], share)
+        for name, r in pick.legs.items()
+    )
+    contracts = contracts_for(pick, credit, capital, cfg)
+    if contracts < 1:
+        return positions
+    group = f"condor-{day.date:%Y%m%d}"
+    note = f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
+    reason = f"entry: POP {pick.pop:.4f}, {contracts} condors" + (
+        note if pick.adjusted_put_steps else ""
+    )
+    opened = []
+    for name, row in pick.legs.items():
+        template = _template(
+            group, name, row, abs(row["delta"]) if name.startswith("short") else None
+        )
+        opened.append(ledger.open(template, SIGN[name] * contracts, row, reason))
+    return others + opened
+
+
+def _template(group: str, leg: str, row: dict[str, Any], target_delta: float | None) -> Position:
+    return Position(
+        position_id="",
+        group_id=group,
+        kind="condor",
+        leg=leg,
+        root=row["root"],
+        expiration=row["expiration"],
+        strike=row["strike"],
+        option_type=row["option_type"],
+        quantity=0,
+        entry_date=row["expiration"],
+        entry_price=0.0,
+        target_delta=target_delta,
+    )
+
+
+def _roll(
+    legs: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, distorted: bool
+) -> list[Position]:
+    """Roll each side whose short |delta| exceeds the trigger back to its entry |delta| on the
+    same expiry (002): the closed short leg books the side's remaining time value as
+    opportunity cost."""
+    kept = list(legs)
+    for option_type, short_leg, long_leg in (
+        ("P", "short_put", "long_put"),
+        ("C", "short_call", "long_call"),
+    ):
+        side = [p for p in kept if p.leg in (short_leg, long_leg)]
+        short = next((p for p in side if p.leg == short_leg), None)
+        row = day.quote(short.key) if short else None
+        if short is None or row is None or row["delta"] is None:
+            continue
+        if abs(row["delta"]) <= cfg.roll_delta_trigger:
+            continue
+        rows = [day.quote(p.key) for p in side]
+        if not all(is_quoted(r) for r in rows):
+            continue
+        name = "put" if option_type == "P" else "call"
+        trigger = f"roll: short {name} |delta| {abs(row['delta']):.3f} > {cfg.roll_delta_trigger:g}"
+        for p, r in zip(side, rows, strict=True):
+            tv = _time_value(p, r) * abs(p.quantity) * MULTIPLIER
+            ledger.trade(p, -p.quantity, r, trigger, opportunity_cost=tv if p.quantity < 0 else -tv)
+        kept = [p for p in kept if p not in side]
+        steps = cfg.distorted_strike_steps if distorted and option_type == "P" else 0
+        new = select_side(
+            day.chain,
+            short.root,
+            short.expiration,
+            option_type,
+            short.target_delta or cfg.roll_delta_trigger / 2,
+            cfg,
+            steps,
+        )
+        if new is None:
+            continue
+        contracts = abs(short.quantity)
+        for name, r in zip((short_leg, long_leg), new, strict=True):
+            template = _template(
+                short.group_id, name, r, short.target_delta if name == short_leg else None
+            )
+            kept.append(ledger.open(template, SIGN[name] * contracts, r, trigger + ": reopen"))
+    return kept

@@ -1,0 +1,49 @@
+"""Run the four strategies over a window of sessions and replace it in the warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import duckdb
+import polars as pl
+
+from alvh_assets import warehouse as wh
+from alvh_assets.calendars import previous_trading_day
+from alvh_assets.config import AlvhConfig
+from alvh_assets.strategy.engine import run
+from alvh_assets.strategy.market import load_market
+from alvh_assets.strategy.store import Collector, load_states, replace_window
+
+
+def strategy_window(
+    start: dt.date, end: dt.date, cfg: AlvhConfig
+) -> tuple[dt.date, dt.date] | None:
+    """The part of ``[start, end]`` the backtest covers (from ``cfg.sample_start``; warm-up
+    sessions before it carry no strategy rows), None when empty."""
+    start = max(start, cfg.sample_start)
+    return (start, end) if start <= end else None
+
+
+def run_window(
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date],
+    cfg: AlvhConfig,
+    on_day: Callable[[dt.date], None] | None = None,
+) -> dict[str, pl.DataFrame]:
+    """Continue every strategy from the book persisted at the session before ``window`` (the
+    initial account on ``cfg.sample_start``), fold it over the window and replace the
+    window's rows of the ``strategy`` tables in one transaction. Returns the written frames."""
+    start, end = window
+    prev = previous_trading_day(start) if start > cfg.sample_start else None
+    states = load_states(con, prev, cfg)
+    collector = Collector()
+    for day, out in run(states, load_market(con, start, end), cfg):
+        for name, rows in out.items():
+            collector.add(day.date, name, rows)
+        if on_day is not None:
+            on_day(day.date)
+    frames = collector.frames()
+    with wh.transaction(con):
+        replace_window(con, window, frames)
+    return frames
