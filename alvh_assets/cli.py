@@ -153,7 +153,8 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
 
     Runs in order: the landing files; the monthly/calendar sources; daily ingest and
     pricing for the trading days from ``warmup_days`` before the start to the end (one run);
-    the dbt views; the dbt marts for the start..end days (one run). A backfill's checks run
+    the dbt views; the dbt marts and then the four strategies for the start..end days (one
+    run each). A backfill's checks run
     once over the loaded tables right after it, not per partition (Dagster would plan every
     check for every partition: minutes of bookkeeping for a multi-year range); the demo
     stops at the first failing check.
@@ -166,7 +167,15 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
     instance_home()
     import dagster as dg
 
-    from orchestration.definitions import DAILY_INGEST, LANDING, MARTS, VIEWS, WHOLE, defs
+    from orchestration.definitions import (
+        DAILY_INGEST,
+        LANDING,
+        MARTS,
+        STRATEGY,
+        VIEWS,
+        WHOLE,
+        defs,
+    )
 
     first = start.date() if start else cfg.sample_start
     last = end.date() if end else cfg.sample_end
@@ -204,6 +213,13 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
             None,
             None,
         ),
+        (
+            "strategies (unhedged, single layer, static, ALVH 4/4/2)",
+            STRATEGY.without_checks(),
+            None,
+            days,
+        ),
+        ("checks of the strategy tables", STRATEGY - STRATEGY.without_checks(), None, None),
     ]
     with dg.DagsterInstance.get() as instance:
         for label, selection, run_config, tags in runs:

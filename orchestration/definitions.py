@@ -5,6 +5,7 @@ import dagster as dg
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.sample import assets as sample_assets
+from alvh_assets.strategy import assets as strategy_assets
 from orchestration.dbt import DBT_RESOURCE, dbt_marts, dbt_views, mart_ge_checks
 from orchestration.resources import AlvhSettings, WarehouseResource
 
@@ -18,7 +19,8 @@ DAILY_INGEST = dg.AssetSelection.assets(*_DAILY_ASSETS)
 WHOLE = dg.AssetSelection.groups("ingest") - DAILY_INGEST
 VIEWS = dg.AssetSelection.assets(dbt_views)
 MARTS = dg.AssetSelection.assets(dbt_marts)
-DAILY = DAILY_INGEST | MARTS
+STRATEGY = dg.AssetSelection.assets(*strategy_assets.STRATEGY_ASSETS)
+DAILY = DAILY_INGEST | MARTS | STRATEGY
 
 landing_job = dg.define_asset_job(
     "landing_job",
@@ -28,8 +30,8 @@ landing_job = dg.define_asset_job(
 daily_job = dg.define_asset_job(
     "daily_job",
     selection=DAILY,
-    description="Ingest, price and build the marts of one trading day (or a backfill range, "
-    "as one run).",
+    description="Ingest, price, build the marts and run the strategies of one trading day (or "
+    "a backfill range, as one run).",
 )
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -44,6 +46,7 @@ defs = dg.Definitions(
         *pricing_assets.PRICING_ASSETS,
         dbt_views,
         dbt_marts,
+        *strategy_assets.STRATEGY_ASSETS,
     ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
@@ -51,6 +54,7 @@ defs = dg.Definitions(
         *ingest_assets.INGEST_CHECKS,
         *pricing_assets.PRICING_CHECKS,
         *mart_ge_checks(),
+        *strategy_assets.STRATEGY_CHECKS,
     ],
     jobs=[landing_job, daily_job, reference_job],
     resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource(), "dbt": DBT_RESOURCE},

@@ -14,6 +14,7 @@ import polars as pl
 from alvh_assets.ingest import expectations, load
 from alvh_assets.ingest.quarantine import UnreadableFileError
 from alvh_assets.ingest.sources import SOURCES, Source
+from alvh_assets.metadata import markdown_table
 from alvh_assets.sample.assets import SAMPLE_MARKET
 from orchestration.ge_checks import ge_checks
 from orchestration.partitions import TRADING_DAYS, window_sessions
@@ -28,14 +29,6 @@ warnings.filterwarnings("ignore", category=dg.BetaWarning)
 def raw_key(source: Source) -> dg.AssetKey:
     """``raw/<table>``."""
     return dg.AssetKey(["raw", source.name])
-
-
-def _markdown(frame: pl.DataFrame, rows: int = 10) -> str:
-    head = frame.head(rows)
-    cols = head.columns
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in head.iter_rows()]
-    return "\n".join(lines)
 
 
 def _ingest_asset(source: Source) -> dg.AssetsDefinition:
@@ -70,7 +63,7 @@ def _ingest_asset(source: Source) -> dg.AssetsDefinition:
             ) from None
         broken = load.conservation_errors(batch.log)
         if broken.height:
-            raise dg.Failure(f"raw.{source.name}: conservation broken:\n{_markdown(broken)}")
+            raise dg.Failure(f"raw.{source.name}: conservation broken:\n{markdown_table(broken)}")
         with warehouse.connect() as con:
             load.write(con, batch)
         seconds = time.perf_counter() - t0
@@ -89,8 +82,8 @@ def _ingest_asset(source: Source) -> dg.AssetsDefinition:
                 "rows_read": n_read,
                 "rows_loaded": batch.raw.height,
                 "rows_quarantined": batch.rejected.height,
-                "quarantine_by_reason": dg.MetadataValue.md(_markdown(reasons, 50)),
-                "preview": dg.MetadataValue.md(_markdown(batch.raw.drop("_source_sha256"))),
+                "quarantine_by_reason": dg.MetadataValue.md(markdown_table(reasons, 50)),
+                "preview": dg.MetadataValue.md(markdown_table(batch.raw.drop("_source_sha256"))),
                 "seconds": round(seconds, 2),
             }
         )
@@ -135,7 +128,7 @@ def _conservation_check(source: Source) -> dg.AssetChecksDefinition:
                 "rows_read": int(log["rows_read"].sum() or 0),
                 "rows_loaded": int(log["rows_loaded"].sum() or 0),
                 "rows_quarantined": int(log["rows_quarantined"].sum() or 0),
-                "violations": dg.MetadataValue.md(_markdown(bad)) if bad.height else "none",
+                "violations": dg.MetadataValue.md(markdown_table(bad)) if bad.height else "none",
             },
         )
 

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from alvh_assets import warehouse as wh
+from alvh_assets.metadata import markdown_table
 from alvh_assets.pricing.option_greeks import (
     FORWARD_SOURCES,
     IV_REASONS,
@@ -244,15 +245,6 @@ def _near_the_money(frame: pl.DataFrame, rows: int = 12) -> pl.DataFrame:
     )
 
 
-def _markdown(frame: pl.DataFrame, rows: int = 20) -> str:
-    head = frame.head(rows)
-    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
-    for row in head.iter_rows():
-        cells = (f"{v:.6g}" if isinstance(v, float) else str(v) for v in row)
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 # --------------------------------------------------------------------------------------------
 # The asset
 # --------------------------------------------------------------------------------------------
@@ -304,8 +296,8 @@ def option_greeks_asset(
             "median_abs_iv_diff": dg.MetadataValue.float(
                 float(median) if median is not None else float("nan")
             ),
-            "rows_by_source_and_reason": dg.MetadataValue.md(_markdown(s.breakdown, 60)),
-            "preview": dg.MetadataValue.md(_markdown(s.preview)),
+            "rows_by_source_and_reason": dg.MetadataValue.md(markdown_table(s.breakdown, 60)),
+            "preview": dg.MetadataValue.md(markdown_table(s.preview)),
             "seconds": round(seconds, 2),
         }
     )

@@ -1,0 +1,276 @@
+"""Dagster assets ``strategy/*``: the four strategies run over a window of trading days.
+
+One multi-asset writes the five tables of :mod:`alvh_assets.strategy.store` (one run for a
+backfill range, continuing from the book persisted at the session before it) and SQL checks
+guard them: keys unique, NAV finite and equal to cash + marks, cash conserved day to day, no
+open position without a quote, fills only inside the quoted spread, budget within its caps,
+ten ALVH tranches every day.
+"""
+
+import time
+import warnings
+from collections.abc import Iterator
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from alvh_assets import warehouse as wh
+from alvh_assets.metadata import markdown_table
+from alvh_assets.strategy.run import run_window, strategy_window
+from alvh_assets.strategy.store import KEYS, TABLES
+from orchestration.partitions import TRADING_DAYS, window_sessions
+from orchestration.resources import AlvhSettings, WarehouseResource
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+OWNERS = ["team:alvh-quant"]
+DEPS = [
+    dg.AssetKey(["pricing", "option_greeks"]),
+    dg.AssetKey(["raw", "cboe_option_eod"]),
+    dg.AssetKey(["raw", "cboe_index_daily"]),
+    *(
+        dg.AssetKey(["marts", m])
+        for m in (
+            "fct_regime_daily",
+            "fct_indicators_daily",
+            "fct_valuation_daily",
+            "fct_macro_events_daily",
+        )
+    ),
+]
+DESCRIPTIONS = {
+    "strategy.fills": "Every trade of the four strategies (unhedged, single_layer_vix_call, "
+    "static_permanent, alvh_442) with bid, ask, mid, fill price (mid ± share of the "
+    "half-spread), commission, exchange fees, slippage, opportunity cost of rolls and the "
+    "reason (entry, roll with its trigger, exit kind, settlement, tranche add/trim/monetize "
+    "with its signal). Settlements are cash at the root's settlement value, no fees.",
+    "strategy.positions_daily": "Every open option leg at the close, after the day's trades: "
+    "mark at mid and at liquidation value (bid for longs, ask for shorts), Greeks in USD "
+    "(delta, gamma per 1% move, vega per vol point, theta per day) and the break-evens of the "
+    "condor alone and combined with the SPX put hedges.",
+    "strategy.hedge_budget_daily": "The day's hedge budget as a share of condor notional "
+    "(wing width × 100 × contracts): base rule, every cap's value, the binding rule, blocks "
+    "on new layers (P/E, liquidity test in event windows) and the rules skipped for a "
+    "missing input; the break-even shift the hedge buys.",
+    "strategy.layer_allocations_daily": "The hedge layers every day: ALVH's ten tranches "
+    "(short_term 1-4, medium_term 1-4, long_dated 1-2) with target share, active flag, "
+    "instrument, strikes, expiry, contracts, premium at risk, the rule or signal that set "
+    "them and the day's action; the baselines' single layer.",
+    "strategy.account_daily": "The account of each strategy every day: cash, interest at the "
+    "short rate, trading cash flow and costs, margin of defined-risk spreads, NAV at mid and "
+    "at liquidation value.",
+}
+SPECS = [
+    dg.AssetSpec(
+        dg.AssetKey(table.split(".")),
+        description=f"{DESCRIPTIONS[table]}\n\nGrain: one row per ({', '.join(KEYS[table])}).",
+        group_name="strategy",
+        owners=OWNERS,
+        kinds={"polars", "duckdb"},
+        deps=DEPS,
+        metadata={"grain": ", ".join(KEYS[table]), "table": table},
+    )
+    for table in TABLES
+]
+ACCOUNT, POSITIONS, BUDGET, LAYERS, FILLS = (
+    dg.AssetKey(["strategy", n])
+    for n in (
+        "account_daily",
+        "positions_daily",
+        "hedge_budget_daily",
+        "layer_allocations_daily",
+        "fills",
+    )
+)
+
+
+def _nav_summary(frame: pl.DataFrame) -> pl.DataFrame:
+    return (
+        frame.sort("date")
+        .group_by("strategy", maintain_order=True)
+        .agg(
+            pl.col("date").last().alias("last_date"),
+            pl.col("nav").last().round(2).alias("nav"),
+            pl.col("nav").min().round(2).alias("min_nav"),
+            (pl.col("commissions") + pl.col("exchange_fees")).sum().round(2).alias("fees"),
+            pl.col("slippage").sum().round(2).alias("slippage"),
+        )
+    )
+
+
+@dg.multi_asset(
+    name="strategy_book",
+    specs=SPECS,
+    partitions_def=TRADING_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb_writer",
+)
+def strategy_book(
+    context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    """Run the four strategies over the partition window (from ``sample_start``) and replace
+    it in the ``strategy`` tables."""
+    cfg = alvh.load()
+    t0 = time.perf_counter()
+    window = strategy_window(*window_sessions(context), cfg)
+    frames = {t: pl.DataFrame(schema=s) for t, s in TABLES.items()}
+    if window is None:
+        context.log.info(
+            f"window ends before the backtest start {cfg.sample_start}: nothing to run"
+        )
+    else:
+        with warehouse.connect() as con:
+            frames = run_window(con, window, cfg)
+    seconds = time.perf_counter() - t0
+    span = "-" if window is None else f"{window[0]}..{window[1]}"
+    for table, frame in frames.items():
+        meta: dict[str, object] = {
+            "dagster/row_count": frame.height,
+            "window": span,
+            "seconds": round(seconds, 2),
+        }
+        if table == "strategy.account_daily" and frame.height:
+            meta["nav_by_strategy"] = dg.MetadataValue.md(markdown_table(_nav_summary(frame)))
+        if table == "strategy.layer_allocations_daily" and frame.height:
+            last = frame.filter(pl.col("date") == pl.col("date").max())
+            cols = ["strategy", "bucket", "tranche", "active", "instrument", "contracts"]
+            cols += ["premium_at_risk", "rule", "action"]
+            meta["preview"] = dg.MetadataValue.md(markdown_table(last.select(cols), 20))
+        if table == "strategy.fills" and frame.height:
+            reasons = frame.group_by(
+                "strategy", pl.col("reason").str.split(":").list.first().alias("kind")
+            ).len()
+            meta["fills_by_kind"] = dg.MetadataValue.md(
+                markdown_table(reasons.sort("strategy", "kind"), 40)
+            )
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(table.split(".")), metadata=meta)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks (SQL over the whole table: the tables are small)
+# --------------------------------------------------------------------------------------------
+
+
+def _violations(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
+    return wh.read_frame(con, sql)
+
+
+def _check(key: dg.AssetKey, name: str, description: str, sql: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(asset=key, name=name, blocking=True, description=description)
+    def _c(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            bad = _violations(con, sql)
+        return dg.AssetCheckResult(
+            passed=bad.is_empty(),
+            metadata={
+                "violations": bad.height,
+                "sample": dg.MetadataValue.md(markdown_table(bad, 10)) if bad.height else "none",
+            },
+        )
+
+    return _c
+
+
+def _tranche_count_check() -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=LAYERS,
+        name="every_alvh_tranche_every_day",
+        blocking=True,
+        description="alvh_442 reports each of its configured tranches (4/4/2 by default: ten) "
+        "on every day it has an account row.",
+    )
+    def _c(alvh: AlvhSettings, warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        h = alvh.load().hedge
+        expected = h.short_term.tranches + h.medium_term.tranches + h.long_dated.tranches
+        with warehouse.connect(read_only=True) as con:
+            bad = _violations(
+                con,
+                "SELECT a.date, count(l.tranche) AS tranches FROM strategy.account_daily a "
+                "LEFT JOIN strategy.layer_allocations_daily l USING (strategy, date) "
+                f"WHERE a.strategy = 'alvh_442' GROUP BY ALL HAVING tranches <> {expected} "
+                "LIMIT 50",
+            )
+        return dg.AssetCheckResult(
+            passed=bad.is_empty(),
+            metadata={"expected_tranches": expected, "violations": bad.height},
+        )
+
+    return _c
+
+
+def _keys_sql(table: str) -> str:
+    keys = ", ".join(KEYS[table])
+    nulls = " OR ".join(f"{k} IS NULL" for k in KEYS[table])
+    return (
+        f"SELECT {keys}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 OR {nulls} LIMIT 50"
+    )
+
+
+EPS = 1e-6
+"""USD tolerance of the account identities (float sums of cents over a backfill)."""
+
+STRATEGY_CHECKS = [
+    *(
+        _check(
+            dg.AssetKey(t.split(".")),
+            "keys_unique",
+            f"({', '.join(KEYS[t])}) is unique and not null in {t}.",
+            _keys_sql(t),
+        )
+        for t in TABLES
+    ),
+    _check(
+        ACCOUNT,
+        "nav_finite_and_marked",
+        "NAV is finite and equals cash + positions at mid; liquidation NAV = cash + "
+        "liquidation value.",
+        "SELECT strategy, date, nav, cash, positions_value FROM strategy.account_daily "
+        f"WHERE NOT isfinite(nav) OR abs(nav - cash - positions_value) > {EPS} "
+        f"OR abs(nav_liquidation - cash - liquidation_value) > {EPS} LIMIT 50",
+    ),
+    _check(
+        ACCOUNT,
+        "cash_conserved",
+        "cash(t) = cash(t-1) + interest(t) + the day's fill cash flows (and the fills table "
+        "agrees with the account's trade cash flow).",
+        "WITH a AS (SELECT *, lag(cash) OVER (PARTITION BY strategy ORDER BY date) AS prev "
+        "FROM strategy.account_daily), f AS (SELECT strategy, date, sum(cash_flow) AS flow "
+        "FROM strategy.fills GROUP BY ALL) "
+        "SELECT a.strategy, a.date, a.cash, a.prev, a.interest, a.trade_cash_flow, f.flow "
+        "FROM a LEFT JOIN f USING (strategy, date) "
+        f"WHERE (a.prev IS NOT NULL AND abs(a.cash - a.prev - a.interest - a.trade_cash_flow) "
+        f"> {EPS}) OR abs(coalesce(f.flow, 0) - a.trade_cash_flow) > {EPS} LIMIT 50",
+    ),
+    _check(
+        POSITIONS,
+        "no_position_without_a_quote",
+        "Every open position has the day's quote (bid and ask) it is marked at.",
+        "SELECT strategy, date, position_id, root, expiration, strike, option_type "
+        "FROM strategy.positions_daily WHERE NOT quoted OR bid IS NULL OR ask IS NULL LIMIT 50",
+    ),
+    _check(
+        FILLS,
+        "fills_at_quoted_prices",
+        "Every trade fills inside its quote (bid <= price <= ask, ask > 0); only cash "
+        "settlements have no quote.",
+        "SELECT strategy, fill_id, side, bid, ask, price FROM strategy.fills "
+        "WHERE side <> 'settle' AND (bid IS NULL OR ask IS NULL OR ask <= 0 "
+        f"OR price < bid - {EPS} OR price > ask + {EPS}) LIMIT 50",
+    ),
+    _check(
+        BUDGET,
+        "budget_within_caps",
+        "0 <= budget_pct <= every cap that applies (regime ceiling, gross leverage, cost "
+        "ceiling), and budget_usd = budget_pct x condor notional.",
+        "SELECT strategy, date, budget_pct, regime_ceiling_pct, leverage_cap_pct, "
+        "cost_ceiling_pct FROM strategy.hedge_budget_daily WHERE budget_pct < 0 "
+        f"OR budget_pct > coalesce(regime_ceiling_pct, 1e9) + {EPS} "
+        f"OR budget_pct > coalesce(leverage_cap_pct, 1e9) + {EPS} "
+        f"OR budget_pct > coalesce(cost_ceiling_pct, 1e9) + {EPS} "
+        f"OR abs(budget_usd - budget_pct * condor_notional) > {EPS} LIMIT 50",
+    ),
+    _tranche_count_check(),
+]
+
+STRATEGY_ASSETS = [strategy_book]
