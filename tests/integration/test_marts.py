@@ -7,22 +7,18 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
 import polars as pl
 import pytest
 
 from alvh_assets import real_data
-from alvh_assets.sample.generate import generate_sample_market
-from orchestration.definitions import DAILY_INGEST, MARTS, VIEWS, WHOLE, defs
-from orchestration.resources import AlvhSettings, WarehouseResource
-from orchestration.runs import materialize, partition_range_tags
+from orchestration.definitions import MARTS, WHOLE
+from orchestration.runs import partition_range_tags
+from tests.integration.oct08 import END, START, WARMUP, run_steps
 
 pytestmark = pytest.mark.slow
 
-START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
-WARMUP = dt.date(2007, 9, 4)
 T = dt.date(2008, 10, 10)
 MARTS_TABLES = (
     "fct_vix_term_structure_daily",
@@ -34,41 +30,6 @@ MARTS_TABLES = (
 )
 
 
-def _resources(landing: Path, db: Path) -> dict:
-    return {
-        **defs.resources,
-        "alvh": AlvhSettings(landing_dir=str(landing)),
-        "warehouse": WarehouseResource(path=str(db)),
-    }
-
-
-def _run(landing: Path, db: Path, steps: list[tuple[dg.AssetSelection, dict | None]]) -> list:
-    failed = []
-    with dg.DagsterInstance.ephemeral() as instance:
-        for selection, tags in steps:
-            r = materialize(defs, selection, instance, _resources(landing, db), tags=tags)
-            assert r.success, selection
-            failed += [
-                e.check_name
-                for e in r.get_asset_check_evaluations()
-                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-            ]
-    return failed
-
-
-def _build(landing: Path, db: Path, start: dt.date, end: dt.date) -> list:
-    return _run(
-        landing,
-        db,
-        [
-            (WHOLE, None),
-            (DAILY_INGEST, partition_range_tags(WARMUP, end)),
-            (VIEWS, None),
-            (MARTS, partition_range_tags(start, end)),
-        ],
-    )
-
-
 def _marts(db: Path, upto: dt.date | None = None) -> dict[str, pl.DataFrame]:
     with duckdb.connect(str(db), read_only=True) as con:
         return {
@@ -78,20 +39,6 @@ def _marts(db: Path, upto: dt.date | None = None) -> dict[str, pl.DataFrame]:
             ).pl()
             for t in MARTS_TABLES
         }
-
-
-@pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("landing_oct08")
-    generate_sample_market(START, END, out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def built(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("wh") / "alvh.duckdb"
-    assert _build(landing, db, START, END) == []
-    return db
 
 
 def test_every_mart_has_one_row_per_trading_day(built: Path) -> None:
@@ -150,7 +97,7 @@ def test_one_range_run_equals_day_by_day_runs(landing: Path, built: Path, tmp_pa
     db = _copy_without_marts(built, tmp_path, "daily")
     days = [d for d in (START + dt.timedelta(days=i) for i in range(3)) if d.weekday() < 5]
     for day in days:
-        assert _run(landing, db, [(MARTS, partition_range_tags(day, day))]) == []
+        assert run_steps(landing, db, [(MARTS, partition_range_tags(day, day))]) == []
     one, daily = _marts(built, days[-1]), _marts(db)
     for name in MARTS_TABLES:
         assert daily[name].height == len(days), name
@@ -173,7 +120,7 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
         ):
             con.execute(f"DELETE FROM {table} WHERE {col} > ?", [T])
         # release calendars (BLS, FOMC) are published ahead, so future dates stay
-    assert _run(landing, as_of_t, [(MARTS, partition_range_tags(START, T))]) == []
+    assert run_steps(landing, as_of_t, [(MARTS, partition_range_tags(START, T))]) == []
 
     later = tmp_path / "landing"
     shutil.copytree(landing, later)
@@ -186,7 +133,7 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
         "2008-08-01,2008-10-15,9999-12-31,216.9\n"
     )
     revised = _copy_without_marts(built, tmp_path, "revised")
-    _run(later, revised, [(WHOLE, None), (MARTS, partition_range_tags(START, END))])
+    run_steps(later, revised, [(WHOLE, None), (MARTS, partition_range_tags(START, END))])
     before, after = _marts(as_of_t), _marts(revised, T)
     for name in MARTS_TABLES:
         assert before[name].height > 0, name

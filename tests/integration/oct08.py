@@ -1,0 +1,59 @@
+"""The October 2008 test market shared by the integration tests: the sample for
+2008-09-29 .. 2008-10-17 ingested with a warm-up from 2007-09-04, priced, and built into
+the marts through Dagster."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.definitions import DAILY_INGEST, MARTS, VIEWS, WHOLE, defs
+from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.runs import materialize, partition_range_tags
+
+START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
+WARMUP = dt.date(2007, 9, 4)
+
+
+def resources(landing: Path, db: Path, overrides: str = "{}") -> dict:
+    return {
+        **defs.resources,
+        "alvh": AlvhSettings(landing_dir=str(landing), overrides_json=overrides),
+        "warehouse": WarehouseResource(path=str(db)),
+    }
+
+
+def run_steps(
+    landing: Path,
+    db: Path,
+    steps: list[tuple[dg.AssetSelection, dict | None]],
+    overrides: str = "{}",
+) -> list:
+    """Materialize each (selection, partition tags) in order; the names of failed
+    ERROR-severity checks."""
+    failed = []
+    with dg.DagsterInstance.ephemeral() as instance:
+        for selection, tags in steps:
+            r = materialize(defs, selection, instance, resources(landing, db, overrides), tags=tags)
+            assert r.success, selection
+            failed += [
+                e.check_name
+                for e in r.get_asset_check_evaluations()
+                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+            ]
+    return failed
+
+
+def build(landing: Path, db: Path, start: dt.date, end: dt.date) -> list:
+    return run_steps(
+        landing,
+        db,
+        [
+            (WHOLE, None),
+            (DAILY_INGEST, partition_range_tags(WARMUP, end)),
+            (VIEWS, None),
+            (MARTS, partition_range_tags(start, end)),
+        ],
+    )
