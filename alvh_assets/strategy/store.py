@@ -40,6 +40,7 @@ FILLS: dict[str, pl.DataType] = {
         )
         for f in fields(Fill)
     },
+    "instrument": S,
 }
 POSITIONS: dict[str, pl.DataType] = {
     **KEYED,
@@ -165,6 +166,11 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def instrument(f: Fill) -> str:
+    """``ROOT YYYY-MM-DD STRIKE{C|P}``, e.g. ``SPX 2008-11-21 800P``."""
+    return f"{f.root} {f.expiration:%Y-%m-%d} {f.strike:g}{f.option_type}"
+
+
 class Collector:
     """Accumulates the rows of many strategy-days and turns them into the five frames."""
 
@@ -173,7 +179,9 @@ class Collector:
 
     def add(self, date: dt.date, strategy: str, rows: DayRows) -> None:
         key = {"strategy": strategy, "date": date}
-        self.rows["strategy.fills"] += [{"strategy": strategy, **asdict(f)} for f in rows.fills]
+        self.rows["strategy.fills"] += [
+            {"strategy": strategy, **asdict(f), "instrument": instrument(f)} for f in rows.fills
+        ]
         self.rows["strategy.positions_daily"] += [{**key, **r} for r in rows.positions]
         self.rows["strategy.hedge_budget_daily"].append({**key, **rows.budget})
         self.rows["strategy.layer_allocations_daily"] += [{**key, **r} for r in rows.layers]
