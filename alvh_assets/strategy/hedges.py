@@ -20,7 +20,9 @@ of the day's budget (10% each with the 4/4/2 defaults), premium at risk:
 
 New layers (activations, redeployments) are blocked by the P/E rule; every hedge purchase
 is blocked on a day the liquidity test fails; a purchase never takes premium at risk above
-the budget. Standing layers keep rolling under the P/E block (they are not new layers).
+the budget, except a redeployment, which spends the monetized proceeds (capital the hedge
+already earned) in full. Standing layers keep rolling under the P/E block (they are not new
+layers). A tranche's day ``action`` lists what happened in order (``monetize+add``).
 """
 
 from __future__ import annotations
@@ -171,7 +173,7 @@ def alvh_day(
             state[key], active=True, rule=rule, since=day.date, instrument=instrument,
             target_premium=target, entry_cost=None,
         )  # fmt: skip
-        actions[key] = "add"
+        actions[key] = f"{actions[key]}+add" if key in actions else "add"
 
     # 1. monetize short-term tranches at +100% (004), redeploy into the medium bucket
     for key, t in state.items():
@@ -275,7 +277,7 @@ def alvh_day(
             ledger,
             "alvh",
             f"alvh-{t.bucket}-{t.tranche}",
-            f"tranche_{actions.get(key, 'roll')}: {t.rule}",
+            f"tranche_{actions.get(key, 'roll').split('+')[-1]}: {t.rule}",
             t.bucket,
             t.tranche,
         )
