@@ -245,6 +245,43 @@ class ExecutionConfig(_Section):
     )
 
 
+class StressWindow(_Section):
+    """A named stress window of methodology §4 (inclusive dates)."""
+
+    name: str
+    start: dt.date
+    end: dt.date
+
+
+DEFAULT_STRESS_WINDOWS = (
+    StressWindow(
+        name="2008-09/11 financial crisis", start=dt.date(2008, 9, 1), end=dt.date(2008, 11, 30)
+    ),
+    StressWindow(name="2010-05 flash crash", start=dt.date(2010, 5, 1), end=dt.date(2010, 5, 31)),
+    StressWindow(name="2011-08 US downgrade", start=dt.date(2011, 8, 1), end=dt.date(2011, 8, 31)),
+    StressWindow(
+        name="2015-08 China devaluation", start=dt.date(2015, 8, 1), end=dt.date(2015, 8, 31)
+    ),
+    StressWindow(name="2018-02 Volmageddon", start=dt.date(2018, 2, 1), end=dt.date(2018, 2, 28)),
+    StressWindow(
+        name="2018-10/12 Q4 sell-off", start=dt.date(2018, 10, 1), end=dt.date(2018, 12, 31)
+    ),
+    StressWindow(
+        name="2020-02/03 COVID crash", start=dt.date(2020, 2, 1), end=dt.date(2020, 3, 31)
+    ),
+)
+
+
+class AttributionConfig(_Section):
+    """Performance metrics and stress windows (methodology §4)."""
+
+    trading_days_per_year: int = _f(252, 200, 366, description="annualization of daily returns")
+    cvar_level: float = _f(0.95, 0.5, 0.999, description="CVaR confidence level (§4)")
+    stress_windows: tuple[StressWindow, ...] = Field(
+        DEFAULT_STRESS_WINDOWS, description="named stress windows (§4)"
+    )
+
+
 class AlvhConfig(_Section):
     """Every parameter of the methodology, grouped by section."""
 
@@ -254,6 +291,7 @@ class AlvhConfig(_Section):
     regimes: RegimeConfig = RegimeConfig()
     baselines: BaselineConfig = BaselineConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    attribution: AttributionConfig = AttributionConfig()
     sample_start: dt.date = Field(dt.date(2007, 7, 2), description="default range start")
     sample_end: dt.date = Field(dt.date(2009, 6, 30), description="default range end")
     sample_seed: int = _f(20080915, 0, 2**32 - 1, description="sample-market seed")

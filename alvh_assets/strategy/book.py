@@ -81,6 +81,7 @@ class Fill:
     reason: str
     bucket: str | None = None
     tranche: int | None = None
+    iv: float | None = None  # the quote's IV (attribution's vega P&L); None for settlements
 
 
 def is_quoted(row: dict[str, Any] | None) -> bool:
@@ -171,6 +172,7 @@ class Ledger:
             cash,
             reason,
             opportunity_cost,
+            row.get("iv"),
         )
 
     def settle(self, position: Position, level: float) -> Fill:
@@ -204,6 +206,7 @@ class Ledger:
         cash: float,
         reason: str,
         opportunity_cost: float,
+        iv: float | None = None,
     ) -> Fill:
         side = "settle" if bid is None else ("buy" if quantity > 0 else "sell")
         fill = Fill(
@@ -231,6 +234,7 @@ class Ledger:
             reason=reason,
             bucket=p.bucket,
             tranche=p.tranche,
+            iv=iv,
         )
         self.fills.append(fill)
         return fill

@@ -1,0 +1,98 @@
+"""The ``attribution`` tables: layouts and keys (the contract the report and analysts use).
+
+| table | grain (key) |
+|---|---|
+| ``attribution.daily_pnl`` | strategy, date, component |
+| ``attribution.performance`` | strategy, period (``all`` or the calendar year ``YYYY``) |
+| ``attribution.stress_windows`` | strategy, window, bucket |
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+F, N, S, D = pl.Float64(), pl.Int64(), pl.Utf8(), pl.Date()
+
+COMPONENTS: dict[str, str] = {
+    "condor_theta": "condor",
+    "condor_delta_gamma": "condor",
+    "condor_vega": "condor",
+    "hedge_short_term": "hedge",
+    "hedge_medium_term": "hedge",
+    "hedge_long_dated": "hedge",
+    "hedge_single_layer": "hedge",
+    "hedge_static": "hedge",
+    "hedge_carry": "hedge_carry",
+    "commissions": "rebalancing",
+    "exchange_fees": "rebalancing",
+    "slippage": "rebalancing",
+    "opportunity_cost": "rebalancing",
+    "interest": "interest",
+    "residual": "residual",
+}
+"""Component -> category of ``attribution.daily_pnl`` (USD; gains positive, costs negative)."""
+
+DAILY_PNL: dict[str, pl.DataType] = {
+    "strategy": S,
+    "date": D,
+    "component": S,
+    "category": S,
+    "bucket": S,
+    "amount": F,
+}
+PERFORMANCE: dict[str, pl.DataType] = {
+    "strategy": S,
+    "period": S,
+    "start_date": D,
+    "end_date": D,
+    "sessions": N,
+    "start_nav": F,
+    "end_nav": F,
+    "total_pnl": F,
+    "cagr": F,
+    "ann_vol": F,
+    "sharpe": F,
+    "sortino": F,
+    "max_drawdown": F,
+    "max_drawdown_peak": D,
+    "max_drawdown_trough": D,
+    "max_drawdown_sessions": N,
+    "calmar": F,
+    "worst_day": F,
+    "worst_day_date": D,
+    "worst_month": F,
+    "worst_month_label": S,
+    "cvar_95": F,
+    "beta_spx": F,
+    "hedge_carry": F,
+    "hedge_cost_drag": F,
+    "rebalancing_cost": F,
+    "xirr": F,
+    "hedge_xirr": F,
+    "hedge_capital_cost": F,
+    "alvh_contribution_bp_week": F,
+    "avg_breakeven_shift": F,
+}
+STRESS_WINDOWS: dict[str, pl.DataType] = {
+    "strategy": S,
+    "window": S,
+    "bucket": S,
+    "window_start": D,
+    "window_end": D,
+    "first_date": D,
+    "last_date": D,
+    "sessions": N,
+    "start_nav": F,
+    "pnl": F,
+    "pnl_pct_of_nav": F,
+}
+TABLES: dict[str, dict[str, pl.DataType]] = {
+    "attribution.daily_pnl": DAILY_PNL,
+    "attribution.performance": PERFORMANCE,
+    "attribution.stress_windows": STRESS_WINDOWS,
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "attribution.daily_pnl": ("strategy", "date", "component"),
+    "attribution.performance": ("strategy", "period"),
+    "attribution.stress_windows": ("strategy", "window", "bucket"),
+}
