@@ -59,11 +59,24 @@ def connect(
 def ensure_table(
     con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
 ) -> None:
-    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``schema.table`` with these columns."""
-    schema_name = table.split(".", 1)[0]
+    """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``schema.table`` with these columns; a table
+    made by an older version gains the columns it lacks (``ALTER TABLE … ADD COLUMN``, null
+    in existing rows)."""
+    schema_name, table_name = table.split(".", 1)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
     cols = ", ".join(f'"{name}" {duck_type(dtype)}' for name, dtype in schema.items())
     con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    have = {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema_name, table_name],
+        ).fetchall()
+    }
+    for name, dtype in schema.items():
+        if name not in have:
+            con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {duck_type(dtype)}')
 
 
 @contextmanager

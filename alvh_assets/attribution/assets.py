@@ -1,0 +1,164 @@
+"""Dagster assets ``attribution/*``: daily P&L by component, performance, stress windows.
+
+One partitioned multi-asset: a run replaces its window of ``attribution.daily_pnl`` and
+recomputes the whole-range tables. The blocking conservation check proves that the
+components of every strategy-day add up to its NAV change to the cent.
+"""
+
+import time
+import warnings
+from collections.abc import Iterator
+
+import dagster as dg
+import polars as pl
+
+from alvh_assets import warehouse as wh
+from alvh_assets.attribution.daily_pnl import CENT
+from alvh_assets.attribution.run import attribute_window
+from alvh_assets.attribution.schema import KEYS, TABLES
+from alvh_assets.metadata import markdown_table
+from alvh_assets.strategy.run import strategy_window
+from orchestration.partitions import TRADING_DAYS, window_sessions
+from orchestration.resources import AlvhSettings, WarehouseResource
+
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+OWNERS = ["team:alvh-quant"]
+DAILY_PNL, PERFORMANCE, STRESS = (
+    dg.AssetKey(["attribution", n]) for n in ("daily_pnl", "performance", "stress_windows")
+)
+DEPS = [
+    dg.AssetKey(["strategy", n])
+    for n in ("account_daily", "positions_daily", "fills", "hedge_budget_daily")
+]
+DESCRIPTIONS = {
+    "attribution.daily_pnl": "Where each strategy's NAV change came from, every day: condor "
+    "theta, delta/gamma and vega P&L (yesterday's Greeks; delta/gamma takes the rest), hedge "
+    "P&L per bucket, hedge carry (theta), commissions, exchange fees, slippage, the "
+    "opportunity cost of rolls, interest, and a residual that is zero to the cent. Rules: "
+    "alvh_assets/attribution/daily_pnl.py.",
+    "attribution.performance": "Per strategy, for the whole range ('all') and each calendar "
+    "year: CAGR, volatility, Sharpe, Sortino, max drawdown and its length, Calmar, worst day "
+    "and month, CVaR 95%, beta to SPX, hedge cost drag, rebalancing cost, XIRR, the "
+    "WACC-style cost of hedge capital, ALVH's bp/week contribution, average break-even shift.",
+    "attribution.stress_windows": "P&L of each strategy and each hedge bucket in the named "
+    "stress windows of the methodology (only windows inside the data).",
+}
+SPECS = [
+    dg.AssetSpec(
+        dg.AssetKey(table.split(".")),
+        description=f"{DESCRIPTIONS[table]}\n\nGrain: one row per ({', '.join(KEYS[table])}).",
+        group_name="attribution",
+        owners=OWNERS,
+        kinds={"polars", "duckdb"},
+        deps=DEPS,
+        metadata={"grain": ", ".join(KEYS[table]), "table": table},
+    )
+    for table in TABLES
+]
+
+
+@dg.multi_asset(
+    name="attribution_tables",
+    specs=SPECS,
+    partitions_def=TRADING_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb_writer",
+)
+def attribution_tables(
+    context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult]:
+    """Attribute the partition window; refresh performance and stress windows."""
+    cfg = alvh.load()
+    t0 = time.perf_counter()
+    window = strategy_window(*window_sessions(context), cfg)
+    frames = {t: pl.DataFrame(schema=s) for t, s in TABLES.items()}
+    if window is not None:
+        with warehouse.connect() as con:
+            frames = attribute_window(con, window, cfg)
+    seconds = round(time.perf_counter() - t0, 2)
+    span = "-" if window is None else f"{window[0]}..{window[1]}"
+    perf = frames["attribution.performance"]
+    for table, frame in frames.items():
+        meta: dict[str, object] = {
+            "dagster/row_count": frame.height,
+            "window": span,
+            "seconds": seconds,
+        }
+        if table == "attribution.performance" and frame.height:
+            cols = ["strategy", "period", "end_nav", "cagr", "sharpe", "max_drawdown"]
+            cols += ["hedge_cost_drag", "rebalancing_cost"]
+            meta["preview"] = dg.MetadataValue.md(
+                markdown_table(perf.filter(pl.col("period") == "all").select(cols))
+            )
+        if table == "attribution.daily_pnl" and frame.height:
+            totals = frame.group_by("strategy", "component").agg(pl.col("amount").sum())
+            wide = totals.pivot(on="strategy", index="component", values="amount")
+            meta["totals_by_component"] = dg.MetadataValue.md(markdown_table(wide, 20))
+        yield dg.MaterializeResult(asset_key=dg.AssetKey(table.split(".")), metadata=meta)
+
+
+def _keys_check(table: str) -> dg.AssetChecksDefinition:
+    keys = ", ".join(KEYS[table])
+    nulls = " OR ".join(f"{k} IS NULL" for k in KEYS[table])
+
+    @dg.asset_check(
+        asset=dg.AssetKey(table.split(".")),
+        name="keys_unique",
+        blocking=True,
+        description=f"({keys}) is unique and not null in {table}.",
+    )
+    def _c(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            bad = wh.read_frame(
+                con,
+                f"SELECT {keys}, count(*) AS n FROM {table} GROUP BY ALL "
+                f"HAVING n > 1 OR {nulls} LIMIT 50",
+            )
+        return dg.AssetCheckResult(passed=bad.is_empty(), metadata={"violations": bad.height})
+
+    return _c
+
+
+@dg.asset_check(
+    asset=DAILY_PNL,
+    name="components_sum_to_nav_change",
+    blocking=True,
+    description="For every strategy and day of strategy.account_daily: the day's components "
+    "(residual included) sum to NAV(t) - NAV(t-1) (initial capital before the first day) and "
+    "the residual is within half a cent.",
+)
+def components_sum_to_nav_change(
+    alvh: AlvhSettings, warehouse: WarehouseResource
+) -> dg.AssetCheckResult:
+    """Conservation of the attribution, to the cent."""
+    capital = alvh.load().execution.initial_capital
+    with warehouse.connect(read_only=True) as con:
+        bad = wh.read_frame(
+            con,
+            "WITH a AS (SELECT strategy, date, nav - coalesce(lag(nav) OVER "
+            "(PARTITION BY strategy ORDER BY date), ?) AS nav_change FROM strategy.account_daily), "
+            "p AS (SELECT strategy, date, sum(amount) AS total, "
+            "sum(amount) FILTER (component = 'residual') AS residual "
+            "FROM attribution.daily_pnl GROUP BY ALL) "
+            "SELECT a.strategy, a.date, a.nav_change, p.total, p.residual FROM a "
+            "LEFT JOIN p USING (strategy, date) "
+            f"WHERE p.total IS NULL OR abs(p.total - a.nav_change) > {CENT} "
+            f"OR abs(p.residual) > {CENT} LIMIT 50",
+            [capital],
+        )
+        worst = con.execute(
+            "SELECT max(abs(amount)) FROM attribution.daily_pnl WHERE component = 'residual'"
+        ).fetchone()[0]
+    return dg.AssetCheckResult(
+        passed=bad.is_empty(),
+        metadata={
+            "violations": bad.height,
+            "max_abs_residual_usd": dg.MetadataValue.float(float(worst or 0.0)),
+            "sample": dg.MetadataValue.md(markdown_table(bad, 10)) if bad.height else "none",
+        },
+    )
+
+
+ATTRIBUTION_ASSETS = [attribution_tables]
+ATTRIBUTION_CHECKS = [*(_keys_check(t) for t in TABLES), components_sum_to_nav_change]

@@ -1,0 +1,73 @@
+"""Attribute a window of sessions and refresh the whole-range tables, in one transaction.
+
+``attribution.daily_pnl`` is replaced for the window (from the strategy tables of the
+window and of the session before it); ``attribution.performance`` and
+``attribution.stress_windows`` are recomputed over everything stored (small tables), and the
+analyst views (:mod:`.views`) are recreated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from alvh_assets import warehouse as wh
+from alvh_assets.attribution.daily_pnl import daily_pnl
+from alvh_assets.attribution.performance import performance_table, stress_windows_table
+from alvh_assets.attribution.schema import TABLES
+from alvh_assets.attribution.views import create_views
+from alvh_assets.config import AlvhConfig
+
+
+def attribute_window(
+    con: duckdb.DuckDBPyConnection, window: tuple[dt.date, dt.date], cfg: AlvhConfig
+) -> dict[str, pl.DataFrame]:
+    """Write the attribution of ``window``; returns the window's daily P&L and the refreshed
+    performance and stress-window tables."""
+    start, end = window
+    prev = con.execute(
+        "SELECT max(date) FROM strategy.account_daily WHERE date < ?", [start]
+    ).fetchone()[0]
+    lo = prev or start
+    account = wh.read_frame(
+        con, "SELECT * FROM strategy.account_daily WHERE date BETWEEN ? AND ?", [lo, end]
+    )
+    positions = wh.read_frame(
+        con, "SELECT * FROM strategy.positions_daily WHERE date BETWEEN ? AND ?", [lo, end]
+    )
+    fills = wh.read_frame(
+        con, "SELECT * FROM strategy.fills WHERE date BETWEEN ? AND ?", [start, end]
+    )
+    pnl = daily_pnl(account, positions, fills, window, cfg.execution.initial_capital)
+    with wh.transaction(con):
+        for table, schema in TABLES.items():
+            wh.ensure_table(con, table, schema)
+        wh.delete_window(con, "attribution.daily_pnl", "date", window)
+        wh.insert(con, "attribution.daily_pnl", pnl)
+        everything = {
+            name: wh.read_frame(con, f"SELECT * FROM {table}")
+            for name, table in (
+                ("account", "strategy.account_daily"),
+                ("pnl", "attribution.daily_pnl"),
+                ("budget", "strategy.hedge_budget_daily"),
+                ("fills", "strategy.fills"),
+            )
+        }
+        performance = performance_table(
+            everything["account"], everything["pnl"], everything["budget"], everything["fills"], cfg
+        )
+        stress = stress_windows_table(everything["account"], everything["pnl"], cfg)
+        for table, frame in (
+            ("attribution.performance", performance),
+            ("attribution.stress_windows", stress),
+        ):
+            wh.delete_window(con, table, None, None)
+            wh.insert(con, table, frame)
+        create_views(con)
+    return {
+        "attribution.daily_pnl": pnl,
+        "attribution.performance": performance,
+        "attribution.stress_windows": stress,
+    }
