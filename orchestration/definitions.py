@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from alvh_assets.attribution import assets as attribution_assets
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.sample import assets as sample_assets
@@ -20,7 +21,8 @@ WHOLE = dg.AssetSelection.groups("ingest") - DAILY_INGEST
 VIEWS = dg.AssetSelection.assets(dbt_views)
 MARTS = dg.AssetSelection.assets(dbt_marts)
 STRATEGY = dg.AssetSelection.assets(*strategy_assets.STRATEGY_ASSETS)
-DAILY = DAILY_INGEST | MARTS | STRATEGY
+ATTRIBUTION = dg.AssetSelection.assets(*attribution_assets.ATTRIBUTION_ASSETS)
+DAILY = DAILY_INGEST | MARTS | STRATEGY | ATTRIBUTION
 
 landing_job = dg.define_asset_job(
     "landing_job",
@@ -30,8 +32,8 @@ landing_job = dg.define_asset_job(
 daily_job = dg.define_asset_job(
     "daily_job",
     selection=DAILY,
-    description="Ingest, price, build the marts and run the strategies of one trading day (or "
-    "a backfill range, as one run).",
+    description="Ingest, price, build the marts, run the strategies and attribute their P&L "
+    "for one trading day (or a backfill range, as one run).",
 )
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -47,6 +49,7 @@ defs = dg.Definitions(
         dbt_views,
         dbt_marts,
         *strategy_assets.STRATEGY_ASSETS,
+        *attribution_assets.ATTRIBUTION_ASSETS,
     ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
@@ -55,6 +58,7 @@ defs = dg.Definitions(
         *pricing_assets.PRICING_CHECKS,
         *mart_ge_checks(),
         *strategy_assets.STRATEGY_CHECKS,
+        *attribution_assets.ATTRIBUTION_CHECKS,
     ],
     jobs=[landing_job, daily_job, reference_job],
     resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource(), "dbt": DBT_RESOURCE},

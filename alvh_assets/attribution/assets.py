@@ -99,14 +99,14 @@ def attribution_tables(
 
 
 def _keys_check(table: str) -> dg.AssetChecksDefinition:
-    keys = ", ".join(KEYS[table])
-    nulls = " OR ".join(f"{k} IS NULL" for k in KEYS[table])
+    keys = ", ".join(f'"{k}"' for k in KEYS[table])  # "window" is a reserved word
+    nulls = " OR ".join(f'"{k}" IS NULL' for k in KEYS[table])
 
     @dg.asset_check(
         asset=dg.AssetKey(table.split(".")),
         name="keys_unique",
         blocking=True,
-        description=f"({keys}) is unique and not null in {table}.",
+        description=f"({', '.join(KEYS[table])}) is unique and not null in {table}.",
     )
     def _c(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
