@@ -58,15 +58,19 @@ def _leg_frames(
         pl.col("theta_usd_1day").alias("theta0"),
         pl.col("vega_usd_1vol").alias("vega0"),
     )
-    traded = fills.group_by("strategy", "date", "position_id").agg(
-        pl.col("kind").first(),
-        pl.col("bucket").first(),
-        pl.col("cash_flow").sum().alias("cash"),
-        (pl.col("commission")).sum().alias("commission"),
-        (pl.col("exchange_fees")).sum().alias("fees"),
-        (pl.col("slippage")).sum().alias("slip"),
-        pl.col("opportunity_cost").sum().alias("opp"),
-        pl.col("iv").drop_nulls().last().alias("iv_fill"),
+    traded = (
+        fills.sort("strategy", "fill_id")
+        .group_by("strategy", "date", "position_id", maintain_order=True)
+        .agg(
+            pl.col("kind").first(),
+            pl.col("bucket").first(),
+            pl.col("cash_flow").sum().alias("cash"),
+            (pl.col("commission")).sum().alias("commission"),
+            (pl.col("exchange_fees")).sum().alias("fees"),
+            (pl.col("slippage")).sum().alias("slip"),
+            pl.col("opportunity_cost").sum().alias("opp"),
+            pl.col("iv").drop_nulls().last().alias("iv_fill"),
+        )
     )
     key = ["strategy", "date", "position_id"]
     legs = today.join(yesterday, on=key, how="full", coalesce=True, suffix="_y")
@@ -114,9 +118,13 @@ def daily_pnl(
         {"prev_date": days[:-1], "next_date": days[1:]},
         schema={"prev_date": pl.Date, "next_date": pl.Date},
     )
-    legs = _leg_frames(positions, fills, sessions).filter(pl.col("date").is_between(*window))
+    legs = (
+        _leg_frames(positions, fills, sessions)
+        .filter(pl.col("date").is_between(*window))
+        .sort("strategy", "date", "position_id")  # a fixed summation order: reruns are bit-equal
+    )
     condor = pl.col("kind") == "condor"
-    per_day = legs.group_by("strategy", "date").agg(
+    per_day = legs.group_by("strategy", "date", maintain_order=True).agg(
         pl.col("theta").filter(condor).sum().alias("condor_theta"),
         pl.col("vega").filter(condor).sum().alias("condor_vega"),
         (pl.col("market") - pl.col("theta") - pl.col("vega") + pl.col("opp"))
@@ -131,7 +139,7 @@ def daily_pnl(
     )
     per_bucket = (
         legs.filter(~condor)
-        .group_by("strategy", "date", "bucket")
+        .group_by("strategy", "date", "bucket", maintain_order=True)
         .agg((pl.col("market") - pl.col("theta")).sum().alias("amount"))
     )
     nav = (

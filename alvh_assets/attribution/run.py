@@ -46,13 +46,13 @@ def attribute_window(
             wh.ensure_table(con, table, schema)
         wh.delete_window(con, "attribution.daily_pnl", "date", window)
         wh.insert(con, "attribution.daily_pnl", pnl)
-        everything = {
-            name: wh.read_frame(con, f"SELECT * FROM {table}")
-            for name, table in (
-                ("account", "strategy.account_daily"),
-                ("pnl", "attribution.daily_pnl"),
-                ("budget", "strategy.hedge_budget_daily"),
-                ("fills", "strategy.fills"),
+        everything = {  # in key order: sums are bit-equal however the rows were written
+            name: wh.read_frame(con, f"SELECT * FROM {table} ORDER BY {order}")
+            for name, table, order in (
+                ("account", "strategy.account_daily", "strategy, date"),
+                ("pnl", "attribution.daily_pnl", "strategy, date, component"),
+                ("budget", "strategy.hedge_budget_daily", "strategy, date"),
+                ("fills", "strategy.fills", "strategy, fill_id"),
             )
         }
         performance = performance_table(

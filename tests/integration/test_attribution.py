@@ -1,0 +1,116 @@
+"""Attribution on the October 2008 warehouse: through Dagster with its checks (components
+sum to the NAV change to the cent), range run = day-by-day runs, and the README's example
+queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from alvh_assets.attribution.run import attribute_window
+from alvh_assets.attribution.schema import KEYS, TABLES
+from alvh_assets.calendars import trading_days
+from alvh_assets.config import load_config
+from alvh_assets.strategy.run import run_window
+from orchestration.definitions import ATTRIBUTION
+from orchestration.runs import partition_range_tags
+from tests.integration.oct08 import END, START, run_steps
+
+pytestmark = pytest.mark.slow
+
+OVERRIDES = {"sample_start": START.isoformat(), "sample_end": END.isoformat()}
+CFG = load_config(None, OVERRIDES)
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def attributed(landing: Path, built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("attribution") / "alvh.duckdb"
+    shutil.copy(built, db)
+    with duckdb.connect(str(db)) as con:
+        run_window(con, (START, END), CFG)
+    steps = [
+        (ATTRIBUTION.without_checks(), partition_range_tags(START, END)),
+        (ATTRIBUTION - ATTRIBUTION.without_checks(), None),
+    ]
+    assert run_steps(landing, db, steps, json.dumps(OVERRIDES)) == []
+    return db
+
+
+def _tables(db: Path) -> dict[str, pl.DataFrame]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {
+            t: con.execute(
+                f"SELECT * FROM {t} ORDER BY {', '.join(chr(34) + k + chr(34) for k in KEYS[t])}"
+            ).pl()
+            for t in TABLES
+        }
+
+
+def test_components_sum_to_nav_change_for_every_strategy_and_day(attributed: Path) -> None:
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        rows = con.execute(
+            "WITH a AS (SELECT strategy, date, nav - coalesce(lag(nav) OVER (PARTITION BY "
+            "strategy ORDER BY date), ?) AS change FROM strategy.account_daily) "
+            "SELECT a.strategy, a.date, a.change, sum(p.amount) FROM a "
+            "JOIN attribution.daily_pnl p USING (strategy, date) GROUP BY ALL",
+            [CFG.execution.initial_capital],
+        ).fetchall()
+    assert len(rows) == 4 * len(trading_days(START, END))
+    assert max(abs(change - total) for *_, change, total in rows) < 0.005
+
+
+def test_range_run_equals_day_by_day_runs(built: Path, attributed: Path, tmp_path: Path) -> None:
+    db = tmp_path / "alvh.duckdb"
+    shutil.copy(built, db)
+    with duckdb.connect(str(db)) as con:
+        run_window(con, (START, END), CFG)
+        for day in trading_days(START, END):
+            attribute_window(con, (day, day), CFG)
+    a, b = _tables(attributed), _tables(db)
+    for t in TABLES:
+        assert a[t].height > 0 and a[t].equals(b[t]), t
+
+
+def _readme_queries() -> list[str]:
+    section = README.read_text().split("## Query the warehouse", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+
+
+def test_readme_example_queries_run(attributed: Path) -> None:
+    queries = _readme_queries()
+    assert len(queries) >= 5
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        for sql in queries:
+            assert con.execute(sql).fetchall(), sql
+
+
+def test_analyst_views_are_documented(attributed: Path) -> None:
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        views = con.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE schema_name = 'attribution'"
+        ).fetchall()
+    assert len(views) >= 5 and all(comment for _, comment in views)
+
+
+def test_performance_has_every_strategy_for_the_range_and_year(attributed: Path) -> None:
+    perf = _tables(attributed)["attribution.performance"]
+    assert sorted(perf["period"].unique().to_list()) == ["2008", "all"]
+    assert perf.height == 8
+    unhedged = perf.filter(pl.col("strategy") == "unhedged", pl.col("period") == "all").row(
+        0, named=True
+    )
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        nav = con.execute(
+            "SELECT nav FROM strategy.account_daily WHERE strategy = 'unhedged' ORDER BY date"
+        ).fetchall()
+    assert unhedged["end_nav"] == nav[-1][0]
+    assert unhedged["total_pnl"] == pytest.approx(nav[-1][0] - CFG.execution.initial_capital)
+    assert unhedged["start_date"] == dt.date(2008, 9, 29)
