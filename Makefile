@@ -29,4 +29,4 @@ bench: install
 	$(BIN)/python bench/bench_sample.py
 
 clean:
-	rm -rf $(VENV) warehouse landing .dagster_home
+	rm -rf $(VENV) warehouse landing reports .dagster_home

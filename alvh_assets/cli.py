@@ -153,8 +153,8 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
 
     Runs in order: the landing files; the monthly/calendar sources; daily ingest and
     pricing for the trading days from ``warmup_days`` before the start to the end (one run);
-    the dbt views; the dbt marts and then the four strategies for the start..end days (one
-    run each). A backfill's checks run
+    the dbt views; the dbt marts, the four strategies and their attribution for the
+    start..end days (one run each); the HTML report, whose path it prints. A backfill's checks run
     once over the loaded tables right after it, not per partition (Dagster would plan every
     check for every partition: minutes of bookkeeping for a multi-year range); the demo
     stops at the first failing check.
@@ -168,9 +168,11 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
     import dagster as dg
 
     from orchestration.definitions import (
+        ATTRIBUTION,
         DAILY_INGEST,
         LANDING,
         MARTS,
+        REPORT,
         STRATEGY,
         VIEWS,
         WHOLE,
@@ -220,6 +222,14 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
             days,
         ),
         ("checks of the strategy tables", STRATEGY - STRATEGY.without_checks(), None, None),
+        ("attribution and performance", ATTRIBUTION.without_checks(), None, days),
+        (
+            "checks of the attribution (conservation to the cent)",
+            ATTRIBUTION - ATTRIBUTION.without_checks(),
+            None,
+            None,
+        ),
+        ("HTML report", REPORT, None, None),
     ]
     with dg.DagsterInstance.get() as instance:
         for label, selection, run_config, tags in runs:
@@ -234,5 +244,44 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
                     + (f"; failed checks: {', '.join(failed)}" if failed else ""),
                     code=1,
                 )
+    from alvh_assets.report.build import REPORT_NAME, default_out_dir
+
     click.echo(f"landing files: {paths.landing_dir()}")
     click.echo(f"warehouse: {paths.warehouse_path()}")
+    click.echo(f"report: {default_out_dir() / REPORT_NAME}")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Directory to write alvh_report.html and png/ into (default: <project root>/reports).",
+)
+def report(out: str | None) -> None:
+    """Write the HTML report of the backtest from the warehouse (read-only).
+
+    Reads the strategy, marts and attribution tables of the warehouse and the landing
+    manifest (for which inputs are real and which modelled); prints the HTML path.
+    """
+    import duckdb
+
+    from alvh_assets import warehouse
+    from alvh_assets.report.build import (
+        ReportError,
+        default_out_dir,
+        landing_provenance,
+        write_report,
+    )
+
+    source = paths.warehouse_path()
+    if not source.exists():
+        _fail(f"no warehouse at {source}: build it first (alvh demo)")
+    target = Path(out) if out else default_out_dir()
+    try:
+        with warehouse.connect(source, read_only=True) as con:
+            page = write_report(con, target, landing_provenance(paths.landing_dir()))
+    except ReportError as e:
+        _fail(str(e))
+    except duckdb.Error as e:
+        _fail(f"cannot read the warehouse {source}: {e}")
+    click.echo(str(page))

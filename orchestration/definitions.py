@@ -5,6 +5,7 @@ import dagster as dg
 from alvh_assets.attribution import assets as attribution_assets
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
+from alvh_assets.report import assets as report_assets
 from alvh_assets.sample import assets as sample_assets
 from alvh_assets.strategy import assets as strategy_assets
 from orchestration.dbt import DBT_RESOURCE, dbt_marts, dbt_views, mart_ge_checks
@@ -22,6 +23,7 @@ VIEWS = dg.AssetSelection.assets(dbt_views)
 MARTS = dg.AssetSelection.assets(dbt_marts)
 STRATEGY = dg.AssetSelection.assets(*strategy_assets.STRATEGY_ASSETS)
 ATTRIBUTION = dg.AssetSelection.assets(*attribution_assets.ATTRIBUTION_ASSETS)
+REPORT = dg.AssetSelection.assets(*report_assets.REPORT_ASSETS)
 DAILY = DAILY_INGEST | MARTS | STRATEGY | ATTRIBUTION
 
 landing_job = dg.define_asset_job(
@@ -34,6 +36,11 @@ daily_job = dg.define_asset_job(
     selection=DAILY,
     description="Ingest, price, build the marts, run the strategies and attribute their P&L "
     "for one trading day (or a backfill range, as one run).",
+)
+report_job = dg.define_asset_job(
+    "report_job",
+    selection=REPORT,
+    description="Write the HTML report (charts, metrics, stress windows) from the warehouse.",
 )
 reference_job = dg.define_asset_job(
     "reference_job",
@@ -50,6 +57,7 @@ defs = dg.Definitions(
         dbt_marts,
         *strategy_assets.STRATEGY_ASSETS,
         *attribution_assets.ATTRIBUTION_ASSETS,
+        *report_assets.REPORT_ASSETS,
     ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
@@ -59,8 +67,9 @@ defs = dg.Definitions(
         *mart_ge_checks(),
         *strategy_assets.STRATEGY_CHECKS,
         *attribution_assets.ATTRIBUTION_CHECKS,
+        *report_assets.REPORT_CHECKS,
     ],
-    jobs=[landing_job, daily_job, reference_job],
+    jobs=[landing_job, daily_job, reference_job, report_job],
     resources={"alvh": AlvhSettings(), "warehouse": WarehouseResource(), "dbt": DBT_RESOURCE},
     executor=dg.in_process_executor,
 )

@@ -114,3 +114,19 @@ def test_performance_has_every_strategy_for_the_range_and_year(attributed: Path)
     assert unhedged["end_nav"] == nav[-1][0]
     assert unhedged["total_pnl"] == pytest.approx(nav[-1][0] - CFG.execution.initial_capital)
     assert unhedged["start_date"] == dt.date(2008, 9, 29)
+
+
+def test_report_on_the_built_warehouse(attributed: Path, landing: Path, tmp_path: Path) -> None:
+    from alvh_assets.report.build import landing_provenance, write_report
+
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        page = write_report(con, tmp_path, landing_provenance(landing))
+    html = page.read_text()
+    assert html.count("data:image/png;base64,") == 4
+    assert "modelled" in html and "ALVH 4/4/2" in html and "Stress windows" in html
+    assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
+        "drawdown.png",
+        "layers.png",
+        "nav.png",
+        "waterfall.png",
+    ]

@@ -10,7 +10,9 @@ from click.testing import CliRunner
 from alvh_assets.cli import main
 
 
-@pytest.mark.parametrize("args", [[], ["config"], ["config", "show"], ["sample"], ["demo"]])
+@pytest.mark.parametrize(
+    "args", [[], ["config"], ["config", "show"], ["sample"], ["demo"], ["report"]]
+)
 def test_help_everywhere(args: list[str]) -> None:
     result = CliRunner().invoke(main, [*args, "--help"])
     assert result.exit_code == 0, result.output

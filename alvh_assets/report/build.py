@@ -1,0 +1,483 @@
+"""The trader-facing HTML report: read the warehouse, draw the charts, write one page.
+
+:func:`write_report` reads ``strategy.account_daily``, ``strategy.layer_allocations_daily``,
+the regime and macro-event marts and the three ``attribution`` tables through a (read-only)
+DuckDB connection and writes ``alvh_report.html`` (self-contained: inline CSS, charts as
+base64 PNG, no script, no external URL) and the charts as ``png/<chart>.png`` beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from alvh_assets import paths
+from alvh_assets import warehouse as wh
+from alvh_assets.attribution.schema import COMPONENTS
+from alvh_assets.report import charts
+from alvh_assets.sample.manifest import MANIFEST_NAME, read_manifest
+
+REPORT_NAME = "alvh_report.html"
+CHARTS = ("nav", "drawdown", "layers", "waterfall")
+"""Chart names, in page order (``png/<name>.png``)."""
+REQUIRED_TABLES = (
+    "strategy.account_daily",
+    "strategy.layer_allocations_daily",
+    "attribution.daily_pnl",
+    "attribution.performance",
+    "attribution.stress_windows",
+)
+DEFAULT_MODELLED = ("cboe_option_eod", "nyse_breadth_daily", "macro_release_calendar")
+"""Landing kinds the embedded sample market models (used when no manifest is given)."""
+GENERIC_PROVENANCE = (
+    "No landing manifest was given. In the embedded sample market the option chains "
+    "(SPX/SPXW and VIX end of day), NYSE breadth and the CPI/PPI release calendar are "
+    "modelled; index levels (SPX, VIX), VX futures settlements (2004-03-26..2014-08-14), "
+    "CPI, PPI, fed funds, FOMC decision dates and valuation are real."
+)
+KIND_LABELS = {
+    "cboe_option_eod": "SPX/SPXW and VIX option chains, end of day",
+    "cboe_index_daily": "index levels (SPX, VIX)",
+    "cfe_vx_settlements": "VX futures settlements",
+    "fred_observations": "CPI, PPI and fed funds (FRED)",
+    "fomc_decisions": "FOMC decision dates",
+    "macro_release_calendar": "CPI/PPI release calendar",
+    "nyse_breadth_daily": "NYSE advances/declines (breadth)",
+    "valuation_monthly": "valuation (P/E, yields, ERP proxy)",
+}
+METRICS: tuple[tuple[str, str, str], ...] = (
+    ("sessions", "Sessions", "int"),
+    ("end_nav", "End NAV", "usd"),
+    ("total_pnl", "Total P&L", "usd"),
+    ("cagr", "CAGR", "pct"),
+    ("ann_vol", "Ann. vol", "pct"),
+    ("sharpe", "Sharpe", "ratio"),
+    ("sortino", "Sortino", "ratio"),
+    ("max_drawdown", "Max drawdown", "pct"),
+    ("max_drawdown_sessions", "DD length (sessions)", "int"),
+    ("calmar", "Calmar", "ratio"),
+    ("worst_day", "Worst day", "pct"),
+    ("worst_month", "Worst month", "pct"),
+    ("cvar_95", "CVaR 95%", "pct"),
+    ("beta_spx", "Beta to SPX", "ratio"),
+    ("hedge_carry", "Hedge carry", "usd"),
+    ("hedge_cost_drag", "Hedge cost drag (ann.)", "pct"),
+    ("rebalancing_cost", "Rebalancing cost", "usd"),
+    ("xirr", "XIRR", "pct"),
+    ("hedge_xirr", "Hedge XIRR", "pct"),
+    ("hedge_capital_cost", "Hedge capital cost (ann.)", "pct"),
+    ("alvh_contribution_bp_week", "ALVH contribution (bp/week)", "bp"),
+    ("avg_breakeven_shift", "Avg break-even shift", "pct"),
+)
+"""Columns of ``attribution.performance`` shown in the metrics table: (column, header,
+format). Ratios of NAV (returns, drawdowns, costs per year) are stored as fractions."""
+
+
+class ReportError(RuntimeError):
+    """The warehouse lacks what the report needs (the message says what to build)."""
+
+
+def default_out_dir() -> Path:
+    """``<project root>/reports``."""
+    return paths.project_root() / "reports"
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def landing_provenance(landing: Path) -> list[dict] | None:
+    """The ``files`` entries of ``landing``'s manifest, or None when it has none."""
+    if not (landing / MANIFEST_NAME).exists():
+        return None
+    return list(read_manifest(landing).get("files", []))
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the page shows, read from the warehouse."""
+
+    account: pl.DataFrame
+    layers: pl.DataFrame
+    regimes: pl.DataFrame
+    events: dict[str, list[dt.date]]
+    pnl: pl.DataFrame
+    performance: pl.DataFrame
+    stress: pl.DataFrame
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def read_data(con: duckdb.DuckDBPyConnection) -> ReportData:
+    """Read the report's inputs; :class:`ReportError` names missing tables or rows."""
+    present = _tables(con)
+    missing = [t for t in REQUIRED_TABLES if t not in present]
+    if missing:
+        raise ReportError(
+            f"the warehouse has no {', '.join(missing)}: materialize the strategy and "
+            "attribution assets first (alvh demo)"
+        )
+    account = wh.read_frame(
+        con, "SELECT strategy, date, nav, spx_close FROM strategy.account_daily ORDER BY ALL"
+    )
+    if account.is_empty():
+        raise ReportError("strategy.account_daily is empty: run the strategies first (alvh demo)")
+    first, last = account["date"].min(), account["date"].max()
+    layers = wh.read_frame(
+        con,
+        "SELECT date, bucket, sum(coalesce(premium_at_risk, 0)) AS premium_at_risk "
+        "FROM strategy.layer_allocations_daily WHERE strategy = 'alvh_442' "
+        "GROUP BY ALL ORDER BY ALL",
+    )
+    regimes = pl.DataFrame(schema={"date": pl.Date, "regime": pl.Utf8})
+    if "marts.fct_regime_daily" in present:
+        regimes = wh.read_frame(
+            con,
+            "SELECT date, regime FROM marts.fct_regime_daily WHERE date BETWEEN ? AND ? "
+            "ORDER BY date",
+            [first, last],
+        )
+    events: dict[str, list[dt.date]] = {}
+    if "marts.fct_macro_events_daily" in present:
+        for name, col in (("FOMC", "fomc"), ("CPI", "cpi_release"), ("PPI", "ppi_release")):
+            rows = con.execute(
+                f"SELECT DISTINCT prev_{col}_date FROM marts.fct_macro_events_daily "
+                f"WHERE prev_{col}_date BETWEEN ? AND ? ORDER BY 1",
+                [first, last],
+            ).fetchall()
+            events[name] = [r[0] for r in rows]
+    pnl = wh.read_frame(
+        con,
+        "SELECT strategy, component, sum(amount) AS amount FROM attribution.daily_pnl "
+        "GROUP BY ALL ORDER BY ALL",
+    )
+    performance = wh.read_frame(con, "SELECT * FROM attribution.performance")
+    stress = wh.read_frame(con, "SELECT * FROM attribution.stress_windows")
+    return ReportData(account, layers, regimes, events, pnl, performance, stress)
+
+
+# --------------------------------------------------------------------------------------------
+# Formatting
+# --------------------------------------------------------------------------------------------
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and not math.isfinite(v))
+
+
+def _usd(v: float) -> str:
+    return f"-${abs(v):,.0f}" if v < 0 else f"${v:,.0f}"
+
+
+FORMATS: dict[str, Callable[[Any], str]] = {
+    "usd": _usd,
+    "pct": lambda v: f"{v * 100:.2f}%",
+    "ratio": lambda v: f"{v:.2f}",
+    "bp": lambda v: f"{v:.1f}",
+    "int": lambda v: f"{int(v):,d}",
+    "date": lambda v: f"{v:%Y-%m-%d}",
+    "text": str,
+}
+
+
+def fmt(value: Any, kind: str) -> str:
+    """A cell's text: ``–`` for missing or non-finite values."""
+    return "–" if _missing(value) else FORMATS[kind](value)
+
+
+def _cell(value: Any, kind: str) -> str:
+    neg = kind not in ("text", "date") and not _missing(value) and value < 0
+    cls = ' class="num neg"' if neg else (' class="num"' if kind not in ("text",) else "")
+    return f"<td{cls}>{html.escape(fmt(value, kind))}</td>"
+
+
+def _strategy_rank(strategy: str) -> tuple[int, str]:
+    order = list(charts.STRATEGY_LABELS)
+    return (order.index(strategy) if strategy in order else len(order), strategy)
+
+
+def sorted_performance(performance: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``attribution.performance``: period ``all`` first, then the years, each in
+    strategy order."""
+    rows = performance.to_dicts()
+    return sorted(
+        rows, key=lambda r: (r["period"] != "all", r["period"], _strategy_rank(r["strategy"]))
+    )
+
+
+def metrics_table(performance: pl.DataFrame) -> str:
+    """The metrics table (``<table id="metrics">``), one row per (period, strategy)."""
+    cols = [m for m in METRICS if m[0] in performance.columns]
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
+    body = []
+    for r in sorted_performance(performance):
+        dates = f"{fmt(r.get('start_date'), 'date')} – {fmt(r.get('end_date'), 'date')}"
+        cells = "".join(_cell(r[c], k) for c, _, k in cols)
+        body.append(
+            f"<tr><td>{html.escape(r['period'])}</td><th>{html.escape(charts.label(r['strategy']))}"
+            f"</th><td>{dates}</td>{cells}</tr>"
+        )
+    return (
+        '<div class="scroll"><table id="metrics"><thead><tr><th>Period</th><th>Strategy</th>'
+        f"<th>Dates</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + ("" if body else '<p class="note">attribution.performance has no rows.</p>')
+    )
+
+
+def metrics_markdown(performance: pl.DataFrame) -> str:
+    """Period ``all`` of the metrics table as Markdown (the Dagster metadata preview)."""
+    cols = [
+        m
+        for m in METRICS
+        if m[0] in ("total_pnl", "cagr", "sharpe", "max_drawdown", "hedge_cost_drag", "cvar_95")
+        and m[0] in performance.columns
+    ]
+    lines = [
+        "| strategy | " + " | ".join(h for _, h, _ in cols) + " |",
+        "|---|" + "---|" * len(cols),
+    ]
+    for r in sorted_performance(performance):
+        if r["period"] == "all":
+            cells = " | ".join(fmt(r[c], k) for c, _, k in cols)
+            lines.append(f"| {charts.label(r['strategy'])} | {cells} |")
+    return "\n".join(lines)
+
+
+def stress_table(stress: pl.DataFrame) -> str:
+    """The stress-window table (``<table id="stress">``): windows with sessions in the
+    backtest; the others are named in a note below it."""
+    rows = stress.to_dicts()
+    inside = [r for r in rows if not _missing(r.get("sessions")) and r["sessions"] > 0]
+    inside.sort(
+        key=lambda r: (
+            str(r.get("window_start")),
+            r["window"],
+            _strategy_rank(r["strategy"]),
+            r["bucket"] not in ("total", "all"),
+            r["bucket"],
+        )
+    )
+    body = "".join(
+        f"<tr><td>{html.escape(r['window'])}</td>"
+        f"<th>{html.escape(charts.label(r['strategy']))}</th>"
+        f"<td>{html.escape(str(r['bucket']))}</td>"
+        f"<td>{fmt(r['first_date'], 'date')} – {fmt(r['last_date'], 'date')}</td>"
+        f"{_cell(r['sessions'], 'int')}{_cell(r['start_nav'], 'usd')}{_cell(r['pnl'], 'usd')}"
+        f"{_cell(r['pnl_pct_of_nav'], 'pct')}</tr>"
+        for r in inside
+    )
+    outside = sorted({r["window"] for r in rows} - {r["window"] for r in inside})
+    names = html.escape(", ".join(outside))
+    note = f'<p class="note">Windows outside the backtest range: {names}.</p>' if outside else ""
+    if not inside:
+        note += '<p class="note">No stress window falls inside the backtest range.</p>'
+    return (
+        '<div class="scroll"><table id="stress"><thead><tr><th>Window</th><th>Strategy</th>'
+        "<th>Bucket</th><th>Dates</th><th>Sessions</th><th>Start NAV</th>"
+        f"<th>P&amp;L</th><th>P&amp;L % of NAV</th></tr></thead><tbody>{body}</tbody></table>"
+        f"</div>{note}"
+    )
+
+
+def modelled_kinds(provenance: list[dict] | None) -> set[str]:
+    """Landing kinds whose content is modelled (the sample's defaults without a manifest)."""
+    if provenance is None:
+        return set(DEFAULT_MODELLED)
+    return {e["kind"] for e in provenance if e.get("provenance") == "modelled"}
+
+
+def provenance_section(provenance: list[dict] | None) -> str:
+    """The data-provenance note: one row per (input, provenance) from the manifest's
+    entries, else the generic statement about the embedded sample market."""
+    if provenance is None:
+        return f'<p id="provenance-note">{html.escape(GENERIC_PROVENANCE)}</p>'
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for e in provenance:
+        groups.setdefault((e["kind"], e.get("provenance", "?")), []).append(e)
+    body = []
+    for (kind, prov), entries in sorted(
+        groups.items(), key=lambda g: (g[0][1] != "modelled", g[0])
+    ):
+        sources = sorted({str(e.get("source", "")) for e in entries})
+        source = (
+            "; ".join(sources)
+            if len(sources) <= 3
+            else f"{sources[0]} … {sources[-1]} ({len(sources)} files)"
+        )
+        badge = "modelled" if prov == "modelled" else "real"
+        body.append(
+            f"<tr><td>{html.escape(KIND_LABELS.get(kind, kind))}</td>"
+            f'<td><span class="badge {badge}">{html.escape(prov.replace("_", " "))}</span></td>'
+            f'<td class="num">{len(entries):,d}</td>'
+            f'<td class="num">{sum(int(e.get("rows", 0)) for e in entries):,d}</td>'
+            f"<td>{html.escape(source)}</td></tr>"
+        )
+    return (
+        '<p id="provenance-note">From the landing manifest: what each input is. '
+        "<em>real reformatted</em> = real values in another vendor layout.</p>"
+        '<div class="scroll"><table id="provenance-table"><thead><tr><th>Input</th>'
+        "<th>Provenance</th><th>Files</th><th>Rows</th><th>Source</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;
+max-width:1180px;padding:16px 24px;color:#1d1d1f;background:#fff}
+h1{margin-bottom:4px}h2{margin-top:36px;border-bottom:1px solid #ddd;padding-bottom:4px}
+.sub{color:#555;margin-top:0}.note{color:#555;font-size:0.9em}
+.banner{background:#fff4e5;border:1px solid #f0b46c;padding:8px 12px;border-radius:6px}
+img.chart{max-width:100%;height:auto;display:block;margin:8px 0}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:0.85em;margin:8px 0}
+th,td{border-bottom:1px solid #e5e5e5;padding:4px 8px;text-align:left;white-space:nowrap}
+thead th{background:#f5f5f7;position:sticky;top:0}td.num{text-align:right;
+font-variant-numeric:tabular-nums}td.neg{color:#b00020}
+.badge{padding:1px 6px;border-radius:4px;font-size:0.85em}
+#provenance-table td:last-child{white-space:normal}
+.badge.modelled{background:#fde0c5;color:#7a3e00}.badge.real{background:#d9f0d3;color:#1b5e20}
+"""
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""Content-Security-Policy of the page: nothing but inline styles and data: images."""
+
+
+def _img(name: str, png: bytes, alt: str) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img class="chart" id="chart-{name}" alt="{html.escape(alt)}" '
+        f'src="data:image/png;base64,{data}">'
+    )
+
+
+def _starting_capital(data: ReportData) -> float:
+    """The starting NAV (performance ``all``), else the mean first-session NAV."""
+    perf = data.performance
+    if "start_nav" in perf.columns:
+        starts = perf.filter(pl.col("period") == "all")["start_nav"].drop_nulls()
+        if starts.len():
+            return float(starts.max())
+    first = data.account.filter(pl.col("date") == pl.col("date").min())
+    return float(first["nav"].mean())
+
+
+def render_charts(data: ReportData, provenance: list[dict] | None) -> dict[str, bytes]:
+    """Every chart of :data:`CHARTS` as PNG bytes."""
+    modelled = modelled_kinds(provenance)
+    calendar_modelled = "macro_release_calendar" in modelled
+    return {
+        "nav": charts.nav_chart(data.account, _starting_capital(data)),
+        "drawdown": charts.drawdown_chart(data.account),
+        "layers": charts.layer_chart(
+            data.layers,
+            data.regimes,
+            data.events,
+            modelled_events=("CPI", "PPI") if calendar_modelled else (),
+        ),
+        "waterfall": charts.waterfall_chart(data.pnl, list(COMPONENTS)),
+    }
+
+
+def _captions(modelled: set[str]) -> dict[str, str]:
+    chains = (
+        " Option marks come from the <strong>modelled</strong> option chains of the sample market."
+        if "cboe_option_eod" in modelled
+        else ""
+    )
+    calendar = (
+        " CPI/PPI release dates are <strong>modelled</strong> (sample release calendar); FOMC "
+        "dates are real."
+        if "macro_release_calendar" in modelled
+        else ""
+    )
+    return {
+        "nav": "NAV of each strategy at mid (cash + positions), SPX close rebased to the "
+        f"starting capital (dashed).{chains}",
+        "drawdown": f"Drawdown of each strategy from its running NAV peak; SPX dashed.{chains}",
+        "layers": "Premium at risk of ALVH 4/4/2's tranches summed by bucket, the session's "
+        "regime (calm / neutral / elevated / stressed) shaded, and FOMC decisions and CPI/PPI "
+        f"releases ticked below.{calendar}",
+        "waterfall": "attribution.daily_pnl summed over the range by component: each bar "
+        "starts where the previous ended; the last bar is the final P&amp;L. Costs are "
+        f"negative.{chains}",
+    }
+
+
+TITLES = {
+    "nav": "NAV: four strategies and SPX",
+    "drawdown": "Drawdowns",
+    "layers": "ALVH layer allocation, regimes and macro events",
+    "waterfall": "Cost waterfall per strategy",
+}
+
+
+def render_html(data: ReportData, pngs: dict[str, bytes], provenance: list[dict] | None) -> str:
+    """The whole page as one string."""
+    first, last = data.account["date"].min(), data.account["date"].max()
+    sessions = data.account["date"].n_unique()
+    modelled = modelled_kinds(provenance)
+    captions = _captions(modelled)
+    banner = (
+        '<p class="banner" id="modelled-banner"><strong>Modelled data.</strong> Some inputs '
+        "of this backtest are modelled, not market data: "
+        f"{html.escape(', '.join(sorted(KIND_LABELS.get(k, k) for k in modelled)))}. "
+        "Results illustrate the method; they are not a track record.</p>"
+        if modelled
+        else ""
+    )
+    sections = "".join(
+        f'<section id="section-{n}"><h2>{TITLES[n]}</h2>{_img(n, pngs[n], TITLES[n])}'
+        f'<p class="note">{captions[n]}</p></section>'
+        for n in CHARTS
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>ALVH strategy report {first} – {last}</title><style>{CSS}</style></head>
+<body><h1>ALVH strategy report</h1>
+<p class="sub">SPX iron condors with four hedges (unhedged, single-layer VIX call, static
+permanent put, ALVH 4/4/2) on one condor book: {first} – {last}, {sessions} sessions.</p>
+{banner}{sections}
+<section id="section-metrics"><h2>Performance metrics</h2>{metrics_table(data.performance)}
+<p class="note">attribution.performance: the whole range (<em>all</em>) first, then each
+calendar year. Returns, volatility, drawdowns and costs per year in percent of NAV; P&amp;L
+and costs in USD.</p></section>
+<section id="section-stress"><h2>Stress windows</h2>{stress_table(data.stress)}</section>
+<section id="provenance"><h2>Data provenance</h2>{provenance_section(provenance)}</section>
+</body></html>
+"""
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection, out_dir: Path, provenance: list[dict] | None
+) -> Path:
+    """Write ``out_dir/alvh_report.html`` and ``out_dir/png/<chart>.png``; returns the HTML
+    path. ``provenance`` is the landing manifest's ``files`` list (None: generic note)."""
+    data = read_data(con)
+    pngs = render_charts(data, provenance)
+    (out_dir / "png").mkdir(parents=True, exist_ok=True)
+    for name, png in pngs.items():
+        (out_dir / "png" / f"{name}.png").write_bytes(png)
+    target = out_dir / REPORT_NAME
+    target.write_text(render_html(data, pngs, provenance), encoding="utf-8")
+    return target

@@ -1,0 +1,294 @@
+"""The report's charts: one function per chart, each returning the PNG bytes.
+
+Matplotlib's Agg backend, driven through ``FigureCanvasAgg`` (no pyplot, no display, no
+global figure state). Every
+function takes polars frames with the columns it names and draws on a fresh figure, so the
+same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+
+import matplotlib.dates as mdates
+import polars as pl
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+STRATEGY_LABELS: dict[str, str] = {
+    "unhedged": "Unhedged condor",
+    "single_layer_vix_call": "Single-layer VIX call",
+    "static_permanent": "Static permanent put",
+    "alvh_442": "ALVH 4/4/2",
+}
+STRATEGY_COLORS: dict[str, str] = {
+    "unhedged": "#7f7f7f",
+    "single_layer_vix_call": "#1f77b4",
+    "static_permanent": "#2ca02c",
+    "alvh_442": "#d62728",
+}
+BUCKET_LABELS: dict[str, str] = {
+    "short_term": "short-term (VIX call spreads)",
+    "medium_term": "medium-term (SPX puts)",
+    "long_dated": "long-dated (VIX calls)",
+}
+BUCKET_COLORS: dict[str, str] = {
+    "short_term": "#9ecae1",
+    "medium_term": "#4292c6",
+    "long_dated": "#08519c",
+}
+REGIME_COLORS: dict[str, str] = {
+    "calm": "#d9f0d3",
+    "neutral": "#e8eef7",
+    "elevated": "#fde0c5",
+    "stressed": "#f9c0c0",
+}
+EVENT_COLORS: dict[str, str] = {"FOMC": "#6a3d9a", "CPI": "#b15928", "PPI": "#33a02c"}
+COMPONENT_LABELS: dict[str, str] = {
+    "condor_theta": "condor theta",
+    "condor_delta_gamma": "condor delta/gamma",
+    "condor_vega": "condor vega",
+    "hedge_short_term": "hedge short-term",
+    "hedge_medium_term": "hedge medium-term",
+    "hedge_long_dated": "hedge long-dated",
+    "hedge_single_layer": "hedge single layer",
+    "hedge_static": "hedge static",
+    "hedge_carry": "hedge carry",
+    "commissions": "commissions",
+    "exchange_fees": "exchange fees",
+    "slippage": "slippage",
+    "opportunity_cost": "opportunity cost",
+    "interest": "interest",
+    "residual": "residual",
+}
+
+
+def label(strategy: str) -> str:
+    """Display name of a strategy (its id when unknown)."""
+    return STRATEGY_LABELS.get(strategy, strategy)
+
+
+def _usd(value: float, _pos: object = None) -> str:
+    """Axis label in USD: ``$1.2M``, ``$350k``, ``-$12k``."""
+    sign, v = ("-" if value < 0 else ""), abs(value)
+    if v >= 1e6:
+        return f"{sign}${v / 1e6:.2f}M"
+    if v >= 1e3:
+        return f"{sign}${v / 1e3:.0f}k"
+    return f"{sign}${v:.0f}"
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig: Figure) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _date_axis(ax: Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _strategies(frame: pl.DataFrame) -> list[str]:
+    """Strategies of ``frame`` in report order (known ones first, then the rest sorted)."""
+    present = set(frame["strategy"].to_list())
+    return [s for s in STRATEGY_LABELS if s in present] + sorted(present - set(STRATEGY_LABELS))
+
+
+def nav_chart(account: pl.DataFrame, base: float) -> bytes:
+    """NAV of every strategy over the backtest, with SPX rebased to ``base`` (the starting
+    capital) on the same USD axis, so the lines start together.
+
+    ``account``: strategy, date, nav, spx_close (one row per strategy and session)."""
+    fig = _figure(11, 5)
+    ax = fig.add_subplot()
+    for s in _strategies(account):
+        rows = account.filter(pl.col("strategy") == s).sort("date")
+        ax.plot(rows["date"], rows["nav"], color=STRATEGY_COLORS.get(s), lw=1.6, label=label(s))
+    spx = account.group_by("date").agg(pl.col("spx_close").first()).sort("date").drop_nulls()
+    if spx.height:
+        rebased = spx["spx_close"] / spx["spx_close"][0] * base
+        ax.plot(spx["date"], rebased, color="black", lw=1.0, ls="--", label="SPX (rebased)")
+    ax.axhline(base, color="#999999", lw=0.6)
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_ylabel("NAV (USD, marked at mid)")
+    ax.set_title("Net asset value of the four strategies and SPX")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=9)
+    _date_axis(ax)
+    return _png(fig)
+
+
+def drawdown_chart(account: pl.DataFrame) -> bytes:
+    """Drawdown of every strategy from its running NAV peak (percent), with SPX's drawdown
+    from its running closing high for reference.
+
+    ``account``: strategy, date, nav, spx_close."""
+    fig = _figure(11, 4)
+    ax = fig.add_subplot()
+    for s in _strategies(account):
+        rows = account.filter(pl.col("strategy") == s).sort("date")
+        dd = rows["nav"] / rows["nav"].cum_max() - 1.0
+        ax.plot(rows["date"], dd, color=STRATEGY_COLORS.get(s), lw=1.4, label=label(s))
+    spx = account.group_by("date").agg(pl.col("spx_close").first()).sort("date").drop_nulls()
+    if spx.height:
+        dd = spx["spx_close"] / spx["spx_close"].cum_max() - 1.0
+        ax.plot(spx["date"], dd, color="black", lw=0.9, ls="--", label="SPX")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_ylabel("drawdown from peak")
+    ax.set_title("Drawdowns")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left", fontsize=9)
+    _date_axis(ax)
+    return _png(fig)
+
+
+def _runs(regimes: pl.DataFrame) -> list[tuple[dt.date, dt.date, str]]:
+    """Contiguous runs of one regime: (first date, first date of the next run, regime)."""
+    rows = regimes.drop_nulls().sort("date").rows()
+    runs: list[tuple[dt.date, dt.date, str]] = []
+    for i, (day, regime) in enumerate(rows):
+        end = rows[i + 1][0] if i + 1 < len(rows) else day + dt.timedelta(days=1)
+        if runs and runs[-1][2] == regime:
+            runs[-1] = (runs[-1][0], end, regime)
+        else:
+            runs.append((day, end, regime))
+    return runs
+
+
+def layer_chart(
+    layers: pl.DataFrame,
+    regimes: pl.DataFrame,
+    events: dict[str, Sequence[dt.date]],
+    modelled_events: Sequence[str] = (),
+) -> bytes:
+    """ALVH 4/4/2 premium at risk by bucket (short-term, medium-term, long-dated; stacked
+    area, USD) with the market regime of each session shaded behind it, and a strip below
+    with a tick at every FOMC decision and CPI/PPI release.
+
+    ``layers``: date, bucket, premium_at_risk (summed over the bucket's tranches);
+    ``regimes``: date, regime; ``events``: label -> dates (e.g. ``{"FOMC": [...]}``);
+    ``modelled_events`` names the event rows whose dates are modelled (labelled so)."""
+    fig = _figure(11, 5.5)
+    ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[5, 1])
+    for start, end, regime in _runs(regimes):
+        ax.axvspan(start, end, color=REGIME_COLORS.get(regime, "#eeeeee"), lw=0, zorder=0)
+    wide = (
+        layers.pivot(on="bucket", index="date", values="premium_at_risk", aggregate_function="sum")
+        .sort("date")
+        .fill_null(0.0)
+    )
+    buckets = [b for b in BUCKET_LABELS if b in wide.columns]
+    if buckets:
+        ax.stackplot(
+            wide["date"].to_list(),
+            *[wide[b].to_list() for b in buckets],
+            labels=[BUCKET_LABELS[b] for b in buckets],
+            colors=[BUCKET_COLORS[b] for b in buckets],
+            alpha=0.9,
+            zorder=2,
+        )
+    else:
+        ax.text(
+            0.5, 0.5, "no ALVH 4/4/2 layers in the warehouse", ha="center", transform=ax.transAxes
+        )
+    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_ylabel("premium at risk (USD)")
+    ax.set_title("ALVH 4/4/2 layer allocation, market regimes shaded")
+    handles, _ = ax.get_legend_handles_labels()
+    present = set(regimes["regime"].drop_nulls().to_list())
+    handles += [
+        Patch(color=c, label=f"regime: {r}") for r, c in REGIME_COLORS.items() if r in present
+    ]
+    ax.legend(handles=handles, loc="upper left", fontsize=8, ncols=2)
+    ax.grid(alpha=0.3, zorder=1)
+    names = list(events)
+    rows = [[mdates.date2num(d) for d in events[n]] for n in names]
+    if names:
+        strip.eventplot(
+            rows,
+            lineoffsets=list(range(len(names)))[::-1],
+            linelengths=0.7,
+            colors=[EVENT_COLORS.get(n, "black") for n in names],
+        )
+        strip.set_yticks(
+            list(range(len(names)))[::-1],
+            [f"{n} (modelled)" if n in modelled_events else n for n in names],
+            fontsize=8,
+        )
+    strip.set_ylim(-0.6, max(len(names), 1) - 0.4)
+    strip.grid(axis="x", alpha=0.3)
+    _date_axis(strip)
+    return _png(fig)
+
+
+def waterfall_chart(pnl: pl.DataFrame, components: Sequence[str]) -> bytes:
+    """Cost waterfall per strategy: the P&L of every attribution component summed over the
+    range (condor theta, delta/gamma, vega, the hedge buckets, hedge carry, commissions,
+    exchange fees, slippage, opportunity cost, interest, residual), each bar starting where
+    the previous ended, and the final P&L as the last bar; every bar is labelled with its
+    amount. Gains green, costs red; each panel has its own USD scale (the hedges' payoffs
+    differ by orders of magnitude between strategies).
+
+    ``pnl``: strategy, component, amount (USD, summed); ``components``: display order."""
+    strategies = _strategies(pnl)
+    cols = 2 if len(strategies) > 1 else 1
+    nrows = max(1, -(-len(strategies) // cols))
+    fig = _figure(12, 4.2 * nrows)
+    axes = fig.subplots(nrows, cols, squeeze=False).ravel()
+    for ax, s in zip(axes, strategies, strict=False):
+        amounts = dict(pnl.filter(pl.col("strategy") == s).select("component", "amount").rows())
+        order = [c for c in components if c in amounts and abs(amounts[c]) >= 0.005]
+        order += sorted(c for c in amounts if c not in components and abs(amounts[c]) >= 0.005)
+        bottoms, heights, colors, running = [], [], [], 0.0
+        for c in order:
+            bottoms.append(running)
+            heights.append(amounts[c])
+            colors.append("#2ca02c" if amounts[c] >= 0 else "#d62728")
+            running += amounts[c]
+        bottoms.append(0.0)
+        heights.append(running)
+        colors.append("#1f4e79")
+        names = [COMPONENT_LABELS.get(c, c) for c in order] + ["final P&L"]
+        x = list(range(len(names)))
+        ax.bar(x, heights, bottom=bottoms, color=colors, width=0.7)
+        for i in range(len(order)):
+            top = bottoms[i] + heights[i]
+            ax.plot([i + 0.35, i + 0.65], [top, top], color="#555555", lw=0.6)
+        for i, (b, h) in enumerate(zip(bottoms, heights, strict=True)):
+            end = max(b, b + h)
+            ax.annotate(
+                _usd(h),
+                (i, end),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        ends = [0.0, *bottoms, *(b + h for b, h in zip(bottoms, heights, strict=True))]
+        pad = 0.12 * ((max(ends) - min(ends)) or 1.0)
+        ax.set_ylim(min(ends) - pad, max(ends) + pad)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(x, names, rotation=55, ha="right", fontsize=8)
+        ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+        ax.set_title(f"{label(s)}: final P&L {_usd(running)}", fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    for ax in axes[len(strategies) :]:
+        ax.set_visible(False)
+    if not strategies:
+        fig.text(0.5, 0.5, "no rows in attribution.daily_pnl", ha="center")
+    fig.suptitle("Where the P&L came from (sum over the range, USD)")
+    return _png(fig)

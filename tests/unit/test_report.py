@@ -1,0 +1,341 @@
+"""The HTML report: built from a small synthetic warehouse, rendered in headless Chromium.
+
+The warehouse holds synthetic rows (not market data) laid out as the strategy, marts and
+attribution tables the report reads: four strategies over 30 sessions across a year end,
+their layers, regimes, macro events and attribution rows. The page is opened from disk in
+Debian's chromium through Playwright, with every request recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+from playwright.sync_api import Browser, sync_playwright
+
+from alvh_assets import warehouse as wh
+from alvh_assets.attribution.schema import COMPONENTS
+from alvh_assets.attribution.schema import TABLES as ATTRIBUTION_TABLES
+from alvh_assets.cli import main
+from alvh_assets.report.build import CHARTS, provenance_section, read_data, write_report
+from alvh_assets.strategy.store import ACCOUNT, LAYERS
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+STRATEGIES = ("unhedged", "single_layer_vix_call", "static_permanent", "alvh_442")
+HEDGES = {
+    "unhedged": (),
+    "single_layer_vix_call": ("single_layer",),
+    "static_permanent": ("static",),
+    "alvh_442": ("short_term", "medium_term", "long_dated"),
+}
+TRANCHES = {"short_term": 4, "medium_term": 4, "long_dated": 2}
+REGIMES = ("calm", "neutral", "elevated", "stressed")
+PERIODS = ("all", "2008", "2009")
+FOMC = (dt.date(2008, 12, 16),)
+CPI = (dt.date(2008, 11, 19), dt.date(2008, 12, 16), dt.date(2009, 1, 16))
+PPI = (dt.date(2008, 11, 18), dt.date(2008, 12, 16), dt.date(2009, 1, 15))
+IN_RANGE_WINDOW = "synthetic stress window"
+STRESS_BUCKETS = ("total", "hedge")
+MANIFEST_FILES = [
+    {
+        "path": "options/UnderlyingOptionsEODCalcs_2008-12-15.csv",
+        "kind": "cboe_option_eod",
+        "provenance": "modelled",
+        "source": "synthetic model",
+        "rows": 100,
+        "sha256": "0" * 64,
+    },
+    {
+        "path": "index/spx.csv",
+        "kind": "cboe_index_daily",
+        "provenance": "real_reformatted",
+        "source": "synthetic real file",
+        "rows": 30,
+        "sha256": "1" * 64,
+    },
+]
+
+
+def _sessions() -> list[dt.date]:
+    days, day = [], dt.date(2008, 12, 15)
+    while len(days) < 30:
+        if day.weekday() < 5:
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+def _last_before(day: dt.date, events: tuple[dt.date, ...]) -> dt.date | None:
+    return max((e for e in events if e <= day), default=None)
+
+
+def _frame(rows: list[dict], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
+
+
+def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
+    """Write a synthetic warehouse: strategy, marts and (optionally) attribution tables."""
+    days = _sessions()
+    account, layers, pnl, perf, stress = [], [], [], [], []
+    for k, s in enumerate(STRATEGIES):
+        for i, d in enumerate(days):
+            nav = 1e6 * (1 + 0.002 * (k + 1) * math.sin(i / 4 + k) - 0.0005 * i)
+            account.append({"strategy": s, "date": d, "nav": nav, "spx_close": 880 + 5 * i})
+            for b in HEDGES[s]:
+                for t in range(1, TRANCHES.get(b, 1) + 1):
+                    layers.append(
+                        {
+                            "strategy": s,
+                            "date": d,
+                            "bucket": b,
+                            "tranche": t,
+                            "active": (i + t) % 3 != 0,
+                            "premium_at_risk": 1000.0 * t * ((i + t) % 3 != 0),
+                        }
+                    )
+            for c in COMPONENTS:
+                bucket = c.removeprefix("hedge_")
+                hedged = bool(HEDGES[s])
+                if (c.startswith("hedge_") and bucket != "carry" and bucket not in HEDGES[s]) or (
+                    c == "hedge_carry" and not hedged
+                ):
+                    continue
+                amount = (-1) ** len(c) * (10.0 + len(c) + i)
+                pnl.append(
+                    {
+                        "strategy": s,
+                        "date": d,
+                        "component": c,
+                        "category": COMPONENTS[c],
+                        "bucket": bucket if c.startswith("hedge_") and bucket != "carry" else None,
+                        "amount": amount,
+                    }
+                )
+        for p in PERIODS:
+            inside = [d for d in days if p == "all" or d.year == int(p)]
+            perf.append(
+                {
+                    "strategy": s,
+                    "period": p,
+                    "start_date": inside[0],
+                    "end_date": inside[-1],
+                    "sessions": len(inside),
+                    "start_nav": 1e6,
+                    "end_nav": 1e6 + 1000 * k,
+                    "total_pnl": 1000.0 * k - 500,
+                    "cagr": 0.01 * k - 0.005,
+                    "ann_vol": 0.1,
+                    "sharpe": 0.5,
+                    "max_drawdown": -0.02 * (k + 1),
+                    "hedge_cost_drag": 0.01 if k else None,
+                    "xirr": float("nan"),
+                }
+            )
+        for w, start, sessions in (
+            (IN_RANGE_WINDOW, days[3], 10),
+            ("synthetic window outside the range", dt.date(2010, 5, 1), 0),
+        ):
+            for b in STRESS_BUCKETS:
+                stress.append(
+                    {
+                        "strategy": s,
+                        "window": w,
+                        "bucket": b,
+                        "window_start": start,
+                        "window_end": start + dt.timedelta(days=14),
+                        "first_date": start if sessions else None,
+                        "last_date": days[12] if sessions else None,
+                        "sessions": sessions,
+                        "start_nav": 1e6 if sessions else None,
+                        "pnl": -2500.0 * (k + 1) if sessions else None,
+                        "pnl_pct_of_nav": -0.0025 * (k + 1) if sessions else None,
+                    }
+                )
+    regimes = pl.DataFrame({"date": days, "regime": [REGIMES[i // 8] for i in range(len(days))]})
+    events = pl.DataFrame(
+        {
+            "date": days,
+            "prev_fomc_date": [_last_before(d, FOMC) for d in days],
+            "prev_cpi_release_date": [_last_before(d, CPI) for d in days],
+            "prev_ppi_release_date": [_last_before(d, PPI) for d in days],
+            "event_window": [False] * len(days),
+        }
+    )
+    with wh.connect(path) as con:
+        for table, schema, rows in (
+            ("strategy.account_daily", ACCOUNT, account),
+            ("strategy.layer_allocations_daily", LAYERS, layers),
+        ):
+            wh.ensure_table(con, table, schema)
+            wh.insert(con, table, _frame(rows, schema))
+        con.execute("CREATE SCHEMA marts")
+        for table, frame in (
+            ("marts.fct_regime_daily", regimes),
+            ("marts.fct_macro_events_daily", events),
+        ):
+            con.register("_frame", frame.to_arrow())
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM _frame")
+            con.unregister("_frame")
+        if attribution:
+            for (table, schema), rows in zip(
+                ATTRIBUTION_TABLES.items(), (pnl, perf, stress), strict=True
+            ):
+                wh.ensure_table(con, table, schema)
+                wh.insert(con, table, _frame(rows, schema))
+
+
+@dataclass(frozen=True)
+class Built:
+    """A synthetic warehouse and the report written from it."""
+
+    warehouse: Path
+    page: Path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    root = tmp_path_factory.mktemp("report")
+    db = root / "synthetic.duckdb"
+    build_synthetic_warehouse(db)
+    with wh.connect(db, read_only=True) as con:
+        page = write_report(con, root / "out", MANIFEST_FILES)
+    return Built(db, page)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
+            "as .ci/run does; the report test needs a real browser"
+        )
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def test_report_writes_every_chart_as_a_png(built: Built) -> None:
+    assert built.page.name == "alvh_report.html" and built.page.exists()
+    for name in CHARTS:
+        png = built.page.parent / "png" / f"{name}.png"
+        assert png.read_bytes().startswith(PNG_SIGNATURE), png
+    text = built.page.read_text()
+    assert text.count('src="data:image/png;base64,') == len(CHARTS)
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+
+
+def test_report_renders_in_chromium_without_errors_or_network(
+    built: Built, browser: Browser
+) -> None:
+    page = browser.new_page()
+    console: list[str] = []
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(built.page.as_uri(), wait_until="load")
+
+    widths = page.eval_on_selector_all("img.chart", "els => els.map(e => e.naturalWidth)")
+    assert len(widths) == len(CHARTS) and all(w > 0 for w in widths), widths
+    metrics_rows = page.locator("table#metrics tbody tr").count()
+    assert metrics_rows == len(STRATEGIES) * len(PERIODS)
+    first = page.locator("table#metrics tbody tr").first.locator("td").first.inner_text()
+    assert first == "all"
+    assert page.locator("table#stress tbody tr").count() == len(STRATEGIES) * len(STRESS_BUCKETS)
+    provenance = page.locator("section#provenance").inner_text()
+    assert "modelled" in provenance and "real reformatted" in provenance
+    assert page.locator("#modelled-banner").count() == 1
+    assert "synthetic window outside the range" in page.locator("#section-stress").inner_text()
+    assert console == [] and errors == []
+    assert requests and all(u.startswith(("data:", "file:")) for u in requests), requests
+    page.close()
+
+
+def test_provenance_without_a_manifest_is_the_generic_note() -> None:
+    text = provenance_section(None)
+    assert "option chains" in text and "modelled" in text and "2004-03-26..2014-08-14" in text
+
+
+def test_cli_report_writes_the_page(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALVH_WAREHOUSE", str(built.warehouse))
+    monkeypatch.setenv("ALVH_LANDING_DIR", str(tmp_path / "no_landing"))
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    page = Path(result.output.strip())
+    assert page == tmp_path / "out" / "alvh_report.html" and page.exists()
+    assert 'id="provenance-note"' in page.read_text()
+
+
+def test_cli_report_fails_clearly_without_attribution(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "no_attribution.duckdb"
+    build_synthetic_warehouse(db, attribution=False)
+    monkeypatch.setenv("ALVH_WAREHOUSE", str(db))
+    result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "attribution.daily_pnl" in result.output and "Traceback" not in result.output
+
+
+def test_cli_report_fails_clearly_without_a_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALVH_WAREHOUSE", str(tmp_path / "missing.duckdb"))
+    result = CliRunner().invoke(main, ["report"])
+    assert result.exit_code == 2
+    assert "no warehouse" in result.output
+    assert not (tmp_path / "missing.duckdb").exists()
+
+
+def test_read_data_keeps_the_events_inside_the_range(built: Built) -> None:
+    with wh.connect(built.warehouse, read_only=True) as con:
+        data = read_data(con)
+    assert data.events == {"FOMC": list(FOMC), "CPI": list(CPI[1:]), "PPI": list(PPI[1:])}
+    assert data.layers["bucket"].unique().sort().to_list() == sorted(TRANCHES)
+
+
+def test_dagster_asset_writes_the_report_and_its_check_passes(
+    built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dagster as dg
+
+    from alvh_assets.report.assets import REPORT_ASSETS, REPORT_CHECKS
+    from orchestration.resources import AlvhSettings, WarehouseResource
+
+    monkeypatch.setenv("ALVH_HOME", str(tmp_path))
+    result = dg.materialize(
+        [*REPORT_ASSETS, *REPORT_CHECKS],
+        resources={
+            "alvh": AlvhSettings(landing_dir=str(tmp_path / "no_landing")),
+            "warehouse": WarehouseResource(path=str(built.warehouse)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("report__strategy_report")
+    assert materialization.metadata["charts"].value == len(CHARTS)
+    assert "ALVH 4/4/2" in materialization.metadata["metrics"].value
+    assert (tmp_path / "reports" / "alvh_report.html").exists()
+    assert all(e.passed for e in result.get_asset_check_evaluations())
+    assert len(result.get_asset_check_evaluations()) == len(REPORT_CHECKS)
