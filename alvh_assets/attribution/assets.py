@@ -20,6 +20,7 @@ from alvh_assets.metadata import markdown_table
 from alvh_assets.strategy.run import strategy_window
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.table_assets import keys_unique_checks, table_key, table_specs
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
@@ -44,18 +45,7 @@ DESCRIPTIONS = {
     "attribution.stress_windows": "P&L of each strategy and each hedge bucket in the named "
     "stress windows of the methodology (only windows inside the data).",
 }
-SPECS = [
-    dg.AssetSpec(
-        dg.AssetKey(table.split(".")),
-        description=f"{DESCRIPTIONS[table]}\n\nGrain: one row per ({', '.join(KEYS[table])}).",
-        group_name="attribution",
-        owners=OWNERS,
-        kinds={"polars", "duckdb"},
-        deps=DEPS,
-        metadata={"grain": ", ".join(KEYS[table]), "table": table},
-    )
-    for table in TABLES
-]
+SPECS = table_specs(KEYS, DESCRIPTIONS, "attribution", OWNERS, DEPS)
 
 
 @dg.multi_asset(
@@ -95,29 +85,7 @@ def attribution_tables(
             totals = frame.group_by("strategy", "component").agg(pl.col("amount").sum())
             wide = totals.pivot(on="strategy", index="component", values="amount")
             meta["totals_by_component"] = dg.MetadataValue.md(markdown_table(wide, 20))
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(table.split(".")), metadata=meta)
-
-
-def _keys_check(table: str) -> dg.AssetChecksDefinition:
-    keys = ", ".join(f'"{k}"' for k in KEYS[table])  # "window" is a reserved word
-    nulls = " OR ".join(f'"{k}" IS NULL' for k in KEYS[table])
-
-    @dg.asset_check(
-        asset=dg.AssetKey(table.split(".")),
-        name="keys_unique",
-        blocking=True,
-        description=f"({', '.join(KEYS[table])}) is unique and not null in {table}.",
-    )
-    def _c(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect(read_only=True) as con:
-            bad = wh.read_frame(
-                con,
-                f"SELECT {keys}, count(*) AS n FROM {table} GROUP BY ALL "
-                f"HAVING n > 1 OR {nulls} LIMIT 50",
-            )
-        return dg.AssetCheckResult(passed=bad.is_empty(), metadata={"violations": bad.height})
-
-    return _c
+        yield dg.MaterializeResult(asset_key=table_key(table), metadata=meta)
 
 
 @dg.asset_check(
@@ -161,4 +129,4 @@ def components_sum_to_nav_change(
 
 
 ATTRIBUTION_ASSETS = [attribution_tables]
-ATTRIBUTION_CHECKS = [*(_keys_check(t) for t in TABLES), components_sum_to_nav_change]
+ATTRIBUTION_CHECKS = [*keys_unique_checks(KEYS), components_sum_to_nav_change]

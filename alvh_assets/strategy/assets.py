@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Iterator
 
 import dagster as dg
-import duckdb
 import polars as pl
 
 from alvh_assets import warehouse as wh
@@ -21,6 +20,7 @@ from alvh_assets.strategy.run import run_window, strategy_window
 from alvh_assets.strategy.store import KEYS, TABLES
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.table_assets import keys_unique_checks, sql_check, table_key, table_specs
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
@@ -61,18 +61,7 @@ DESCRIPTIONS = {
     "short rate, trading cash flow and costs, margin of defined-risk spreads, NAV at mid and "
     "at liquidation value.",
 }
-SPECS = [
-    dg.AssetSpec(
-        dg.AssetKey(table.split(".")),
-        description=f"{DESCRIPTIONS[table]}\n\nGrain: one row per ({', '.join(KEYS[table])}).",
-        group_name="strategy",
-        owners=OWNERS,
-        kinds={"polars", "duckdb"},
-        deps=DEPS,
-        metadata={"grain": ", ".join(KEYS[table]), "table": table},
-    )
-    for table in TABLES
-]
+SPECS = table_specs(KEYS, DESCRIPTIONS, "strategy", OWNERS, DEPS)
 ACCOUNT, POSITIONS, BUDGET, LAYERS, FILLS = (
     dg.AssetKey(["strategy", n])
     for n in (
@@ -144,32 +133,12 @@ def strategy_book(
             meta["fills_by_kind"] = dg.MetadataValue.md(
                 markdown_table(reasons.sort("strategy", "kind"), 40)
             )
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(table.split(".")), metadata=meta)
+        yield dg.MaterializeResult(asset_key=table_key(table), metadata=meta)
 
 
 # --------------------------------------------------------------------------------------------
 # Checks (SQL over the whole table: the tables are small)
 # --------------------------------------------------------------------------------------------
-
-
-def _violations(con: duckdb.DuckDBPyConnection, sql: str) -> pl.DataFrame:
-    return wh.read_frame(con, sql)
-
-
-def _check(key: dg.AssetKey, name: str, description: str, sql: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=key, name=name, blocking=True, description=description)
-    def _c(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect(read_only=True) as con:
-            bad = _violations(con, sql)
-        return dg.AssetCheckResult(
-            passed=bad.is_empty(),
-            metadata={
-                "violations": bad.height,
-                "sample": dg.MetadataValue.md(markdown_table(bad, 10)) if bad.height else "none",
-            },
-        )
-
-    return _c
 
 
 def _tranche_count_check() -> dg.AssetChecksDefinition:
@@ -184,7 +153,7 @@ def _tranche_count_check() -> dg.AssetChecksDefinition:
         h = alvh.load().hedge
         expected = h.short_term.tranches + h.medium_term.tranches + h.long_dated.tranches
         with warehouse.connect(read_only=True) as con:
-            bad = _violations(
+            bad = wh.read_frame(
                 con,
                 "SELECT a.date, count(l.tranche) AS tranches FROM strategy.account_daily a "
                 "LEFT JOIN strategy.layer_allocations_daily l USING (strategy, date) "
@@ -199,28 +168,12 @@ def _tranche_count_check() -> dg.AssetChecksDefinition:
     return _c
 
 
-def _keys_sql(table: str) -> str:
-    keys = ", ".join(KEYS[table])
-    nulls = " OR ".join(f"{k} IS NULL" for k in KEYS[table])
-    return (
-        f"SELECT {keys}, count(*) AS n FROM {table} GROUP BY ALL HAVING n > 1 OR {nulls} LIMIT 50"
-    )
-
-
 EPS = 1e-6
 """USD tolerance of the account identities (float sums of cents over a backfill)."""
 
 STRATEGY_CHECKS = [
-    *(
-        _check(
-            dg.AssetKey(t.split(".")),
-            "keys_unique",
-            f"({', '.join(KEYS[t])}) is unique and not null in {t}.",
-            _keys_sql(t),
-        )
-        for t in TABLES
-    ),
-    _check(
+    *keys_unique_checks(KEYS),
+    sql_check(
         ACCOUNT,
         "nav_finite_and_marked",
         "NAV is finite and equals cash + positions at mid; liquidation NAV = cash + "
@@ -229,7 +182,7 @@ STRATEGY_CHECKS = [
         f"WHERE NOT isfinite(nav) OR abs(nav - cash - positions_value) > {EPS} "
         f"OR abs(nav_liquidation - cash - liquidation_value) > {EPS} LIMIT 50",
     ),
-    _check(
+    sql_check(
         ACCOUNT,
         "cash_conserved",
         "cash(t) = cash(t-1) + interest(t) + the day's fill cash flows (and the fills table "
@@ -242,14 +195,14 @@ STRATEGY_CHECKS = [
         f"WHERE (a.prev IS NOT NULL AND abs(a.cash - a.prev - a.interest - a.trade_cash_flow) "
         f"> {EPS}) OR abs(coalesce(f.flow, 0) - a.trade_cash_flow) > {EPS} LIMIT 50",
     ),
-    _check(
+    sql_check(
         POSITIONS,
         "no_position_without_a_quote",
         "Every open position has the day's quote (bid and ask) it is marked at.",
         "SELECT strategy, date, position_id, root, expiration, strike, option_type "
         "FROM strategy.positions_daily WHERE NOT quoted OR bid IS NULL OR ask IS NULL LIMIT 50",
     ),
-    _check(
+    sql_check(
         FILLS,
         "fills_at_quoted_prices",
         "Every trade fills inside its quote (bid <= price <= ask, ask > 0); only cash "
@@ -258,7 +211,7 @@ STRATEGY_CHECKS = [
         "WHERE side <> 'settle' AND (bid IS NULL OR ask IS NULL OR ask <= 0 "
         f"OR price < bid - {EPS} OR price > ask + {EPS}) LIMIT 50",
     ),
-    _check(
+    sql_check(
         BUDGET,
         "budget_within_caps",
         "0 <= budget_pct <= every cap that applies (regime ceiling, gross leverage, cost "

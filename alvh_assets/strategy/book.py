@@ -52,6 +52,24 @@ class Position:
     def key(self) -> OptionKey:
         return (self.root, self.expiration, self.strike, self.option_type)
 
+    @classmethod
+    def of(cls, row: dict[str, Any], group_id: str, kind: str, leg: str, **extra: Any) -> Position:
+        """An unopened leg on ``row``'s option (:meth:`Ledger.open` sets id, size and price)."""
+        return cls(
+            position_id="",
+            group_id=group_id,
+            kind=kind,
+            leg=leg,
+            root=row["root"],
+            expiration=row["expiration"],
+            strike=row["strike"],
+            option_type=row["option_type"],
+            quantity=0,
+            entry_date=row["expiration"],
+            entry_price=0.0,
+            **extra,
+        )
+
 
 @dataclass(frozen=True)
 class Fill:

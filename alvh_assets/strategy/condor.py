@@ -339,20 +339,7 @@ def manage_condor(
 
 
 def _template(group: str, leg: str, row: dict[str, Any], target_delta: float | None) -> Position:
-    return Position(
-        position_id="",
-        group_id=group,
-        kind="condor",
-        leg=leg,
-        root=row["root"],
-        expiration=row["expiration"],
-        strike=row["strike"],
-        option_type=row["option_type"],
-        quantity=0,
-        entry_date=row["expiration"],
-        entry_price=0.0,
-        target_delta=target_delta,
-    )
+    return Position.of(row, group, "condor", leg, target_delta=target_delta)
 
 
 def _roll(

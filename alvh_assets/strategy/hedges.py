@@ -101,21 +101,7 @@ def buy(
         return [], 0.0
     opened = []
     for leg, row, q in pick.legs:
-        template = Position(
-            position_id="",
-            group_id=group,
-            kind=kind,
-            leg=leg,
-            root=row["root"],
-            expiration=row["expiration"],
-            strike=row["strike"],
-            option_type=row["option_type"],
-            quantity=0,
-            entry_date=ledger.day,
-            entry_price=0.0,
-            bucket=bucket,
-            tranche=tranche,
-        )
+        template = Position.of(row, group, kind, leg, bucket=bucket, tranche=tranche)
         opened.append(ledger.open(template, q * units, row, reason))
     paid = sum(p.quantity * p.entry_price for p in opened) * MULTIPLIER
     return opened, paid
