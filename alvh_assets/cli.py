@@ -144,9 +144,68 @@ def sample(
     click.echo(f"sample market {first} .. {last} written to {target} (manifest: {manifest})")
 
 
+def _resources(ctx: click.Context) -> dict[str, object]:
+    """The code location's resources with this invocation's config file and overrides."""
+    import json
+
+    from orchestration.definitions import defs
+
+    root = ctx.find_root().obj
+    overrides = dict(parse_override(o) for o in root["overrides"])
+    return {
+        **defs.resources,
+        "alvh": defs.resources["alvh"].model_copy(
+            update={"config_path": root["config"], "overrides_json": json.dumps(overrides)}
+        ),
+    }
+
+
+def _run_pipeline(ctx: click.Context, steps: list, publish: bool = True) -> None:
+    """Run the steps in the project's Dagster instance with a progress bar, then publish."""
+    from orchestration.pipeline import StepFailedError, run_steps
+    from orchestration.runs import instance_home, release_stale_runs
+
+    instance_home()
+    import dagster as dg
+
+    resources = _resources(ctx)
+    with dg.DagsterInstance.get() as instance:
+        released = release_stale_runs(instance)
+        if released:
+            click.echo(f"marked {len(released)} interrupted run(s) failed: {', '.join(released)}")
+        try:
+            with _progress() as progress:
+                run_steps(steps, instance, resources, lambda i, n, label: progress(label, i, n))
+        except StepFailedError as e:
+            _fail(str(e), code=1)
+    if publish:
+        _publish()
+
+
+def _window(
+    cfg: AlvhConfig, date: dt.datetime | None, start: dt.datetime | None, end: dt.datetime | None
+) -> tuple[dt.date, dt.date]:
+    from alvh_assets.calendars import trading_days
+
+    if date and (start or end):
+        _fail("give --date or --start/--end, not both")
+    first = (date or start).date() if (date or start) else cfg.sample_start
+    last = (date or end).date() if (date or end) else cfg.sample_end
+    if first > last:
+        _fail(f"--start {first} is after --end {last}")
+    if not trading_days(first, last):
+        _fail(f"no NYSE trading day in {first} .. {last}: nothing to run")
+    return first, last
+
+
+def _window_options(f: Callable) -> Callable:
+    f = click.option("--end", type=DATE, help="Last day (default: config sample_end).")(f)
+    f = click.option("--start", type=DATE, help="First day (default: config sample_start).")(f)
+    return f
+
+
 @main.command()
-@click.option("--start", type=DATE, help="First day (default: config sample_start).")
-@click.option("--end", type=DATE, help="Last day (default: config sample_end).")
+@_window_options
 @click.pass_context
 def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
     """Build the sample market and materialize every asset through Dagster.
@@ -154,101 +213,101 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
     Runs in order: the landing files; the monthly/calendar sources; daily ingest and
     pricing for the trading days from ``warmup_days`` before the start to the end (one run);
     the dbt views; the dbt marts, the four strategies and their attribution for the
-    start..end days (one run each); the HTML report, whose path it prints. A backfill's checks run
-    once over the loaded tables right after it, not per partition (Dagster would plan every
-    check for every partition: minutes of bookkeeping for a multi-year range); the demo
-    stops at the first failing check.
+    start..end days (one run each); the HTML report, whose path it prints; then publishes
+    the read-only copy. A backfill's checks run once over the loaded tables right after it,
+    not per partition (Dagster would plan every check for every partition: minutes of
+    bookkeeping for a multi-year range); the demo stops at the first failing check.
     """
-    import json
+    from orchestration.pipeline import pipeline_steps
 
     cfg = _config(ctx.find_root())  # fail fast on a bad config, before Dagster starts
-    from orchestration.runs import instance_home, materialize, partition_range_tags
-
-    instance_home()
-    import dagster as dg
-
-    from orchestration.definitions import (
-        ATTRIBUTION,
-        DAILY_INGEST,
-        LANDING,
-        MARTS,
-        REPORT,
-        STRATEGY,
-        VIEWS,
-        WHOLE,
-        defs,
-    )
-
-    first = start.date() if start else cfg.sample_start
-    last = end.date() if end else cfg.sample_end
-    root = ctx.find_root().obj
-    overrides = dict(parse_override(o) for o in root["overrides"])
-    resources = {
-        **defs.resources,
-        "alvh": defs.resources["alvh"].model_copy(
-            update={"config_path": root["config"], "overrides_json": json.dumps(overrides)}
-        ),
-    }
-    sample_config = {"start": first.isoformat(), "end": last.isoformat()}
-    warm = partition_range_tags(first - dt.timedelta(days=cfg.warmup_days), last)
-    days = partition_range_tags(first, last)
-    runs = [
-        (
-            "landing files",
-            LANDING,
-            {"ops": {"landing__sample_market": {"config": sample_config}}},
-            None,
-        ),
-        ("monthly and calendar sources", WHOLE, None, None),
-        ("daily ingest and pricing", DAILY_INGEST.without_checks(), None, warm),
-        (
-            "checks of the daily ingest and pricing",
-            DAILY_INGEST - DAILY_INGEST.without_checks(),
-            None,
-            None,
-        ),
-        ("dbt staging views", VIEWS, None, None),
-        ("dbt marts", MARTS.without_checks(), None, days),
-        (
-            "checks of the marts (dbt tests, great_expectations)",
-            MARTS - MARTS.without_checks(),
-            None,
-            None,
-        ),
-        (
-            "strategies (unhedged, single layer, static, ALVH 4/4/2)",
-            STRATEGY.without_checks(),
-            None,
-            days,
-        ),
-        ("checks of the strategy tables", STRATEGY - STRATEGY.without_checks(), None, None),
-        ("attribution and performance", ATTRIBUTION.without_checks(), None, days),
-        (
-            "checks of the attribution (conservation to the cent)",
-            ATTRIBUTION - ATTRIBUTION.without_checks(),
-            None,
-            None,
-        ),
-        ("HTML report", REPORT, None, None),
-    ]
-    with dg.DagsterInstance.get() as instance:
-        for label, selection, run_config, tags in runs:
-            click.echo(f"== {label} ==")
-            result = materialize(defs, selection, instance, resources, run_config, tags)
-            failed = [
-                e.asset_check_key.name for e in result.get_asset_check_evaluations() if not e.passed
-            ]
-            if not result.success or failed:
-                _fail(
-                    f"{label}: run {result.run_id} failed"
-                    + (f"; failed checks: {', '.join(failed)}" if failed else ""),
-                    code=1,
-                )
+    first, last = _window(cfg, None, start, end)
+    warm = first - dt.timedelta(days=cfg.warmup_days)
+    sample = {"start": first.isoformat(), "end": last.isoformat()}
+    _run_pipeline(ctx, pipeline_steps(first, last, warm, sample=sample))
     from alvh_assets.report.build import REPORT_NAME, default_out_dir
 
     click.echo(f"landing files: {paths.landing_dir()}")
     click.echo(f"warehouse: {paths.warehouse_path()}")
     click.echo(f"report: {default_out_dir() / REPORT_NAME}")
+
+
+@main.command()
+@click.option("--date", type=DATE, help="One trading day.")
+@_window_options
+@click.pass_context
+def run(
+    ctx: click.Context,
+    date: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """Run the pipeline for one day (--date) or a range (--start/--end) as one run per step.
+
+    Monthly/calendar sources, daily ingest and pricing, dbt views and marts, the four
+    strategies and their attribution, the report; then publish. The strategies continue
+    from the book persisted at the session before the first day.
+    """
+    from orchestration.pipeline import pipeline_steps
+
+    cfg = _config(ctx.find_root())
+    first, last = _window(cfg, date, start, end)
+    _run_pipeline(ctx, pipeline_steps(first, last, first))
+    click.echo(f"ran {first} .. {last}; warehouse: {paths.warehouse_path()}")
+
+
+@main.command()
+@_window_options
+@click.pass_context
+def backfill(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
+    """Load history: like `run` over --start..--end, with daily ingest from ``warmup_days``
+    before the start so indicators are warm; one run per step, resumable (rerun the same
+    command after an interruption)."""
+    from orchestration.pipeline import pipeline_steps
+
+    cfg = _config(ctx.find_root())
+    first, last = _window(cfg, None, start, end)
+    warm = first - dt.timedelta(days=cfg.warmup_days)
+    _run_pipeline(ctx, pipeline_steps(first, last, warm))
+    click.echo(f"backfilled {first} .. {last}; warehouse: {paths.warehouse_path()}")
+
+
+@main.command()
+@click.option("--date", type=DATE, help="One trading day.")
+@_window_options
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    date: dt.datetime | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> None:
+    """Ingest the landing files of a day or range into `raw` (bad rows to `quarantine`),
+    with the monthly/calendar sources, and price the options."""
+    from orchestration.pipeline import pipeline_steps
+
+    cfg = _config(ctx.find_root())
+    first, last = _window(cfg, date, start, end)
+    _run_pipeline(ctx, pipeline_steps(first, last, first, stages=("sources", "ingest")), False)
+    click.echo(f"ingested {first} .. {last}; warehouse: {paths.warehouse_path()}")
+
+
+def _publish() -> None:
+    from alvh_assets import warehouse
+    from alvh_assets.publish import publish as publish_copy
+
+    source = paths.warehouse_path()
+    if not source.exists():
+        _fail(f"no warehouse at {source}: build it first (alvh demo)")
+    with warehouse.connect(source) as con:
+        result = publish_copy(con)
+    click.echo(f"published {result.path} ({len(result.parquet)} Parquet files)")
+
+
+@main.command()
+def publish() -> None:
+    """Publish the read-only copy for analysts and BI tools (and Parquet exports)."""
+    _publish()
 
 
 @main.command()
@@ -285,3 +344,71 @@ def report(out: str | None) -> None:
     except duckdb.Error as e:
         _fail(f"cannot read the warehouse {source}: {e}")
     click.echo(str(page))
+
+
+@main.command()
+@click.option("--all-checks", is_flag=True, help="List every check, not only failed ones.")
+def status(all_checks: bool) -> None:
+    """Latest partition per asset, failed checks, and quarantined rows by reason."""
+    from orchestration.runs import instance_home
+    from orchestration.status import asset_status, check_status, quarantine_counts
+
+    instance_home()
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:
+        assets = asset_status(instance)
+        checks = check_status(instance)
+    click.secho("assets (latest materialized partition or time)", bold=True)
+    for row in assets:
+        click.echo(f"  {row['asset']:<45} {row['latest'] or 'never'}")
+    shown = checks if all_checks else [c for c in checks if c["status"] != "passed"]
+    click.secho(f"checks ({len(checks)} with results, {len(shown)} shown)", bold=True)
+    for row in shown:
+        click.echo(f"  {row['status']:<8} {row['asset']} :: {row['check']}")
+    source = paths.warehouse_path()
+    if not source.exists():
+        click.echo(f"no warehouse at {source}")
+        return
+    from alvh_assets import warehouse
+
+    with warehouse.connect(source, read_only=True) as con:
+        counts = quarantine_counts(con)
+    click.secho("quarantined rows by source and reason", bold=True)
+    for source_name, reason, rows in counts:
+        click.echo(f"  {source_name:<28} {reason:<32} {rows:>8}")
+    if not counts:
+        click.echo("  none")
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", help="Output."
+)
+def sql(query: str | None, fmt: str) -> None:
+    """Query the published warehouse read-only: QUERY, or statements from standard input
+    (one per ';'). Open while the pipeline runs: it never locks the working warehouse."""
+    import duckdb
+
+    from alvh_assets.publish import published_dir
+
+    target = published_dir() / "alvh.duckdb"
+    if not target.exists():
+        _fail(f"no published warehouse at {target}: run `alvh publish` (or `alvh demo`)")
+    text = query if query is not None else click.get_text_stream("stdin").read()
+    statements = [s.strip() for s in text.split(";") if s.strip()]
+    if not statements:
+        _fail("no SQL given: pass a query or pipe statements on standard input")
+    with duckdb.connect(str(target), read_only=True) as con:
+        for statement in statements:
+            try:
+                rel = con.sql(statement)
+            except duckdb.Error as e:
+                _fail(f"{e.__class__.__name__}: {e}")
+            if rel is None:
+                continue
+            if fmt == "csv":
+                click.echo(rel.pl().write_csv(), nl=False)
+            else:
+                click.echo(str(rel))

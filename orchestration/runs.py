@@ -11,16 +11,64 @@ import dagster as dg
 from alvh_assets import paths
 from alvh_assets.calendars import trading_days
 
+INSTANCE_CONFIG = """\
+telemetry:
+  enabled: false
+concurrency:
+  pools:
+    default_limit: 1  # the DuckDB writers share the pool "duckdb_writer": one at a time
+"""
+LAUNCHER_TAGS = {"alvh/launcher": "cli"}
+"""Tags of the runs the CLI launches in-process (with ``alvh/pid``, the launching process)."""
+
 
 def instance_home() -> Path:
-    """Create the project-local ``DAGSTER_HOME`` (SQLite storage, no telemetry) and use it."""
+    """Create the project-local ``DAGSTER_HOME`` (SQLite storage, no telemetry, every pool
+    limited to one op at a time) and use it."""
     home = paths.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
+    if not config.exists() or "concurrency:" not in config.read_text():
+        config.write_text(INSTANCE_CONFIG)
     return home
+
+
+def cli_tags() -> dict[str, str]:
+    """Tags marking a run as launched in-process by this CLI process."""
+    return {**LAUNCHER_TAGS, "alvh/pid": str(os.getpid())}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def release_stale_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the CLI runs left 'started' by a process that no longer exists (a crash or
+    a kill) and free their concurrency slots, so the next run does not wait for them.
+    Returns their run ids."""
+    records = instance.get_run_records(
+        filters=dg.RunsFilter(
+            statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
+            tags=LAUNCHER_TAGS,
+        )
+    )
+    released = []
+    for record in records:
+        run = record.dagster_run
+        pid = int(run.tags.get("alvh/pid", "0"))
+        if pid == os.getpid() or (pid and _alive(pid)):
+            continue
+        instance.report_run_failed(run, f"launching process {pid} is gone (interrupted run)")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
 
 
 def partition_range_tags(start: dt.date, end: dt.date) -> dict[str, str]:

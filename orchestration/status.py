@@ -1,0 +1,60 @@
+"""What `alvh status` reports: the latest partition per asset, checks whose latest
+evaluation failed, and quarantined rows by reason."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import duckdb
+
+from orchestration.definitions import defs
+
+
+def asset_status(instance: dg.DagsterInstance) -> list[dict[str, str | None]]:
+    """Per asset: the latest materialized partition (partitioned assets) or the time of the
+    latest materialization."""
+    rows = []
+    graph = defs.resolve_asset_graph()
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        latest: str | None = None
+        if node.partitions_def is not None:
+            done = instance.get_materialized_partitions(key)
+            latest = max(done) if done else None
+        else:
+            event = instance.get_latest_materialization_event(key)
+            if event is not None:
+                latest = dt.datetime.fromtimestamp(event.timestamp, dt.UTC).strftime(
+                    "%Y-%m-%d %H:%M UTC"
+                )
+        rows.append({"asset": key.to_user_string(), "latest": latest})
+    return rows
+
+
+def check_status(instance: dg.DagsterInstance) -> list[dict[str, str]]:
+    """The latest evaluation of every asset check that has one."""
+    keys = list(defs.resolve_asset_graph().asset_check_keys)
+    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
+    rows = []
+    for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
+        evaluation = record.evaluation
+        state = record.status.value.lower()
+        if evaluation is not None:
+            state = "passed" if evaluation.passed else "failed"
+        rows.append({"asset": key.asset_key.to_user_string(), "check": key.name, "status": state})
+    return rows
+
+
+def quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, int]]:
+    """(source, reason_code, rows) of ``quarantine.rejected_rows``."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'quarantine' AND table_name = 'rejected_rows'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return con.execute(
+        "SELECT source, reason_code, count(*) FROM quarantine.rejected_rows "
+        "GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall()

@@ -1,0 +1,168 @@
+"""Publishing for BI readers: a read-only copy and Parquet files, swapped in atomically.
+
+Each test builds its own small warehouse ``alvh.duckdb`` (tables in ``marts``, ``strategy``,
+``attribution``, a catalog-qualified dbt-style view in ``staging``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from alvh_assets import publish as pub
+
+pytestmark = pytest.mark.slow
+
+TABLES = ("marts.fct_regime_daily", "strategy.account_daily", "attribution.daily_pnl")
+VIEW = "staging.stg_regime"
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a small ``alvh.duckdb``."""
+    (tmp_path / "warehouse").mkdir()
+    con = duckdb.connect(str(tmp_path / "warehouse" / "alvh.duckdb"))
+    for schema in ("marts", "strategy", "attribution", "staging"):
+        con.execute(f"CREATE SCHEMA {schema}")
+    for i, table in enumerate(TABLES):
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT DATE '2008-10-01' + range::INT AS date, "
+            f"range * {i + 1.5} AS value FROM range({10 * (i + 1)})"
+        )
+    con.execute(
+        f"CREATE VIEW {VIEW} AS SELECT date, value FROM alvh.marts.fct_regime_daily WHERE value > 3"
+    )
+    yield con
+    con.close()
+
+
+def _add_rows(con: duckdb.DuckDBPyConnection, n: int) -> None:
+    con.execute(
+        "INSERT INTO strategy.account_daily SELECT DATE '2009-01-01' + range::INT, -range "
+        f"FROM range({n})"
+    )
+
+
+def _temps(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if ".tmp-" in p.name]
+
+
+def test_publish_copy_views_and_parquet(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ALVH_WAREHOUSE", str(tmp_path / "warehouse" / "alvh.duckdb"))
+    monkeypatch.delenv("ALVH_PUBLISHED_DIR", raising=False)
+    assert pub.published_dir() == tmp_path / "warehouse" / "published"
+    result = pub.publish(warehouse)
+
+    assert result.path == tmp_path / "warehouse" / "published" / "alvh.duckdb"
+    assert result.tables == tuple(sorted(TABLES)) and result.views == (VIEW,)
+    expected = {t: warehouse.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in TABLES}
+    reader = duckdb.connect(str(result.path), read_only=True)
+    try:
+        tags = reader.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'alvh'"
+        ).fetchone()[0]
+        assert tags == "v1.4.0+"
+        for table, rows in expected.items():
+            assert reader.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() == rows
+        assert reader.execute(f"SELECT count(*) FROM {VIEW}").fetchone()[0] == 7
+        for table, rows in expected.items():
+            schema, name = table.split(".")
+            file = result.path.parent / "parquet" / schema / f"{name}.parquet"
+            assert file in result.parquet
+            assert reader.execute(f"SELECT count(*) FROM '{file}'").fetchone()[0] == len(rows)
+    finally:
+        reader.close()
+    assert result.bytes > 0 and not _temps(result.path.parent)
+
+
+ANALYST = """
+import json, sys, duckdb
+path, queries = sys.argv[1], json.loads(sys.argv[2])
+def say(tag, con, n=len(queries)):
+    print(json.dumps([tag, [list(con.execute(q).fetchone()) for q in queries[:n]]]), flush=True)
+old = duckdb.connect(path, read_only=True)
+say("before", old, 1)
+assert sys.stdin.readline().strip() == "published"
+say("old_connection", old)  # the second query reads blocks this connection never loaded
+fresh = duckdb.connect()  # same-process connect(path) would reuse the cached old instance
+fresh.execute(f"ATTACH '{path}' AS alvh (READ_ONLY)")
+fresh.execute("USE alvh")
+say("new_connection", fresh)
+old.close()
+say("reopened", duckdb.connect(path, read_only=True))
+"""
+QUERIES = [
+    "SELECT count(*), sum(hash(t))::VARCHAR FROM strategy.account_daily t",
+    "SELECT count(*), sum(hash(t))::VARCHAR FROM attribution.daily_pnl t",
+]
+
+
+def test_reader_keeps_snapshot_across_republish(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    target = tmp_path / "published"
+    path = pub.publish(warehouse, target).path
+
+    def snapshot() -> list[list]:
+        return [list(warehouse.execute(q).fetchone()) for q in QUERIES]
+
+    before = snapshot()
+    analyst = subprocess.Popen(
+        [sys.executable, "-c", ANALYST, str(path), json.dumps(QUERIES)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert json.loads(analyst.stdout.readline()) == ["before", before[:1]]
+        _add_rows(warehouse, 5)
+        warehouse.execute("UPDATE attribution.daily_pnl SET value = value + 1")
+        after = snapshot()
+        assert after[0][0] == before[0][0] + 5 and after[1] != before[1]
+        pub.publish(warehouse, target)  # replaces the file the analyst holds open
+        analyst.stdin.write("published\n")
+        analyst.stdin.flush()
+        out, _ = analyst.communicate(timeout=60)
+    finally:
+        if analyst.poll() is None:
+            analyst.kill()
+    assert analyst.returncode == 0
+    assert [json.loads(line) for line in out.splitlines()] == [
+        ["old_connection", before],
+        ["new_connection", after],
+        ["reopened", after],
+    ]
+
+
+def test_failed_publish_keeps_previous(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "published"
+    first = pub.publish(warehouse, target)
+    files = (first.path, *first.parquet)
+    contents = {p: p.read_bytes() for p in files}
+    _add_rows(warehouse, 3)
+
+    def boom(src: object, dst: object) -> None:
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError, match="disk went away"):
+        pub.publish(warehouse, target)
+    monkeypatch.undo()
+
+    assert {p: p.read_bytes() for p in files} == contents
+    assert not _temps(target)
+    assert warehouse.execute("SELECT count(*) FROM duckdb_databases()").fetchone()[0] == 3
+    reader = duckdb.connect(str(first.path), read_only=True)
+    assert reader.execute("SELECT count(*) FROM strategy.account_daily").fetchone()[0] == 20
+    reader.close()
