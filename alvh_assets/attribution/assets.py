@@ -70,6 +70,10 @@ def attribution_tables(
     span = "-" if window is None else f"{window[0]}..{window[1]}"
     perf = frames["attribution.performance"]
     for table, frame in frames.items():
+        context.log.info(
+            f"asset={table} window={span} rows_in={frame.height} loaded={frame.height} "
+            f"quarantined=0 seconds={seconds}"
+        )
         meta: dict[str, object] = {
             "dagster/row_count": frame.height,
             "window": span,

@@ -69,7 +69,7 @@ def _ingest_asset(source: Source) -> dg.AssetsDefinition:
         seconds = time.perf_counter() - t0
         n_read = int(batch.log["rows_read"].sum() or 0)
         context.log.info(
-            f"raw.{source.name} window={window} files={batch.log.height} rows_in={n_read} "
+            f"asset=raw.{source.name} window={window} files={batch.log.height} rows_in={n_read} "
             f"loaded={batch.raw.height} quarantined={batch.rejected.height} "
             f"seconds={seconds:.2f}"
         )

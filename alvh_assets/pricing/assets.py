@@ -283,8 +283,9 @@ def option_greeks_asset(
     seconds = time.perf_counter() - t0
     median = s.median_abs_iv_diff
     context.log.info(
-        f"{TABLE} window={window} sessions={s.sessions} rows={s.priced_rows} "
-        f"iv_share={s.share_with_iv:.4f} median_abs_iv_diff={median} seconds={seconds:.2f}"
+        f"asset={TABLE} window={window[0]}..{window[1]} rows_in={s.raw_rows} "
+        f"loaded={s.priced_rows} quarantined=0 seconds={seconds:.2f} sessions={s.sessions} "
+        f"iv_share={s.share_with_iv:.4f} median_abs_iv_diff={median}"
     )
     return dg.MaterializeResult(
         metadata={

@@ -32,8 +32,9 @@ def run_window(
     on_day: Callable[[dt.date], None] | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Continue every strategy from the book persisted at the session before ``window`` (the
-    initial account on ``cfg.sample_start``), fold it over the window and replace the
-    window's rows of the ``strategy`` tables in one transaction. Returns the written frames."""
+    initial account on ``cfg.sample_start`` or on the first session ever run), fold it over
+    the window and replace the window's rows of the ``strategy`` tables in one transaction.
+    Returns the written frames."""
     start, end = window
     prev = previous_trading_day(start) if start > cfg.sample_start else None
     states = load_states(con, prev, cfg)

@@ -218,19 +218,25 @@ def replace_window(
 def load_states(
     con: duckdb.DuckDBPyConnection, day: dt.date | None, cfg: AlvhConfig
 ) -> dict[str, StrategyState]:
-    """Every strategy's state after session ``day`` (initial states when ``day`` is None)."""
+    """Every strategy's state after session ``day``: initial states when ``day`` is None or
+    nothing was ever run up to it (the book starts on the first session run), else the
+    rows of ``day`` (a missing day is an error: the book would skip it)."""
+    if day is not None:
+        ensure_tables(con)
+        earlier = con.execute(
+            "SELECT count(*) FROM strategy.account_daily WHERE date <= ?", [day]
+        ).fetchone()[0]
+        day = day if earlier else None
     if day is None:
         return {s: initial_state(s, cfg) for s in STRATEGIES}
-    ensure_tables(con)
     account = wh.read_frame(
         con, "SELECT * FROM strategy.account_daily WHERE date = ? ORDER BY strategy", [day]
     )
     missing = sorted(set(STRATEGIES) - set(account["strategy"].to_list()))
     if missing:
         raise LookupError(
-            f"strategy book for {day} not found for {', '.join(missing)}: run the strategy "
-            f"from the first session of the backtest ({cfg.sample_start}) or from the first "
-            "missing session"
+            f"strategy book for {day} not found for {', '.join(missing)} although earlier "
+            "sessions have one: run the strategy from the first missing session"
         )
     window = cfg.hedge.beta_window + 1
     history = wh.read_frame(
