@@ -25,8 +25,12 @@ test: lint
 	$(BIN)/pytest
 
 bench: install
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/bench_iv.py --n 1000000
 	$(BIN)/python bench/bench_sample.py
+	$(BIN)/python bench/bench_indicators.py
+	$(BIN)/python bench/bench_condor_optopsy.py
+	$(BIN)/python bench/bench_pipeline.py
 
 clean:
 	rm -rf $(VENV) warehouse landing reports .dagster_home

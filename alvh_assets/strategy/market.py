@@ -83,16 +83,28 @@ class MarketDay:
     vix_close: float | None = None
     rate: float | None = None
     signals: dict[str, Any] = field(default_factory=dict)
-    _rows: dict[OptionKey, dict[str, Any]] | None = field(default=None, repr=False)
+    _index: dict[OptionKey, int] | None = field(default=None, repr=False)
+    _rows: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def quote(self, key: OptionKey) -> dict[str, Any] | None:
-        """The chain row of ``key`` (None when the option has no row today)."""
-        if self._rows is None:
-            self._rows = {
-                (r["root"], r["expiration"], r["strike"], r["option_type"]): r
-                for r in self.chain.iter_rows(named=True)
-            }
-        return self._rows.get(key)
+        """The chain row of ``key`` (None when the option has no row today); the key index
+        is built once per day from the key columns, a row only when it is asked for."""
+        if self._index is None:
+            c = self.chain
+            keys = zip(
+                c["root"].to_list(),
+                c["expiration"].to_list(),
+                c["strike"].to_list(),
+                c["option_type"].to_list(),
+                strict=True,
+            )
+            self._index = {k: i for i, k in enumerate(keys)}
+        i = self._index.get(key)
+        if i is None:
+            return None
+        if i not in self._rows:
+            self._rows[i] = self.chain.row(i, named=True)
+        return self._rows[i]
 
     def signal(self, name: str) -> Any:
         """A mart value of the day (None when missing)."""
