@@ -41,6 +41,7 @@ from alvh_assets.strategy.book import (
     is_quoted,
     mid,
 )
+from alvh_assets.strategy.instruments import quoted_side
 from alvh_assets.strategy.market import MarketDay
 
 LEGS = ("short_put", "long_put", "short_call", "long_call")
@@ -109,15 +110,11 @@ def entry_expiry(
 def _side_frame(
     chain: pl.DataFrame, root: str, expiration: dt.date, option_type: str
 ) -> pl.DataFrame:
-    return chain.filter(
-        pl.col("root") == root,
-        pl.col("expiration") == expiration,
-        pl.col("option_type") == option_type,
-        pl.col("bid") > 0,
-        pl.col("ask") > 0,
-        pl.col("iv").is_not_null(),
-        pl.col("delta").is_not_null(),
-    ).sort("strike")
+    """The tradable rows of one side (:func:`instruments.quoted_side`) that carry an IV and
+    a delta, by strike."""
+    return quoted_side(chain, root, expiration, option_type).filter(
+        pl.col("iv").is_not_null(), pl.col("delta").is_not_null()
+    )
 
 
 def _candidates(

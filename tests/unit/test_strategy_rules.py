@@ -203,10 +203,10 @@ def test_condor_entry_strikes_pop_size_fills_and_reason() -> None:
     assert shorts == pytest.approx({"short_put": 0.20, "short_call": 0.22})
 
 
-@pytest.mark.parametrize("bid", [0.0, None])
+@pytest.mark.parametrize("bid", [0.0, None, 99.0])  # 99 > its ask: a crossed, untradable quote
 def test_condor_never_chooses_a_strike_without_bid(bid) -> None:
-    # Without a bid on the 3150 call, 3150 is neither a short nor a wing, so 3100 loses its
-    # wing too. Calls left: 3050 (0.43), 3200 (0.13), 3250 (0.07). Pairs:
+    # Without a bid (or with a crossed quote) on the 3150 call, 3150 is neither a short nor a
+    # wing, so 3100 loses its wing too. Calls left: 3050 (0.43), 3200 (0.13), 3250 (0.07). Pairs:
     #   2700 (0.12) → 3200: credit 6.50 → POP ≈ 0.835 (outside)
     #   2750 (0.20) → 3200: credit 3.50 + 4.00 = 7.50 → POP ≈ 0.804 (outside)
     #   2800 (0.25) → 3200: credit 5.00 + 4.00 = 9.00 → POP ≈ 0.763 (the only one inside)
