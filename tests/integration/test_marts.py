@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from alvh_assets import real_data
+from alvh_assets.mart_expectations import MART_TABLES
 from orchestration.definitions import MARTS, WHOLE
 from orchestration.runs import partition_range_tags
 from tests.integration.oct08 import END, START, WARMUP, run_steps
@@ -20,14 +21,6 @@ from tests.integration.oct08 import END, START, WARMUP, run_steps
 pytestmark = pytest.mark.slow
 
 T = dt.date(2008, 10, 10)
-MARTS_TABLES = (
-    "fct_vix_term_structure_daily",
-    "fct_spx_vol_surface_daily",
-    "fct_indicators_daily",
-    "fct_macro_events_daily",
-    "fct_valuation_daily",
-    "fct_regime_daily",
-)
 
 
 def _marts(db: Path, upto: dt.date | None = None) -> dict[str, pl.DataFrame]:
@@ -37,7 +30,7 @@ def _marts(db: Path, upto: dt.date | None = None) -> dict[str, pl.DataFrame]:
                 f"SELECT * FROM marts.{t} WHERE date <= ? ORDER BY date",
                 [upto or dt.date(2100, 1, 1)],
             ).pl()
-            for t in MARTS_TABLES
+            for t in MART_TABLES
         }
 
 
@@ -88,7 +81,7 @@ def _copy_without_marts(built: Path, tmp_path: Path, name: str) -> Path:
     db.parent.mkdir()
     shutil.copy(built, db)
     with duckdb.connect(str(db)) as con:
-        for t in MARTS_TABLES:
+        for t in MART_TABLES:
             con.execute(f"DROP TABLE marts.{t}")
     return db
 
@@ -99,7 +92,7 @@ def test_one_range_run_equals_day_by_day_runs(landing: Path, built: Path, tmp_pa
     for day in days:
         assert run_steps(landing, db, [(MARTS, partition_range_tags(day, day))]) == []
     one, daily = _marts(built, days[-1]), _marts(db)
-    for name in MARTS_TABLES:
+    for name in MART_TABLES:
         assert daily[name].height == len(days), name
         assert daily[name].equals(one[name]), name
 
@@ -135,7 +128,7 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
     revised = _copy_without_marts(built, tmp_path, "revised")
     run_steps(later, revised, [(WHOLE, None), (MARTS, partition_range_tags(START, END))])
     before, after = _marts(as_of_t), _marts(revised, T)
-    for name in MARTS_TABLES:
+    for name in MART_TABLES:
         assert before[name].height > 0, name
         diff = [
             c
