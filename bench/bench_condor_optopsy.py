@@ -69,6 +69,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import polars as pl  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 from alvh_assets.carry import daily_carry  # noqa: E402
 from alvh_assets.config import AlvhConfig, load_config  # noqa: E402
@@ -382,14 +383,7 @@ def optopsy_universe(kept: pd.DataFrame, combos: int, per_day: dict) -> dict[str
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     pkgs = {}
     for p in ("optopsy", "pandas", "numpy", "polars", "scipy"):
         try:

@@ -55,6 +55,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 from alvh_assets import indicators  # noqa: E402
 from alvh_assets.real_data import vix_daily  # noqa: E402
@@ -197,14 +198,7 @@ def versions() -> dict[str, str | None]:
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return {
         "cpu_model": cpu,
         "cores": os.cpu_count(),

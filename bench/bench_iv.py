@@ -32,6 +32,7 @@ from typing import TypeVar  # noqa: E402
 
 import numpy as np  # noqa: E402
 import scipy  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 from alvh_assets.pricing import IVReason, IVResult, bsm_price, implied_vol_bsm  # noqa: E402
 
@@ -191,14 +192,7 @@ def bench_polars_vol(o: dict[str, np.ndarray], repeat: int) -> dict:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     try:
         import polars
 

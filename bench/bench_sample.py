@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model
+
 HERE = Path(__file__).resolve().parent
 WORKLOADS = {
     "default_range": ("2007-07-02", "2009-06-30"),
@@ -44,14 +46,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "files": len(files),
 
 
 def _machine() -> dict:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor(),
-    )
+    cpu = cpu_model()
     return {"cpu": cpu, "python": platform.python_version(), "date": dt.date.today().isoformat()}
 
 
