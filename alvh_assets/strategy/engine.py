@@ -341,7 +341,7 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
         "open_positions": len(positions),
         "positions_value": value_mid,
         "liquidation_value": value_liq,
-        "margin": condor_book(positions)[2],
+        "margin": margin,  # hedges never touch the condor legs
         "nav": nav,
         "nav_liquidation": cash + value_liq,
         "rate": day.rate if day.rate is not None else state.rate,
