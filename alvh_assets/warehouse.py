@@ -126,3 +126,27 @@ def read_frame(
 ) -> pl.DataFrame:
     """Run a query and return a polars frame."""
     return con.execute(sql, params or []).pl()
+
+
+def read_by_date(
+    con: duckdb.DuckDBPyConnection, select: str, date_col: str, max_rows: int = 1_000_000
+) -> Iterator[pl.DataFrame]:
+    """The rows of ``select`` (a query with a ``date_col`` column) in pieces of whole dates,
+    each of at most ``max_rows`` rows (a single larger date is one piece); bounds memory."""
+    counts = con.execute(
+        f'SELECT "{date_col}", count(*) FROM ({select}) GROUP BY 1 ORDER BY 1'
+    ).fetchall()
+    pieces: list[list] = []
+    size = 0
+    for day, n in counts:
+        if not pieces or size + n > max_rows:
+            pieces.append([day, day])
+            size = 0
+        pieces[-1][1] = day
+        size += n
+    if not pieces:
+        yield read_frame(con, f"SELECT * FROM ({select}) LIMIT 0")
+    for lo, hi in pieces:
+        yield read_frame(
+            con, f'SELECT * FROM ({select}) WHERE "{date_col}" BETWEEN ? AND ?', [lo, hi]
+        )

@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 import dagster as dg
 import duckdb
-import polars as pl
 
-from alvh_assets.quality import Expectation, run_suite
+from alvh_assets.quality import Expectation, Frame, run_suite
 from orchestration.resources import WarehouseResource
 
-FrameLoader = Callable[[duckdb.DuckDBPyConnection], dict[str, pl.DataFrame]]
+FrameLoader = Callable[[duckdb.DuckDBPyConnection], dict[str, Frame]]
 
 
 def ge_checks(
@@ -26,8 +25,9 @@ def ge_checks(
 ) -> dg.AssetChecksDefinition:
     """Checks named after the expectations of ``suite`` on asset ``key``.
 
-    Expectations on a frame listed in ``skip_when_empty`` pass with a 'skipped' note when
-    that frame has no rows; a failing non-blocking expectation has ``nonblocking_severity``.
+    Expectations on a frame listed in ``skip_when_empty`` (a DataFrame, not Pieces) pass
+    with a 'skipped' note when that frame has no rows; a failing non-blocking expectation
+    has ``nonblocking_severity``.
     """
 
     @dg.multi_asset_check(
@@ -45,28 +45,29 @@ def ge_checks(
     def _checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
         with warehouse.connect(read_only=True) as con:
             frames = load_frames(con)
-        empty = {f for f in skip_when_empty if frames[f].is_empty()}
-        for e in suite:
-            if e.frame in empty:
+            empty = {f for f in skip_when_empty if frames[f].is_empty()}  # type: ignore[union-attr]
+            for e in suite:
+                if e.frame in empty:
+                    yield dg.AssetCheckResult(
+                        asset_key=key,
+                        check_name=e.name,
+                        passed=True,
+                        metadata={"skipped": f"frame '{e.frame}' has no rows"},
+                    )
+            # inside the connection: frames given as Pieces are read while validating
+            for outcome in run_suite(frames, [e for e in suite if e.frame not in empty]):
+                e = outcome.expectation
                 yield dg.AssetCheckResult(
                     asset_key=key,
                     check_name=e.name,
-                    passed=True,
-                    metadata={"skipped": f"frame '{e.frame}' has no rows"},
+                    passed=outcome.passed,
+                    severity=dg.AssetCheckSeverity.ERROR if e.blocking else nonblocking_severity,
+                    metadata={
+                        "expectation": e.kind,
+                        "rows_checked": outcome.element_count,
+                        "unexpected": outcome.unexpected_count,
+                        "sample": outcome.sample or "-",
+                    },
                 )
-        for outcome in run_suite(frames, [e for e in suite if e.frame not in empty]):
-            e = outcome.expectation
-            yield dg.AssetCheckResult(
-                asset_key=key,
-                check_name=e.name,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR if e.blocking else nonblocking_severity,
-                metadata={
-                    "expectation": e.kind,
-                    "rows_checked": outcome.element_count,
-                    "unexpected": outcome.unexpected_count,
-                    "sample": outcome.sample or "-",
-                },
-            )
 
     return _checks

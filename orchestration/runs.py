@@ -12,25 +12,34 @@ from alvh_assets import paths
 from alvh_assets.calendars import trading_days
 
 INSTANCE_CONFIG = """\
+# written by alvh (orchestration/runs.py); a dagster.yaml without this line is left alone
 telemetry:
   enabled: false
 concurrency:
   pools:
     default_limit: 1  # the DuckDB writers share the pool "duckdb_writer": one at a time
+event_log_storage:  # SQLite, a partition range's events in one transaction
+  module: orchestration.event_log
+  class: BatchedSqliteEventLogStorage
+  config:
+    base_dir: {events}
 """
 LAUNCHER_TAGS = {"alvh/launcher": "cli"}
 """Tags of the runs the CLI launches in-process (with ``alvh/pid``, the launching process)."""
 
 
 def instance_home() -> Path:
-    """Create the project-local ``DAGSTER_HOME`` (SQLite storage, no telemetry, every pool
-    limited to one op at a time) and use it."""
+    """Use ``DAGSTER_HOME`` (default: project-local), writing its ``dagster.yaml`` (SQLite
+    storage with batched event writes, no telemetry, every pool limited to one op at a time)
+    unless one not written by alvh is there (e.g. a Postgres deployment's)."""
     home = paths.dagster_home()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     config = home / "dagster.yaml"
-    if not config.exists() or "concurrency:" not in config.read_text():
-        config.write_text(INSTANCE_CONFIG)
+    wanted = INSTANCE_CONFIG.format(events=home.resolve() / "history" / "runs")
+    current = config.read_text() if config.exists() else None
+    if current is None or (current != wanted and current.startswith(wanted.split("\n")[0])):
+        config.write_text(wanted)
     return home
 
 

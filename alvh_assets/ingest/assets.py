@@ -54,36 +54,35 @@ def _ingest_asset(source: Source) -> dg.AssetsDefinition:
         t0 = time.perf_counter()
         window = window_sessions(context) if source.daily else None
         try:
-            batch = load.collect(source, alvh.landing(), window, dt.datetime.now(dt.UTC))
+            with warehouse.connect() as con:
+                done = load.ingest(con, source, alvh.landing(), window, dt.datetime.now(dt.UTC))
         except UnreadableFileError as e:
             raise dg.Failure(
                 description=f"raw.{source.name}: cannot read {e.path}: {e.problem}. "
                 "Nothing was loaded.",
                 metadata={"file": e.path, "problem": e.problem},
             ) from None
-        broken = load.conservation_errors(batch.log)
-        if broken.height:
-            raise dg.Failure(f"raw.{source.name}: conservation broken:\n{markdown_table(broken)}")
-        with warehouse.connect() as con:
-            load.write(con, batch)
+        except load.ConservationError as e:
+            raise dg.Failure(
+                f"raw.{source.name}: conservation broken, nothing was loaded:\n"
+                f"{markdown_table(e.log)}"
+            ) from None
         seconds = time.perf_counter() - t0
-        n_read = int(batch.log["rows_read"].sum() or 0)
         context.log.info(
-            f"asset=raw.{source.name} window={window} files={batch.log.height} rows_in={n_read} "
-            f"loaded={batch.raw.height} quarantined={batch.rejected.height} "
-            f"seconds={seconds:.2f}"
+            f"asset=raw.{source.name} window={window} files={done.log.height} "
+            f"rows_in={done.rows_read} loaded={done.rows_loaded} "
+            f"quarantined={done.rows_quarantined} seconds={seconds:.2f}"
         )
-        reasons = batch.rejected.group_by("reason_code").len("rows").sort("reason_code")
         return dg.MaterializeResult(
             metadata={
-                "dagster/row_count": batch.raw.height,
+                "dagster/row_count": done.rows_loaded,
                 "window": str(window) if window else "whole table",
-                "files": batch.log.height,
-                "rows_read": n_read,
-                "rows_loaded": batch.raw.height,
-                "rows_quarantined": batch.rejected.height,
-                "quarantine_by_reason": dg.MetadataValue.md(markdown_table(reasons, 50)),
-                "preview": dg.MetadataValue.md(markdown_table(batch.raw.drop("_source_sha256"))),
+                "files": done.log.height,
+                "rows_read": done.rows_read,
+                "rows_loaded": done.rows_loaded,
+                "rows_quarantined": done.rows_quarantined,
+                "quarantine_by_reason": dg.MetadataValue.md(markdown_table(done.reasons, 50)),
+                "preview": dg.MetadataValue.md(markdown_table(done.preview.drop("_source_sha256"))),
                 "seconds": round(seconds, 2),
             }
         )

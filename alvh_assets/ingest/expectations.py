@@ -8,10 +8,10 @@ of the whole table (``"keys"``); day-to-day plausibility runs on derived series.
 from __future__ import annotations
 
 import duckdb
-import polars as pl
 
+from alvh_assets import warehouse
 from alvh_assets.ingest.sources import SOURCES
-from alvh_assets.quality import Expectation
+from alvh_assets.quality import Expectation, Frame, Pieces
 from alvh_assets.real_data import VX_SETTLE_RANGE
 
 
@@ -230,16 +230,36 @@ _DERIVED = {
 }
 
 
-def frames_for(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, pl.DataFrame]:
-    """The frames the suite of ``raw.<table>`` runs on."""
-    key = ", ".join(f'"{k}"' for k in SOURCES[table].key)
-    frames = {
-        "latest": con.execute(
-            f"SELECT * FROM raw.{table} WHERE _ingested_at = "
-            f"(SELECT max(_ingested_at) FROM raw.{table})"
-        ).pl(),
-        "keys": con.execute(f"SELECT {key} FROM raw.{table}").pl(),
-    }
+def _columns(table: str, frame: str) -> str:
+    """The columns the suite of ``raw.<table>`` reads from ``frame``, quoted."""
+    used: list[str] = []
+    for e in SUITES[table]:
+        if e.frame == frame:
+            for k in ("column", "column_A", "column_B"):
+                if k in e.kwargs:
+                    used.append(e.kwargs[k])
+            used += e.kwargs.get("column_list", [])
+    return ", ".join(f'"{c}"' for c in dict.fromkeys(used))
+
+
+def frames_for(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Frame]:
+    """The frames the suite of ``raw.<table>`` runs on, with only the columns it reads; a
+    daily source's row and key frames are read in pieces of whole days (its key holds the
+    day, so no key spans two pieces)."""
+    latest = (
+        f"SELECT {_columns(table, 'latest')} FROM raw.{table} WHERE _ingested_at = "
+        f"(SELECT max(_ingested_at) FROM raw.{table})"
+    )
+    keys = f"SELECT {_columns(table, 'keys')} FROM raw.{table}"
+    day = SOURCES[table].partition_column
+    frames: dict[str, Frame] = (
+        {
+            "latest": Pieces(lambda: warehouse.read_by_date(con, latest, day)),
+            "keys": Pieces(lambda: warehouse.read_by_date(con, keys, day)),
+        }
+        if day is not None and day in SOURCES[table].key
+        else {"latest": con.execute(latest).pl(), "keys": con.execute(keys).pl()}
+    )
     for e in SUITES[table]:
         if e.frame not in frames:
             frames[e.frame] = con.execute(_DERIVED[e.frame]).pl()

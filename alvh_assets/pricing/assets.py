@@ -28,7 +28,7 @@ from alvh_assets.pricing.option_greeks import (
     OUTPUT_SCHEMA,
     option_greeks,
 )
-from alvh_assets.quality import Expectation
+from alvh_assets.quality import Expectation, Frame, Pieces
 from orchestration.ge_checks import ge_checks
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import WarehouseResource
@@ -416,23 +416,27 @@ SUITE: list[Expectation] = [
         {"column": "has_iv", "min_value": IV_SHARE_MIN, "max_value": 1},
         f"at least {IV_SHARE_MIN:.0%} of the latest batch's rows have an IV",
         blocking=False,
+        frame="iv_share",
     ),
 ]
 """great_expectations suite of ``pricing.option_greeks``: row rules on the latest batch
-(``latest``: rows with the newest ``_computed_at``), key uniqueness on the whole table."""
+(``latest``: rows with the newest ``_computed_at``), key uniqueness on the whole table (both
+read in pieces of whole quote dates), the median IV difference and the IV share on one
+column each of the latest batch."""
 
 
-def suite_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
+def suite_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Frame]:
     """The frames :data:`SUITE` runs on."""
     latest = f"FROM {TABLE} WHERE _computed_at = (SELECT max(_computed_at) FROM {TABLE})"
+    rows = (
+        f"SELECT {_KEY_SQL}, iv_reason, has_bid, time_to_expiry, iv, delta, gamma, vega, "
+        f"forward, forward_source, (iv IS NOT NULL) = (iv_reason = 'OK') AS iv_consistent {latest}"
+    )
+    keys = f"SELECT {_KEY_SQL} FROM {TABLE}"
     return {
-        "latest": wh.read_frame(
-            con,
-            f"SELECT {_KEY_SQL}, iv_reason, has_bid, time_to_expiry, iv, delta, gamma, vega, "
-            "forward, forward_source, (iv IS NOT NULL) = (iv_reason = 'OK') AS iv_consistent, "
-            f"(iv IS NOT NULL)::DOUBLE AS has_iv {latest}",
-        ),
-        "keys": wh.read_frame(con, f"SELECT {_KEY_SQL} FROM {TABLE}"),
+        "latest": Pieces(lambda: wh.read_by_date(con, rows, "quote_date")),
+        "keys": Pieces(lambda: wh.read_by_date(con, keys, "quote_date")),
+        "iv_share": wh.read_frame(con, f"SELECT (iv IS NOT NULL)::DOUBLE AS has_iv {latest}"),
         "vendor_diff": wh.read_frame(
             con, f"SELECT abs(iv_diff) AS abs_iv_diff {latest} AND iv_diff IS NOT NULL"
         ),

@@ -12,6 +12,8 @@ import polars as pl
 import pytest
 
 from alvh_assets.ingest import assets as ingest_assets
+from alvh_assets.ingest import load
+from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.sample.generate import generate_sample_market
 from orchestration.definitions import DAILY_INGEST, WHOLE, defs
 from orchestration.resources import AlvhSettings, WarehouseResource
@@ -133,9 +135,34 @@ def test_pre_2007_vx_settlements_are_stored_divided_by_ten(tmp_path: Path) -> No
     assert row == (12.02, 10)  # the file says 120.20
 
 
-def test_unreadable_file_fails_the_asset_naming_it_and_loads_nothing(
-    landing: Path, warehouse: Path, tmp_path: Path
+def test_a_window_read_in_pieces_loads_what_one_piece_does(
+    landing: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(load, "CHUNK_SESSIONS", 2)
+    eod = SOURCES["cboe_option_eod"]
+    pieces = load.pieces(eod, landing, (dt.date(2008, 11, 15), END))
+    assert pieces == [  # contiguous calendar days, cut every 2 sessions
+        (dt.date(2008, 11, 15), dt.date(2008, 11, 18)),
+        (dt.date(2008, 11, 19), dt.date(2008, 11, 20)),
+        (dt.date(2008, 11, 21), END),
+    ]
+    assert load.pieces(SOURCES["cboe_index_daily"], landing, (START, END)) == [(START, END)]
+    db = tmp_path / "pieces.duckdb"
+    _ingest(landing, db)
+    pieced, whole = _tables(db), _tables(warehouse)
+    assert pieced.keys() == whole.keys()
+    for name, frame in whole.items():
+        if name == "quarantine.ingest_log":  # logged per piece: same files and counts
+            cols = ["source", "source_file", "rows_read", "rows_loaded", "rows_quarantined"]
+            frame, pieced[name] = (f.select(cols).sort(cols) for f in (frame, pieced[name]))
+        assert pieced[name].equals(frame), name
+
+
+@pytest.mark.parametrize("chunk", [63, 2])
+def test_unreadable_file_fails_the_asset_naming_it_and_loads_nothing(
+    landing: Path, warehouse: Path, tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "CHUNK_SESSIONS", chunk)  # 2: the bad file is in the 2nd piece
     bad_landing = tmp_path / "landing"
     shutil.copytree(landing, bad_landing)
     bad = bad_landing / "cboe/option_eod/SPX/UnderlyingOptionsEODCalcs_^SPX_2008-11-19.zip"

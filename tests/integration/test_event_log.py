@@ -1,0 +1,69 @@
+"""The project instance's event log: a partition range's events in one transaction, with the
+same partition records Dagster's own SQLite storage keeps."""
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from orchestration.event_log import BatchedSqliteEventLogStorage
+from orchestration.partitions import TRADING_DAYS
+from orchestration.runs import INSTANCE_CONFIG, partition_range_tags
+
+FIRST, LAST = "2008-09-02", "2008-10-31"  # 44 sessions
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("a"), dg.AssetSpec("b")],
+    partitions_def=TRADING_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def two_tables(context: dg.AssetExecutionContext):
+    for key in ("a", "b"):
+        yield dg.MaterializeResult(asset_key=key, metadata={"days": len(context.partition_keys)})
+
+
+def _instance(home: Path, config: str) -> dg.DagsterInstance:
+    home.mkdir()
+    (home / "dagster.yaml").write_text(config.format(events=home / "history" / "runs"))
+    return dg.DagsterInstance.from_config(str(home))
+
+
+@pytest.fixture
+def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    original = BatchedSqliteEventLogStorage.store_event_batch
+
+    def spy(self: BatchedSqliteEventLogStorage, events: list) -> None:
+        sizes.append(len(events))
+        original(self, events)
+
+    monkeypatch.setattr(BatchedSqliteEventLogStorage, "store_event_batch", spy)
+    return sizes
+
+
+def _run(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
+    tags = partition_range_tags(dt.date.fromisoformat(FIRST), dt.date.fromisoformat(LAST))
+    return dg.materialize([two_tables], instance=instance, tags=tags)
+
+
+def test_a_range_is_recorded_per_partition_in_batches(tmp_path: Path, batches: list[int]) -> None:
+    days = TRADING_DAYS.get_partition_keys_in_range(dg.PartitionKeyRange(FIRST, LAST))
+    with _instance(tmp_path / "batched", INSTANCE_CONFIG) as batched:
+        assert isinstance(batched.event_log_storage, BatchedSqliteEventLogStorage)
+        assert _run(batched).success
+        # two planned events (one per asset), then each asset's 44 materializations at once
+        assert batches == [2, len(days), len(days)]
+        for key in ("a", "b"):
+            assert batched.get_materialized_partitions(dg.AssetKey(key)) == set(days)
+            latest = batched.get_latest_materialization_event(dg.AssetKey(key))
+            assert latest.dagster_event.partition == LAST
+            assert latest.asset_materialization.metadata["days"].value == len(days)
+        planned = batched.get_records_for_run(
+            _run(batched).run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        assert len(planned) == 2  # one per asset for the whole range, not one per day
+        assert batched.get_materialized_partitions(dg.AssetKey("a")) == set(days)
+        records = batched.fetch_materializations(dg.AssetKey("a"), limit=1000).records
+        assert sorted(r.partition_key for r in records) == sorted(days * 2)  # two runs
