@@ -2,9 +2,11 @@
 
 A partitioned step covers its whole window in one run (single-run backfill); its checks run
 once right after it, over the loaded tables (Dagster would otherwise plan every check for
-every partition of a long range). Every write replaces its window in one transaction, so a
-step interrupted by a crash leaves the tables of its last commit and re-running the same
-steps finishes the work with no duplicates.
+every partition of a long range). A single trading day is one run of everything with its
+checks (what the daily schedule launches), after the dbt views if the dbt project changed
+since they were built. Every write replaces its window in one transaction, so a step
+interrupted by a crash leaves the tables of its last commit and re-running the same steps
+finishes the work with no duplicates.
 """
 
 from __future__ import annotations
@@ -29,6 +31,31 @@ class Step:
     selection: dg.AssetSelection
     run_config: dict | None = None
     tags: dict[str, str] | None = None
+    needed: Callable[[dg.DagsterInstance, dict], bool] | None = None
+    """Run the step only when this returns True (given the instance and the resources)."""
+
+
+def views_outdated(instance: dg.DagsterInstance, resources: dict) -> bool:
+    """True when a dbt staging/intermediate model (a view, or a table for a Python model) is
+    missing from the warehouse or was last materialized before the dbt manifest (re-parsed
+    whenever a model, macro or test file changes) was written."""
+    from orchestration.dbt import DBT_PROJECT, dbt_views
+
+    parsed = DBT_PROJECT.manifest_path.stat().st_mtime
+    for key in dbt_views.keys:
+        event = instance.get_latest_materialization_event(key)
+        if event is None or event.timestamp < parsed:
+            return True
+    names = [key.path[-1] for key in dbt_views.keys]
+    if not resources["warehouse"].location().exists():
+        return True
+    with resources["warehouse"].connect(read_only=True) as con:
+        found = con.execute(
+            "SELECT count(DISTINCT n) FROM (SELECT view_name AS n FROM duckdb_views() UNION ALL "
+            "SELECT table_name FROM duckdb_tables()) WHERE n IN (SELECT unnest(?))",
+            [names],
+        ).fetchone()[0]
+    return found < len(names)
 
 
 def _with_checks(label: str, selection: dg.AssetSelection, tags: dict | None) -> list[Step]:
@@ -50,6 +77,7 @@ def pipeline_steps(
     write the sample market first."""
     from orchestration.definitions import (
         ATTRIBUTION,
+        DAILY,
         DAILY_INGEST,
         LANDING,
         MARTS,
@@ -60,6 +88,14 @@ def pipeline_steps(
     )
 
     days = partition_range_tags(first, last)
+    one_day = (
+        days["dagster/asset_partition_range_start"] == days["dagster/asset_partition_range_end"]
+    )
+    if one_day and ingest_from == first and sample is None and "views" in stages:
+        return [
+            Step("dbt staging views", VIEWS, needed=views_outdated),
+            Step(f"{first}: every asset and check", WHOLE | DAILY | REPORT, None, days),
+        ]
     steps: list[Step] = []
     if sample is not None:
         steps.append(
@@ -96,6 +132,8 @@ def run_steps(
     from orchestration.definitions import defs
 
     for i, step in enumerate(steps):
+        if step.needed is not None and not step.needed(instance, resources):
+            continue
         if on_step is not None:
             on_step(i, len(steps), step.label)
         config = {**QUIET, **(step.run_config or {})}

@@ -2,7 +2,9 @@
 
 Row-level expectations run on the rows written by the latest run (``frame="latest"``:
 rows carrying the table's newest ``_ingested_at``); key uniqueness runs on the key columns
-of the whole table (``"keys"``); day-to-day plausibility runs on derived series.
+(``"keys"``) of the whole table, or, for a daily source whose key holds the day, of the days
+the latest run wrote (runs replace whole days, so that is the same); day-to-day
+plausibility runs on derived series.
 """
 
 from __future__ import annotations
@@ -246,12 +248,17 @@ def frames_for(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Frame]:
     """The frames the suite of ``raw.<table>`` runs on, with only the columns it reads; a
     daily source's row and key frames are read in pieces of whole days (its key holds the
     day, so no key spans two pieces)."""
-    latest = (
-        f"SELECT {_columns(table, 'latest')} FROM raw.{table} WHERE _ingested_at = "
-        f"(SELECT max(_ingested_at) FROM raw.{table})"
-    )
+    newest = f"_ingested_at = (SELECT max(_ingested_at) FROM raw.{table})"
+    latest = f"SELECT {_columns(table, 'latest')} FROM raw.{table} WHERE {newest}"
     keys = f"SELECT {_columns(table, 'keys')} FROM raw.{table}"
     day = SOURCES[table].partition_column
+    if day is not None and day in SOURCES[table].key:
+        # a run replaces whole days and the key holds the day: keys are unique over the
+        # table when they are over the days the latest run wrote
+        keys += (
+            f' WHERE "{day}" BETWEEN (SELECT min("{day}") FROM raw.{table} WHERE {newest}) '
+            f'AND (SELECT max("{day}") FROM raw.{table} WHERE {newest})'
+        )
     frames: dict[str, Frame] = (
         {
             "latest": Pieces(lambda: warehouse.read_by_date(con, latest, day)),

@@ -263,3 +263,37 @@ def test_sensor_request_runs_through_the_dagster_cli(
         assert books.fetchone() == (4,)
         pnl = con.execute("SELECT count(*) FROM attribution.daily_pnl WHERE date = ?", [day])
         assert pnl.fetchone()[0] > 0
+
+
+# --------------------------------------------------------------------------------------------
+# One day through the CLI's plan: one run, the dbt views only when outdated
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_one_day_is_one_run_and_rebuilds_views_only_when_outdated(
+    landing: Path, built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestration.pipeline import pipeline_steps, run_steps
+    from tests.integration.oct08 import END, resources
+
+    monkeypatch.setenv("ALVH_HOME", str(tmp_path))  # the report is written under it
+    db = tmp_path / "wh" / "alvh.duckdb"
+    db.parent.mkdir()
+    shutil.copy(built, db)
+    steps = pipeline_steps(END, END, END)
+    assert [s.label for s in steps] == ["dbt staging views", f"{END}: every asset and check"]
+    # the warehouse has no strategy book before this day: the backtest starts on it
+    res = resources(landing, db, json.dumps({"sample_start": END.isoformat()}))
+    ran: list[str] = []
+    with dg.DagsterInstance.ephemeral() as instance:
+        for _ in range(2):
+            run_steps(steps, instance, res, lambda i, n, label: ran.append(label))
+    # views built once (this instance had never built them), skipped once up to date
+    assert ran == [steps[0].label, steps[1].label, "done", steps[1].label, "done"]
+    with duckdb.connect(str(db), read_only=True) as con:
+        books = con.execute("SELECT count(*) FROM strategy.account_daily WHERE date = ?", [END])
+        assert books.fetchone() == (4,)
+        pnl = con.execute("SELECT count(*) FROM attribution.daily_pnl WHERE date = ?", [END])
+        assert pnl.fetchone()[0] > 0
+    assert (tmp_path / "reports" / "alvh_report.html").exists()
