@@ -7,6 +7,7 @@ one transaction, so re-runs never duplicate and a crash leaves the previous stat
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,15 +42,26 @@ def duck_type(dtype: pl.DataType) -> str:
         raise TypeError(f"no DuckDB type for polars dtype {dtype}") from None
 
 
+MEMORY_LIMIT = "2GB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory cap (``$ALVH_DUCKDB_MEMORY_LIMIT``, default :data:`MEMORY_LIMIT`;
+    DuckDB's own default, 80% of RAM, lets its cache grow to 12 GB on a 20-year backfill)."""
+    return os.environ.get("ALVH_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
+
+
 @contextmanager
 def connect(
     path: Path | str | None = None, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the warehouse file (default :func:`paths.warehouse_path`)."""
+    """A connection to the warehouse file (default :func:`paths.warehouse_path`), DuckDB's
+    memory capped at :func:`memory_limit` (beyond it, DuckDB spills to disk)."""
     target = Path(path) if path else paths.warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target), read_only=read_only)
+    con.execute(f"SET memory_limit = '{memory_limit()}'")
     try:
         yield con
     finally:

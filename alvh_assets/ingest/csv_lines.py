@@ -63,8 +63,11 @@ def _file_bytes(path: Path) -> tuple[bytes, bytes]:
 
 
 def _split(lines: pl.Series) -> pl.Series:
-    """Fields per line: fast comma split, :mod:`csv` for lines with quotes."""
-    fast = lines.str.split(",").list.eval(pl.element().str.strip_chars())
+    """Fields per line: fast comma split (stripped only when some field has padding),
+    :mod:`csv` for lines with quotes."""
+    fast = lines.str.split(",")
+    if lines.str.contains(r"(?:^|,)\s|\s(?:,|$)").any():
+        fast = fast.list.eval(pl.element().str.strip_chars())
     quoted = lines.str.contains('"', literal=True)
     if not quoted.any():
         return fast
@@ -84,6 +87,14 @@ def split_lines(text: str) -> list[str]:
     feeds and other separators inside a field). A final line end adds no line."""
     lines = _LINE_END.split(text)
     return lines[:-1] if lines and lines[-1] == "" else lines
+
+
+def _line_series(text: str) -> pl.Series:
+    """:func:`split_lines` as a string Series (split natively when there is no CR)."""
+    if "\r" in text:
+        return pl.Series("raw_line", split_lines(text), dtype=pl.Utf8)
+    lines = pl.Series("raw_line", [text]).str.split("\n").explode(empty_as_null=True)
+    return lines.head(-1) if text.endswith("\n") else lines
 
 
 def physical_lines(path: Path | str) -> list[str]:
@@ -115,7 +126,7 @@ def read_csv_lines(
         raise UnreadableFileError(path, "file is empty")
     if "\x00" in text:
         raise UnreadableFileError(path, "binary content (NUL bytes): not a CSV")
-    raw = pl.Series("raw_line", split_lines(text), dtype=pl.Utf8)
+    raw = _line_series(text)
     frame = pl.DataFrame(
         {"_source_row": pl.int_range(1, raw.len() + 1, eager=True), "raw_line": raw}
     ).filter(pl.col("raw_line").str.strip_chars() != "")

@@ -17,8 +17,13 @@ belong to other partitions; unparseable rows count in every window that reads th
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
@@ -151,15 +156,22 @@ def _cross_file_duplicates(
 
 
 def collect(
-    source: Source, landing: Path, window: Window | None, ingested_at: dt.datetime
+    source: Source,
+    landing: Path,
+    window: Window | None,
+    ingested_at: dt.datetime,
+    pool: Executor | None = None,
 ) -> Batch:
-    """Read every landing file of ``source`` for ``window`` into one :class:`Batch`.
+    """Read every landing file of ``source`` for ``window`` into one :class:`Batch` (the
+    files read by ``pool``'s workers when given).
 
     Raises :class:`~alvh_assets.ingest.quarantine.UnreadableFileError` for a file that
     cannot be read at all (the run writes nothing).
     """
     window = window if source.partition_column else None
-    results = [(p, source.reader(p)) for p in files_for(source, landing, window)]
+    files = files_for(source, landing, window)
+    read = pool.map(source.reader, files, chunksize=4) if pool else map(source.reader, files)
+    results = list(zip(files, read, strict=True))
     rels = [p.relative_to(landing).as_posix() for p, _ in results]
     accepted = pl.concat(
         [_with_lineage(r.accepted, r, rel) for (_, r), rel in zip(results, rels, strict=True)]
@@ -299,6 +311,18 @@ def pieces(source: Source, landing: Path, window: Window | None) -> list[Window 
     return list(zip(starts, ends, strict=True))
 
 
+@contextmanager
+def _readers(n_pieces: int) -> Iterator[Executor | None]:
+    """Worker processes reading files (one per core) when there is more than one piece of
+    work; none for a day or a short window, where starting them costs more than it saves."""
+    if n_pieces < 2 or (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    # spawn, not fork: polars' thread pool does not survive a fork
+    with ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("spawn")) as pool:
+        yield pool
+
+
 @dataclass(frozen=True)
 class Summary:
     """What :func:`ingest` wrote: the per-file log, counts by quarantine reason, a preview."""
@@ -343,9 +367,10 @@ def ingest(
     """
     ensure_tables(con, source)
     logs, reasons, preview = [], [], None
-    with warehouse.transaction(con):
-        for piece in pieces(source, landing, window):
-            batch = collect(source, landing, piece, ingested_at)
+    todo = pieces(source, landing, window)
+    with _readers(len(todo)) as pool, warehouse.transaction(con):
+        for piece in todo:
+            batch = collect(source, landing, piece, ingested_at, pool)
             broken = conservation_errors(batch.log)
             if broken.height:
                 raise ConservationError(broken)

@@ -63,6 +63,9 @@ class UnreadableFileError(Exception):
         self.problem = problem
         super().__init__(f"{path}: {problem}")
 
+    def __reduce__(self) -> tuple:  # picklable, for readers running in worker processes
+        return (type(self), (self.path, self.problem))
+
 
 @dataclass(frozen=True)
 class ReadResult:
