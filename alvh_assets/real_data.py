@@ -113,12 +113,18 @@ _LABEL = re.compile(r"^([FGHJKMNQUVXZ]) \((\w{3}) (\d{2})\)$")
 
 
 def vx_label_expiration(label: str) -> dt.date:
-    """Expiration date of a CFE contract label such as ``K (May 07)``."""
+    """Expiration date of a CFE contract label such as ``K (May 07)`` (year by
+    :func:`two_digit_year`: the modelled 1999 contracts are 19xx)."""
     m = _LABEL.match(label.strip())
     if not m:
         raise ValueError(f"not a CFE VX contract label: {label!r}")
     month = VX_MONTH_CODES.index(m.group(1)) + 1
-    return vx_expiration(2000 + int(m.group(3)), month)
+    return vx_expiration(two_digit_year(int(m.group(3))), month)
+
+
+def two_digit_year(yy: int) -> int:
+    """A contract's two-digit year as POSIX ``%y`` reads it (69-99 -> 19xx, else 20xx)."""
+    return (1900 if yy >= 69 else 2000) + yy
 
 
 def cfe_vx_files() -> list[Path]:

@@ -106,19 +106,24 @@ def _machine() -> dict:
 def run_stage(stage: str, first: dt.date, last: dt.date, warm: dt.date, env: dict) -> dict:
     """One stage in a child process: wall, CPU (user + sys, with its children) and max RSS."""
     t = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, stage, str(first), str(last), str(warm)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    out = proc.stdout.read() if proc.stdout else ""
-    _, status, usage = os.wait4(proc.pid, 0)
+    log = Path(env["ALVH_HOME"]) / f"{stage}.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", CHILD, stage, str(first), str(last), str(warm)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
+        out = proc.stdout.read() if proc.stdout else ""
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"stage {stage} failed (exit {os.waitstatus_to_exitcode(status)})")
+        tail = "\n".join(log.read_text().splitlines()[-40:])
+        raise SystemExit(
+            f"{tail}\nstage {stage} failed (exit {os.waitstatus_to_exitcode(status)}); log: {log}"
+        )
     steps = json.loads(out.strip().splitlines()[-1])["steps"]
     return {
         "stage": stage,

@@ -473,7 +473,8 @@ def format_cfe(rows: pl.DataFrame) -> str:
 def _file_expiration(path: Path) -> dt.date:
     """Expiry of a contract file named ``CFE_<code><yy>_VX[...].csv``."""
     code = path.name.split("_")[1]
-    return vx_expiration(2000 + int(code[1:3]), VX_MONTH_CODES.index(code[0]) + 1)
+    year = real_data.two_digit_year(int(code[1:3]))
+    return vx_expiration(year, VX_MONTH_CODES.index(code[0]) + 1)
 
 
 def write_vx_futures(start: dt.date, end: dt.date, out_dir: Path, seed: int) -> list[ManifestEntry]:

@@ -52,6 +52,13 @@ def test_vx_expiration_matches_every_real_cfe_contract() -> None:
     assert checked >= 110
 
 
+def test_two_digit_label_years_of_the_modelled_1999_contracts_are_1999() -> None:
+    # 30 days before the third Friday of February 1999 (the 19th)
+    assert real_data.vx_label_expiration("F (Jan 99)") == D(1999, 1, 20)
+    assert real_data.vx_label_expiration("Z (Dec 99)") == vx_expiration(1999, 12)
+    assert real_data.vx_label_expiration("F (Jan 00)") == vx_expiration(2000, 1)
+
+
 def test_vx_expiration_named_dates() -> None:
     assert vx_expiration(2008, 11) == D(2008, 11, 19)
     assert vx_expiration(2008, 3) == D(2008, 3, 19)  # from Thursday 2008-03-20 (Good Friday)
