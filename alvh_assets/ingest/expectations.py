@@ -2,8 +2,8 @@
 
 Row-level expectations run on the rows written by the latest run (``frame="latest"``:
 rows carrying the table's newest ``_ingested_at``); key uniqueness runs on the key columns
-(``"keys"``) of the whole table, or, for a daily source whose key holds the day, of the days
-the latest run wrote (runs replace whole days, so that is the same); day-to-day
+of the whole table (``"keys"``) or, for a daily source whose key holds the day, on the
+latest run's rows (runs replace whole days, so no older row shares their days); day-to-day
 plausibility runs on derived series.
 """
 
@@ -27,21 +27,25 @@ def _not_null(cols: tuple[str, ...]) -> list[Expectation]:
 
 
 def _unique(table: str) -> Expectation:
-    key = list(SOURCES[table].key)
+    """Key uniqueness over the whole table; for a daily source whose key holds the day, on
+    the latest run's rows (a run replaces whole days, so no older row shares their days)."""
+    source = SOURCES[table]
+    key = list(source.key)
+    frame = "latest" if source.partition_column in key else "keys"
     if len(key) == 1:
         return Expectation(
             "key_unique",
             "ExpectColumnValuesToBeUnique",
             {"column": key[0]},
             f"{key[0]} is unique over the whole table",
-            frame="keys",
+            frame=frame,
         )
     return Expectation(
         "key_unique",
         "ExpectCompoundColumnsToBeUnique",
         {"column_list": key},
         f"({', '.join(key)}) is unique over the whole table",
-        frame="keys",
+        frame=frame,
     )
 
 
@@ -246,28 +250,21 @@ def _columns(table: str, frame: str) -> str:
 
 def frames_for(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Frame]:
     """The frames the suite of ``raw.<table>`` runs on, with only the columns it reads; a
-    daily source's row and key frames are read in pieces of whole days (its key holds the
-    day, so no key spans two pieces)."""
-    newest = f"_ingested_at = (SELECT max(_ingested_at) FROM raw.{table})"
-    latest = f"SELECT {_columns(table, 'latest')} FROM raw.{table} WHERE {newest}"
-    keys = f"SELECT {_columns(table, 'keys')} FROM raw.{table}"
-    day = SOURCES[table].partition_column
-    if day is not None and day in SOURCES[table].key:
-        # a run replaces whole days and the key holds the day: keys are unique over the
-        # table when they are over the days the latest run wrote
-        keys += (
-            f' WHERE "{day}" BETWEEN (SELECT min("{day}") FROM raw.{table} WHERE {newest}) '
-            f'AND (SELECT max("{day}") FROM raw.{table} WHERE {newest})'
-        )
-    frames: dict[str, Frame] = (
-        {
-            "latest": Pieces(lambda: warehouse.read_by_date(con, latest, day)),
-            "keys": Pieces(lambda: warehouse.read_by_date(con, keys, day)),
-        }
-        if day is not None and day in SOURCES[table].key
-        else {"latest": con.execute(latest).pl(), "keys": con.execute(keys).pl()}
+    daily source's latest rows are read in pieces of whole days (its key holds the day, so
+    no key spans two pieces)."""
+    latest = (
+        f"SELECT {_columns(table, 'latest')} FROM raw.{table} "
+        f"WHERE _ingested_at = (SELECT max(_ingested_at) FROM raw.{table})"
     )
+    day = SOURCES[table].partition_column
+    frames: dict[str, Frame] = {
+        "latest": Pieces(lambda: warehouse.read_by_date(con, latest, day))
+        if day is not None and day in SOURCES[table].key
+        else con.execute(latest).pl()
+    }
     for e in SUITES[table]:
-        if e.frame not in frames:
+        if e.frame == "keys" and "keys" not in frames:
+            frames["keys"] = con.execute(f"SELECT {_columns(table, 'keys')} FROM raw.{table}").pl()
+        elif e.frame not in frames:
             frames[e.frame] = con.execute(_DERIVED[e.frame]).pl()
     return frames

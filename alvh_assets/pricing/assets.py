@@ -370,9 +370,8 @@ SUITE: list[Expectation] = [
         "key_unique",
         "ExpectCompoundColumnsToBeUnique",
         {"column_list": list(KEY)},
-        f"({', '.join(KEY)}) is unique over the whole table (checked on the dates the latest "
-        "run wrote: runs replace whole dates)",
-        frame="keys",
+        f"({', '.join(KEY)}) is unique over the whole table (checked on the latest run's rows: "
+        "runs replace whole quote dates)",
     ),
     *(
         Expectation(f"{c}_not_null", "ExpectColumnValuesToNotBeNull", {"column": c}, f"{c} set")
@@ -421,9 +420,9 @@ SUITE: list[Expectation] = [
     ),
 ]
 """great_expectations suite of ``pricing.option_greeks``: row rules on the latest batch
-(``latest``: rows with the newest ``_computed_at``), key uniqueness on the dates the latest run
-wrote (both read in pieces of whole quote dates), the median IV difference and the IV share on one
-column each of the latest batch."""
+(``latest``: rows with the newest ``_computed_at``, read in pieces of whole quote dates), key
+uniqueness on them too (runs replace whole quote dates, so no older row shares their dates),
+the median IV difference and the IV share on one column each of the latest batch."""
 
 
 def suite_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Frame]:
@@ -433,17 +432,8 @@ def suite_frames(con: duckdb.DuckDBPyConnection) -> dict[str, Frame]:
         f"SELECT {_KEY_SQL}, iv_reason, has_bid, time_to_expiry, iv, delta, gamma, vega, "
         f"forward, forward_source, (iv IS NOT NULL) = (iv_reason = 'OK') AS iv_consistent {latest}"
     )
-    # runs replace whole quote dates and the key holds the date: unique over the table when
-    # unique over the dates the latest run wrote
-    newest = f"_computed_at = (SELECT max(_computed_at) FROM {TABLE})"
-    keys = (
-        f"SELECT {_KEY_SQL} FROM {TABLE} WHERE quote_date BETWEEN "
-        f"(SELECT min(quote_date) FROM {TABLE} WHERE {newest}) "
-        f"AND (SELECT max(quote_date) FROM {TABLE} WHERE {newest})"
-    )
     return {
         "latest": Pieces(lambda: wh.read_by_date(con, rows, "quote_date")),
-        "keys": Pieces(lambda: wh.read_by_date(con, keys, "quote_date")),
         "iv_share": wh.read_frame(con, f"SELECT (iv IS NOT NULL)::DOUBLE AS has_iv {latest}"),
         "vendor_diff": wh.read_frame(
             con, f"SELECT abs(iv_diff) AS abs_iv_diff {latest} AND iv_diff IS NOT NULL"
