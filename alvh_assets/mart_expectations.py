@@ -49,8 +49,9 @@ MART_SUITES: dict[str, list[Expectation]] = {
             "vx1_dte_positive",
             "vx1_dte",
             1,
-            60,
-            "VX1 expires 1-60 days ahead (the expiring contract is rolled out)",
+            70,
+            "VX1 expires 1-70 days ahead (the expiring contract is rolled out; in 2004-05 CFE "
+            "listed fewer months, so right after an expiry VX1 was up to 63 days out)",
         ),
     ],
     "fct_spx_vol_surface_daily": [
