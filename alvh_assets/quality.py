@@ -57,9 +57,9 @@ class Outcome:
 
 
 def run_suite(frames: dict[str, Frame], expectations: Sequence[Expectation]) -> Iterable[Outcome]:
-    """Validate each expectation on its frame with great_expectations (pandas engine); on
-    :class:`Pieces`, counts add up over the pieces and the sample is the first failing
-    piece's."""
+    """Validate the expectations of each frame with great_expectations (pandas engine), as
+    one GE suite per frame (metrics shared between expectations); on :class:`Pieces`, counts
+    add up over the pieces and the sample is the first failing piece's."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -68,26 +68,33 @@ def run_suite(frames: dict[str, Frame], expectations: Sequence[Expectation]) -> 
     source = context.data_sources.add_pandas("alvh")
     outcomes: dict[str, Outcome] = {}
     for name, frame in frames.items():
-        suite = [e for e in expectations if e.frame == name]
-        if not suite:
+        mine = {e.name: e for e in expectations if e.frame == name}
+        if not mine:
             continue
         definition = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
         for piece in frame.read() if isinstance(frame, Pieces) else [frame]:
+            suite = gx.ExpectationSuite(
+                name=name,
+                expectations=[
+                    getattr(gx.expectations, e.kind)(**e.kwargs, meta={"alvh": e.name})
+                    for e in mine.values()
+                ],
+            )
             batch = definition.get_batch(batch_parameters={"dataframe": piece.to_pandas()})
-            for e in suite:
-                outcome = _validate(batch, e, piece.height)
+            for result in batch.validate(suite).results:
+                e = mine[result.expectation_config.meta["alvh"]]
+                outcome = _outcome(e, result, piece.height)
                 before = outcomes.get(e.name)
                 outcomes[e.name] = outcome if before is None else _add(before, outcome)
     for e in expectations:
         yield outcomes[e.name]
 
 
-def _validate(batch: Any, e: Expectation, height: int) -> Outcome:
-    import great_expectations as gx
-
-    result = batch.validate(getattr(gx.expectations, e.kind)(**e.kwargs))
+def _outcome(e: Expectation, result: Any, height: int) -> Outcome:
     details = result.result or {}
     unexpected = details.get("partial_unexpected_list") or details.get("observed_value")
+    if result.exception_info and result.exception_info.get("raised_exception"):
+        unexpected = result.exception_info.get("exception_message")
     return Outcome(
         expectation=e,
         passed=bool(result.success),

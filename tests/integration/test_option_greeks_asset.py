@@ -117,6 +117,24 @@ def test_one_priced_row_per_raw_option_row(priced: tuple[Path, dg.ExecuteInProce
     assert log.row(0, named=True)["raw_rows"] == log.row(0, named=True)["priced_rows"] == raw.height
 
 
+def test_conservation_check_finds_a_priced_row_with_the_wrong_key(
+    priced: tuple[Path, dg.ExecuteInProcessResult], tmp_path: Path
+) -> None:
+    db = tmp_path / "moved.duckdb"
+    shutil.copy(priced[0], db)
+    with duckdb.connect(str(db)) as con:  # same count, one key moved off the raw table
+        con.execute(
+            "UPDATE pricing.option_greeks SET strike = strike + 0.01 WHERE rowid = "
+            "(SELECT min(rowid) FROM pricing.option_greeks)"
+        )
+    check = pricing_assets.rows_priced_equal_raw_option_rows
+    result = check(WarehouseResource(path=str(db)))
+    assert not result.passed
+    assert result.metadata["raw_keys_not_priced"].value == 1
+    assert result.metadata["priced_keys_not_in_raw"].value == 1
+    assert result.metadata["priced_rows"].value == result.metadata["raw_option_rows"].value
+
+
 def _joined(db: Path) -> pl.DataFrame:
     return _query(
         db,
