@@ -149,15 +149,17 @@ def _resources(ctx: click.Context) -> dict[str, object]:
     import json
 
     from orchestration.definitions import defs
+    from orchestration.resources import AlvhSettings
 
     root = ctx.find_root().obj
     overrides = dict(parse_override(o) for o in root["overrides"])
-    return {
-        **defs.resources,
-        "alvh": defs.resources["alvh"].model_copy(
-            update={"config_path": root["config"], "overrides_json": json.dumps(overrides)}
-        ),
-    }
+    # a new resource: Dagster runs ignore values set by pydantic's model_copy
+    settings = AlvhSettings(
+        config_path=root["config"],
+        overrides_json=json.dumps(overrides),
+        landing_dir=defs.resources["alvh"].landing_dir,
+    )
+    return {**defs.resources, "alvh": settings}
 
 
 def _run_pipeline(ctx: click.Context, steps: list, publish: bool = True) -> None:

@@ -53,6 +53,7 @@ if stage == "publish":
 import dagster as dg
 from orchestration import definitions as d
 from orchestration.pipeline import Step, pipeline_steps, run_steps, _with_checks
+from orchestration.resources import AlvhSettings
 from orchestration.runs import instance_home, partition_range_tags
 instance_home()
 days, warm_days = partition_range_tags(first, last), partition_range_tags(warm, last)
@@ -77,7 +78,7 @@ def on_step(i, n, label):
 # the strategies start on the workload's first day (W2: 1999, not the config's 2007 start);
 # the next day (W3) continues the book
 start = {} if stage == "run_day" else {"sample_start": str(first)}
-settings = d.defs.resources["alvh"].model_copy(update={"overrides_json": json.dumps(start)})
+settings = AlvhSettings(overrides_json=json.dumps(start))  # model_copy would not reach runs
 with dg.DagsterInstance.get() as instance:
     run_steps(stages[stage], instance, {**d.defs.resources, "alvh": settings}, on_step)
 times.pop("_label"), times.pop("_t")

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from alvh_assets.cli import main
+from orchestration.resources import AlvhSettings
 
 
 @pytest.mark.parametrize(
@@ -46,3 +47,21 @@ def test_sample_rejects_a_range_without_real_spx(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "error:" in result.output and "1999-01-04" in result.output
+
+
+def test_overrides_reach_the_dagster_runs_the_cli_launches() -> None:
+    import click
+    import dagster as dg
+
+    from alvh_assets.cli import _resources
+
+    seen: list[int] = []
+
+    @dg.asset
+    def probe(alvh: AlvhSettings) -> None:
+        seen.append(alvh.load().condor.exit_dte)
+
+    ctx = click.Context(main, obj={"overrides": ["condor.exit_dte=14"], "config": None})
+    resources = _resources(ctx)
+    assert dg.materialize([probe], resources={"alvh": resources["alvh"]}).success
+    assert seen == [14]  # a pydantic model_copy of the resource would arrive as the default
