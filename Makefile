@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-w2 clean
 
 $(BIN)/alvh: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ bench: install
 	$(BIN)/python bench/bench_indicators.py
 	$(BIN)/python bench/bench_condor_optopsy.py
 	$(BIN)/python bench/bench_pipeline.py
+
+# W2: 1999-01-04 … 2018-12-28 as one backfill, then W3 on it (~20 min, 12 GB of disk)
+bench-w2: install
+	$(BIN)/python bench/bench_pipeline.py --full
 
 clean:
 	rm -rf $(VENV) warehouse landing reports .dagster_home
