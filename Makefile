@@ -32,7 +32,7 @@ bench: install
 	$(BIN)/python bench/bench_condor_optopsy.py
 	$(BIN)/python bench/bench_pipeline.py
 
-# W2: 1999-01-04 … 2018-12-28 as one backfill, then W3 on it (~20 min, 12 GB of disk)
+# W2: 1999-01-04 … 2018-12-28 as one backfill, then W3 on it (~20 min, ~11 GB of /tmp)
 bench-w2: install
 	$(BIN)/python bench/bench_pipeline.py --full
 
