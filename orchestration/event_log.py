@@ -6,8 +6,11 @@ asset index), ~15 ms per event on this machine's disk: 25 minutes of bookkeeping
 years of the pipeline's partitioned assets. Dagster batches the events of a partition range
 when ``DAGSTER_EVENT_BATCH_SIZE`` is set, but its SQLite storage then stores them one by one;
 this subclass stores a batch of asset events with one insert per shard and one commit each,
-and records one planned event per asset for the whole range (``partitions_subset``, as
-Dagster's Postgres storage does) instead of one per partition.
+and records one planned event per asset for the whole range (a ``partitions_subset``, what
+Dagster does for any storage under ``DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS``)
+instead of one per partition. It subclasses Dagster internals (``dagster._core``): Dagster is
+pinned in ``constraints.txt`` and ``tests/integration/test_event_log.py`` guards the
+behaviour on upgrade.
 
 Trade-off (Dagster's, for partition subsets in planned events): when a ranged run fails,
 its partitions show as missing rather than failed; the run itself shows as failed.

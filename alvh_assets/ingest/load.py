@@ -1,7 +1,8 @@
 """From landing files to the rows written in one run: read, combine, window, count.
 
-:func:`collect` is pure (files in, frames out); :func:`write` replaces one window of a raw
-table, its quarantined rows and its per-file log in a single transaction.
+:func:`collect` is pure (files in, frames out); :func:`ingest` reads a run's window piece by
+piece and replaces it in the raw table, its quarantined rows and its per-file log in a
+single transaction.
 
 Rules across files (within one run):
 * the same key in two files with identical values: the first file's row loads, the other
@@ -289,13 +290,6 @@ def _replace(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     warehouse.insert(con, f"raw.{source.name}", batch.raw)
     warehouse.insert(con, QUARANTINE_TABLE, batch.rejected)
     warehouse.insert(con, LOG_TABLE, batch.log)
-
-
-def write(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
-    """Replace the batch's window (or whole table) in raw, quarantine and the log, atomically."""
-    ensure_tables(con, batch.source)
-    with warehouse.transaction(con):
-        _replace(con, batch)
 
 
 CHUNK_SESSIONS = 63
