@@ -54,7 +54,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLA
 import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
@@ -62,14 +61,13 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import polars as pl  # noqa: E402
-from machine import cpu_model  # noqa: E402
+from machine import describe  # noqa: E402
 
 from alvh_assets.carry import daily_carry  # noqa: E402
 from alvh_assets.config import AlvhConfig, load_config  # noqa: E402
@@ -383,22 +381,7 @@ def optopsy_universe(kept: pd.DataFrame, combos: int, per_day: dict) -> dict[str
 
 
 def machine() -> dict[str, Any]:
-    cpu = cpu_model()
-    pkgs = {}
-    for p in ("optopsy", "pandas", "numpy", "polars", "scipy"):
-        try:
-            pkgs[p] = version(p)
-        except PackageNotFoundError:
-            pkgs[p] = None
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "threads_used": 1,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "packages": pkgs,
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    return describe(("optopsy", "pandas", "numpy", "polars", "scipy"), threads_used=1)
 
 
 def main() -> None:

@@ -42,20 +42,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLA
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from importlib.metadata import PackageNotFoundError, version  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-from machine import cpu_model  # noqa: E402
+from machine import describe  # noqa: E402
 
 from alvh_assets import indicators  # noqa: E402
 from alvh_assets.real_data import vix_daily  # noqa: E402
@@ -187,27 +184,10 @@ def run_pandas_ta(python: Path, inputs: dict[str, np.ndarray], repeat: int) -> d
     return report
 
 
-def versions() -> dict[str, str | None]:
-    out = {}
-    for pkg in ("numpy", "scipy", "pandas", "polars", "TA-Lib", "pandas-ta-classic"):
-        try:
-            out[pkg] = version(pkg)
-        except PackageNotFoundError:
-            out[pkg] = None
-    return out
-
-
 def machine() -> dict[str, Any]:
-    cpu = cpu_model()
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "threads_used": 1,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "packages": versions(),
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    return describe(
+        ("numpy", "scipy", "pandas", "polars", "TA-Lib", "pandas-ta-classic"), threads_used=1
+    )
 
 
 def main() -> None:

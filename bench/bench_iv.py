@@ -20,9 +20,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "POLA
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime as dt  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -31,8 +29,7 @@ from pathlib import Path  # noqa: E402
 from typing import TypeVar  # noqa: E402
 
 import numpy as np  # noqa: E402
-import scipy  # noqa: E402
-from machine import cpu_model  # noqa: E402
+from machine import describe  # noqa: E402
 
 from alvh_assets.pricing import IVReason, IVResult, bsm_price, implied_vol_bsm  # noqa: E402
 
@@ -192,24 +189,7 @@ def bench_polars_vol(o: dict[str, np.ndarray], repeat: int) -> dict:
 
 
 def machine() -> dict:
-    cpu = cpu_model()
-    try:
-        import polars
-
-        polars_version = polars.__version__
-    except ImportError:
-        polars_version = None
-    return {
-        "cpu_model": cpu,
-        "cores": os.cpu_count(),
-        "threads_used": 1,
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "polars": polars_version,
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+    return describe(("numpy", "scipy", "polars"), threads_used=1)
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import cpu_model
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -99,13 +98,7 @@ STAGES = (
 
 
 def _machine() -> dict:
-    cpu = cpu_model()
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "date": dt.date.today().isoformat(),
-    }
+    return describe(("duckdb", "polars", "dagster", "dbt-core", "great-expectations"))
 
 
 def run_stage(stage: str, first: dt.date, last: dt.date, warm: dt.date, env: dict) -> dict:

@@ -10,9 +10,7 @@ Each workload runs in a fresh child process so wall time, CPU time and peak memo
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import platform
 import resource
 import shutil
 import subprocess
@@ -21,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import cpu_model
+from machine import describe
 
 HERE = Path(__file__).resolve().parent
 WORKLOADS = {
@@ -46,8 +44,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "files": len(files),
 
 
 def _machine() -> dict:
-    cpu = cpu_model()
-    return {"cpu": cpu, "python": platform.python_version(), "date": dt.date.today().isoformat()}
+    return describe(("numpy", "polars"))
 
 
 def run(name: str, start: str, end: str) -> dict:

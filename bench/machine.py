@@ -3,6 +3,11 @@ so this module is importable as ``machine``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+import platform
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 
@@ -15,3 +20,23 @@ def cpu_model() -> str:
     except OSError:
         pass
     return "unknown"
+
+
+def describe(packages: Iterable[str], threads_used: int | None = None) -> dict:
+    """CPU, cores, threads the benchmark uses (None: all), platform, Python, the installed
+    version of each of ``packages`` (None where absent) and the UTC time of the run."""
+    installed = {}
+    for name in packages:
+        try:
+            installed[name] = version(name)
+        except PackageNotFoundError:
+            installed[name] = None
+    return {
+        "cpu_model": cpu_model(),
+        "cores": os.cpu_count(),
+        "threads_used": threads_used,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "packages": installed,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
