@@ -156,31 +156,23 @@ def _cross_file_duplicates(
     return kept, rejected
 
 
-Reads = Iterator[tuple[Path, ReadResult]]
-
-
-def start_reading(source: Source, files: list[Path], pool: Executor | None = None) -> Reads:
-    """``(file, what the reader made of it)`` in file order; with ``pool``, every file is
-    handed to its workers now (so they read while the caller does other work)."""
-    read = pool.map(source.reader, files, chunksize=4) if pool else map(source.reader, files)
-    return zip(files, read, strict=True)
-
-
 def collect(
     source: Source,
     landing: Path,
     window: Window | None,
     ingested_at: dt.datetime,
-    reads: Reads | None = None,
+    pool: Executor | None = None,
 ) -> Batch:
-    """Read every landing file of ``source`` for ``window`` into one :class:`Batch` (or take
-    the reads :func:`start_reading` started for them).
+    """Read every landing file of ``source`` for ``window`` into one :class:`Batch` (the
+    files read by ``pool``'s worker processes when given).
 
     Raises :class:`~alvh_assets.ingest.quarantine.UnreadableFileError` for a file that
     cannot be read at all (the run writes nothing).
     """
     window = window if source.partition_column else None
-    results = list(reads or start_reading(source, files_for(source, landing, window)))
+    files = files_for(source, landing, window)
+    read = pool.map(source.reader, files, chunksize=4) if pool else map(source.reader, files)
+    results = list(zip(files, read, strict=True))
     rels = [p.relative_to(landing).as_posix() for p, _ in results]
     accepted = pl.concat(
         [_with_lineage(r.accepted, r, rel) for (_, r), rel in zip(results, rels, strict=True)]
@@ -371,13 +363,8 @@ def ingest(
     logs, reasons, preview = [], [], None
     todo = pieces(source, landing, window)
     with _readers(len(todo)) as pool, warehouse.transaction(con):
-        files = [files_for(source, landing, p if source.partition_column else None) for p in todo]
-        reads = start_reading(source, files[0], pool)
-        for k, piece in enumerate(todo):
-            current = list(reads)
-            if k + 1 < len(todo):  # the workers read the next piece while this one is written
-                reads = start_reading(source, files[k + 1], pool)
-            batch = collect(source, landing, piece, ingested_at, iter(current))
+        for piece in todo:
+            batch = collect(source, landing, piece, ingested_at, pool)
             broken = conservation_errors(batch.log)
             if broken.height:
                 raise ConservationError(broken)
