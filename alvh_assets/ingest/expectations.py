@@ -31,7 +31,7 @@ def _unique(table: str) -> Expectation:
     the latest run's rows (a run replaces whole days, so no older row shares their days)."""
     source = SOURCES[table]
     key = list(source.key)
-    frame = "latest" if source.partition_column in key else "keys"
+    frame = "latest" if source.key_holds_day else "keys"
     if len(key) == 1:
         return Expectation(
             "key_unique",
@@ -256,10 +256,10 @@ def frames_for(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Frame]:
         f"SELECT {_columns(table, 'latest')} FROM raw.{table} "
         f"WHERE _ingested_at = (SELECT max(_ingested_at) FROM raw.{table})"
     )
-    day = SOURCES[table].partition_column
+    source = SOURCES[table]
     frames: dict[str, Frame] = {
-        "latest": Pieces(lambda: warehouse.read_by_date(con, latest, day))
-        if day is not None and day in SOURCES[table].key
+        "latest": Pieces(lambda: warehouse.read_by_date(con, latest, source.partition_column))
+        if source.key_holds_day
         else con.execute(latest).pl()
     }
     for e in SUITES[table]:

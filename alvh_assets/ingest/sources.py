@@ -39,6 +39,12 @@ class Source:
         """Partitioned by NYSE trading day."""
         return self.partition_column is not None
 
+    @property
+    def key_holds_day(self) -> bool:
+        """The partition day is part of the key: runs replace whole days, so the latest run's
+        rows share no key with older rows (uniqueness over them is over the whole table)."""
+        return self.partition_column is not None and self.partition_column in self.key
+
 
 def _source(
     module: ModuleType,
