@@ -41,6 +41,10 @@ class Reason(StrEnum):
     INCONSISTENT_OHLC = "inconsistent_ohlc"
     NEGATIVE_COUNT = "negative_count"
     VALUE_OUT_OF_RANGE = "value_out_of_range"
+    IMPLAUSIBLE_VALUE = "implausible_value"
+    CONFLICTING_DUPLICATE_IN_FILE = "conflicting_duplicate_key_in_file"
+    SUPERSEDED_BY_RICHER_FILE = "superseded_by_richer_file"
+    FILE_DATED_ON_NON_SESSION = "file_dated_on_non_session"
 
 
 REJECTED_SCHEMA: dict[str, pl.DataType] = {
