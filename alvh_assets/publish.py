@@ -59,6 +59,22 @@ def published_dir() -> Path:
     return Path(env).resolve() if env else paths.warehouse_path().parent / "published"
 
 
+def published_database(target_dir: Path | None = None) -> Path:
+    """The DuckDB copy of the current publication in ``target_dir`` (default
+    :func:`published_dir`): ``current`` resolved once to ``releases/<id>/<catalog>.duckdb``,
+    so whoever opens it reads one publication even if a publish swaps ``current`` meanwhile.
+    Without a ``current`` pointer (nothing published yet, or a publication from before the
+    release layout) it is ``<target_dir>/alvh.duckdb``, which may not exist: callers check."""
+    target_dir = Path(target_dir) if target_dir else published_dir()
+    current = target_dir / "current"
+    if current.is_symlink():
+        release = Path(os.path.realpath(current))
+        copies = sorted(release.glob("*.duckdb"))
+        if copies:
+            return copies[0]
+    return target_dir / "alvh.duckdb"
+
+
 def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> PublishResult:
     """Copy the warehouse behind ``con`` (read-write) to ``target_dir`` (default
     :func:`published_dir`) as ``<catalog>.duckdb`` plus
