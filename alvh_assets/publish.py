@@ -1,36 +1,68 @@
-"""Publishing the warehouse for BI readers: a read-only copy that is swapped atomically.
+"""Publishing the warehouse for BI readers: one read-only publication, swapped as a unit.
 
 The warehouse has a single writer, and DuckDB will not let another process open a file
 that a process holds read-write. So readers (notebooks, BI tools, ``duckdb -readonly``)
-get their own copy, ``published/alvh.duckdb``, plus Parquet files of the marts,
-``strategy`` and ``attribution`` tables, rebuilt by :func:`publish`:
+get a publication of their own: a DuckDB copy plus Parquet files of the ``marts``,
+``strategy`` and ``attribution`` tables, all from one snapshot. Layout of
+``published/`` (:func:`published_dir`)::
 
-1. ``CHECKPOINT`` the warehouse (its WAL is folded into the file);
-2. ``ATTACH`` a temporary file next to the target with ``STORAGE_VERSION 'v1.4.0'``, so
-   any DuckDB ≥ 1.4 opens it, and ``COPY FROM DATABASE`` every schema, table and view
-   into it; export the Parquet tables from that copy (same snapshot) to temporary names;
-3. ``DETACH`` (which checkpoints the copy), ``fsync``, then ``os.replace`` the copy and
-   each Parquet file onto its published name.
+    releases/<id>/alvh.duckdb                     one publication (id: UTC time, pid)
+    releases/<id>/parquet/<schema>/<table>.parquet
+    current      -> releases/<id>                 the one pointer, swapped atomically
+    alvh.duckdb  -> current/alvh.duckdb           stable names readers already use
+    parquet      -> current/parquet
 
-``os.replace`` is an atomic rename on POSIX: a reader that holds the old file keeps
-reading its old snapshot (the unlinked inode lives on while open); a connection opened
-afterwards sees the new file. Within one Python process DuckDB caches the database by
-path, so a process that still holds a connection to the old file gets the *old* snapshot
-from ``duckdb.connect(path)``: close every connection first, or ``ATTACH`` from a fresh
+:func:`publish` writes a new release and then swaps ``current``:
+
+1. sweep the temporary files and folders of publishes whose process is dead
+   (:func:`sweep_stale_temps`: a killed publish leaves a warehouse-sized temp behind);
+2. ``CHECKPOINT`` the warehouse (its WAL is folded into the file);
+3. ``ATTACH`` ``releases/.<id>.tmp-<pid>/<catalog>.duckdb`` with ``STORAGE_VERSION
+   'v1.4.0'``, so any DuckDB ≥ 1.4 opens it, and ``COPY FROM DATABASE`` every schema, table
+   and view into it; export the Parquet tables from that copy (same snapshot) into the
+   same folder; ``DETACH`` (which checkpoints the copy);
+4. ``fsync`` and seal the folder read-only (files 0444, folders 0555), rename it to
+   ``releases/<id>``, then point ``current`` at it: a fresh relative symlink
+   ``os.replace``-d over the old one, an atomic rename on POSIX;
+5. make the stable names once (symlinks through ``current``, so they never change again);
+   delete the releases beyond the :data:`KEEP_RELEASES` newest (never the current one).
+
+**Reading one publication.** A reader that resolves ``current`` once
+(``os.path.realpath("published/current")``, or :func:`published_database`) and reads every
+file under that folder reads one publication across all files, whatever publishes
+happen meanwhile. Paths through the stable names are resolved anew at every open, so two
+Parquet files opened as ``published/parquet/…`` may come from two publications. The
+DuckDB copy is one file: opened through ``published/alvh.duckdb`` it is one consistent
+snapshot for the life of the connection. A reader that holds a file open keeps reading it
+after its release is deleted (Linux keeps an unlinked inode while it is open); a reader
+that resolved ``current`` but opens its files only after :data:`KEEP_RELEASES` - 1 further
+publishes finds them gone and must resolve ``current`` again.
+
+Within one Python process DuckDB caches the database by path, so a process that still
+holds a connection to ``published/alvh.duckdb`` gets the *old* snapshot from
+``duckdb.connect(path)``: close every connection first, or ``ATTACH`` from a fresh
 ``duckdb.connect()``.
 
 dbt views are stored with catalog-qualified SQL (``alvh.raw.…``, the catalog being the
 warehouse file's stem); ``COPY FROM DATABASE`` copies that SQL verbatim, so the copy is
 named ``<catalog>.duckdb`` (``alvh.duckdb`` for the project's warehouse) and its views
-resolve when it is opened. On failure the temporary files are removed and the previous
-publication is left as it was.
+resolve when it is opened. On failure before ``current`` is swapped, the new release and
+every temporary are removed and the previous publication is left as it was. A
+``published/`` from before the release layout (a plain ``alvh.duckdb`` file and
+``parquet/`` folder) is converted on the first publish: the file is replaced atomically by
+its symlink, the folder is renamed aside and replaced by its symlink (for that one
+instant ``published/parquet`` is missing).
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import stat
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -39,11 +71,29 @@ from alvh_assets import paths
 
 PARQUET_SCHEMAS = ("marts", "strategy", "attribution")
 STORAGE_VERSION = "v1.4.0"
+KEEP_RELEASES = 3
+"""Releases kept on disk: the current one and the two before it (older ones are deleted)."""
+RELEASES = "releases"
+CURRENT = "current"
+PARQUET = "parquet"
+FILE_MODE = 0o444
+"""Mode of every published file: nobody writes a publication once it is sealed."""
+DIR_MODE = 0o555
+"""Mode of every folder inside a release."""
+
+_TEMP = re.compile(r"\.tmp-(\d+)(?:\.wal)?$")
+"""A publish's temporary: ``….tmp-<pid>`` (and DuckDB's ``….tmp-<pid>.wal``), in this layout
+(``releases/.<id>.tmp-<pid>/``, ``.current.tmp-<pid>``) or the one before it
+(``.alvh.duckdb.tmp-<pid>``, ``parquet/<schema>/.<table>.parquet.tmp-<pid>``)."""
+_RELEASE = re.compile(r"^\d{8}T\d{12}Z-\d+$")
+"""A release folder's name: ``<UTC %Y%m%dT%H%M%S%f>Z-<pid>``, which sorts by time."""
 
 
 @dataclass(frozen=True)
 class PublishResult:
-    """What :func:`publish` wrote."""
+    """What :func:`publish` wrote: ``path`` and ``parquet`` are the stable names (through
+    ``current``), ``release`` the folder they resolve to now; ``swept`` the temporaries of
+    dead publishes removed first, ``pruned`` the old releases deleted."""
 
     path: Path
     tables: tuple[str, ...]
@@ -51,6 +101,9 @@ class PublishResult:
     parquet: tuple[Path, ...]
     bytes: int
     seconds: float
+    release: Path
+    swept: tuple[Path, ...] = ()
+    pruned: tuple[Path, ...] = ()
 
 
 def published_dir() -> Path:
@@ -66,7 +119,7 @@ def published_database(target_dir: Path | None = None) -> Path:
     Without a ``current`` pointer (nothing published yet, or a publication from before the
     release layout) it is ``<target_dir>/alvh.duckdb``, which may not exist: callers check."""
     target_dir = Path(target_dir) if target_dir else published_dir()
-    current = target_dir / "current"
+    current = target_dir / CURRENT
     if current.is_symlink():
         release = Path(os.path.realpath(current))
         copies = sorted(release.glob("*.duckdb"))
@@ -76,24 +129,31 @@ def published_database(target_dir: Path | None = None) -> Path:
 
 
 def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> PublishResult:
-    """Copy the warehouse behind ``con`` (read-write) to ``target_dir`` (default
-    :func:`published_dir`) as ``<catalog>.duckdb`` plus
-    ``parquet/<schema>/<table>.parquet``, each swapped in atomically (see the module doc)."""
+    """Publish the warehouse behind ``con`` (read-write) to ``target_dir`` (default
+    :func:`published_dir`): a new sealed release ``releases/<id>/`` holding ``<catalog>.duckdb``
+    and ``parquet/<schema>/<table>.parquet``, made current by one atomic pointer swap (see
+    the module doc). Stale temporaries of dead publishes are swept first; releases beyond
+    :data:`KEEP_RELEASES` are deleted after."""
     start = time.perf_counter()
     target_dir = Path(target_dir) if target_dir else published_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
+    releases = target_dir / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    swept = sweep_stale_temps(target_dir)
     catalog = con.execute("SELECT current_database()").fetchone()[0]
-    target = target_dir / f"{catalog}.duckdb"
-    alias = f"{catalog}_publish_{os.getpid()}"
-    tmp_db = target_dir / f".{target.name}.tmp-{os.getpid()}"
-    temps: list[Path] = [tmp_db, Path(f"{tmp_db}.wal")]
-    renames: list[tuple[Path, Path]] = []
+    pid = os.getpid()
+    release_id = f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}Z-{pid}"
+    staging = releases / f".{release_id}.tmp-{pid}"
+    release = releases / release_id
+    copy = f"{catalog}.duckdb"
+    alias = f"{catalog}_publish_{pid}"
+    parquet: list[Path] = []
     try:
-        for stale in temps:
-            stale.unlink(missing_ok=True)
+        staging.mkdir()
         con.execute("SET enable_progress_bar = false")  # no progress bar in run logs
         con.execute(f'CHECKPOINT "{catalog}"')
-        con.execute(f"ATTACH {_lit(tmp_db)} AS \"{alias}\" (STORAGE_VERSION '{STORAGE_VERSION}')")
+        con.execute(
+            f"ATTACH {_lit(staging / copy)} AS \"{alias}\" (STORAGE_VERSION '{STORAGE_VERSION}')"
+        )
         con.execute(f'COPY FROM DATABASE "{catalog}" TO "{alias}"')
         tables = _names(con, "table", alias)
         views = _names(con, "view", alias)
@@ -101,28 +161,159 @@ def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> P
             schema, table = name.split(".", 1)
             if schema not in PARQUET_SCHEMAS:
                 continue
-            final = target_dir / "parquet" / schema / f"{table}.parquet"
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-            temps.append(tmp)
+            rel = Path(PARQUET) / schema / f"{table}.parquet"
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             con.execute(
-                f'COPY (SELECT * FROM "{alias}"."{schema}"."{table}") TO {_lit(tmp)} '
+                f'COPY (SELECT * FROM "{alias}"."{schema}"."{table}") TO {_lit(staging / rel)} '
                 "(FORMAT parquet)"
             )
-            renames.append((tmp, final))
+            parquet.append(rel)
         con.execute(f'DETACH "{alias}"')
-        for src, dst in [(tmp_db, target), *renames]:
-            _fsync(src)
-            os.replace(src, dst)
+        _seal(staging)
+        os.rename(staging, release)
+        _fsync(releases)
+        _symlink(target_dir / CURRENT, f"{RELEASES}/{release_id}")
         _fsync(target_dir)
     except BaseException:
         con.execute(f'DETACH DATABASE IF EXISTS "{alias}"')
-        for tmp in temps:
-            tmp.unlink(missing_ok=True)
+        _remove_tree(staging)
+        if _points_to(target_dir / CURRENT) != release_id:
+            _remove_tree(release)
         raise
-    parquet = tuple(dst for _, dst in renames)
-    size = sum(p.stat().st_size for p in (target, *parquet))
-    return PublishResult(target, tables, views, parquet, size, time.perf_counter() - start)
+    _stable_name(target_dir, copy)
+    _stable_name(target_dir, PARQUET)
+    pruned = _prune(releases, keep=release_id)
+    size = sum(p.stat().st_size for p in release.rglob("*") if p.is_file())
+    return PublishResult(
+        path=target_dir / copy,
+        tables=tables,
+        views=views,
+        parquet=tuple(target_dir / p for p in parquet),
+        bytes=size,
+        seconds=time.perf_counter() - start,
+        release=release,
+        swept=swept,
+        pruned=pruned,
+    )
+
+
+def sweep_stale_temps(target_dir: Path) -> tuple[Path, ...]:
+    """Remove, anywhere under ``target_dir``, the temporaries (``….tmp-<pid>``, see
+    :data:`_TEMP`) of publishes whose process ``<pid>`` is dead; those of a live process
+    (a publish running now, this one included) are kept. Returns what was removed.
+
+    A pid reused by an unrelated process keeps its temporary until that process ends."""
+    swept: list[Path] = []
+    for root, dirs, files in os.walk(target_dir, followlinks=False):
+        for name in [*dirs, *files]:
+            match = _TEMP.search(name)
+            if match is None or _alive(int(match.group(1))):
+                continue
+            path = Path(root) / name
+            _remove_tree(path)
+            swept.append(path)
+            if name in dirs:
+                dirs.remove(name)
+    return tuple(sorted(swept))
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 probes without signalling)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def _seal(folder: Path) -> None:
+    """Flush every file and folder under ``folder`` to disk and make them read-only
+    (:data:`FILE_MODE`, :data:`DIR_MODE`), deepest first so ``folder`` is sealed last."""
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for name in files:
+            path = Path(root) / name
+            _fsync(path)
+            os.chmod(path, FILE_MODE)
+        for name in dirs:
+            os.chmod(Path(root) / name, DIR_MODE)
+        _fsync(Path(root))
+    os.chmod(folder, DIR_MODE)
+
+
+def _symlink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically: a fresh symlink ``.<name>.tmp-<pid>`` beside it
+    is ``os.replace``-d over ``link`` (a reader sees the old or the new target, never none)."""
+    tmp = link.with_name(f".{link.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    try:
+        os.replace(tmp, link)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _points_to(link: Path) -> str | None:
+    """The release id ``link`` (``current``) names, or ``None``."""
+    try:
+        return Path(os.readlink(link)).name
+    except OSError:
+        return None
+
+
+def _stable_name(target_dir: Path, name: str) -> None:
+    """Make ``target_dir/name`` the symlink ``current/name`` unless it is already: a file from
+    before the release layout is replaced atomically; such a folder is renamed aside to a
+    temporary, the link made, the folder deleted (it is missing for that one instant)."""
+    link = target_dir / name
+    target = f"{CURRENT}/{name}"
+    if link.is_symlink():
+        if os.readlink(link) != target:
+            _symlink(link, target)
+        return
+    if not link.is_dir():
+        _symlink(link, target)
+        return
+    aside = target_dir / f".{name}.tmp-{os.getpid()}"
+    os.rename(link, aside)
+    try:
+        os.symlink(target, link)
+    except BaseException:
+        os.rename(aside, link)
+        raise
+    _remove_tree(aside)
+
+
+def _prune(releases: Path, keep: str) -> tuple[Path, ...]:
+    """Delete the releases beyond the :data:`KEEP_RELEASES` newest by name (time), never
+    ``keep`` (the one just made current). Returns the deleted folders."""
+    names = sorted((n for n in os.listdir(releases) if _RELEASE.match(n)), reverse=True)
+    old = [releases / n for n in names[KEEP_RELEASES:] if n != keep]
+    for path in old:
+        _remove_tree(path)
+    return tuple(old)
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete ``path`` (a file, a symlink or a folder, sealed read-only or not) if it exists."""
+    if path.is_symlink() or (path.exists() and not path.is_dir()):
+        path.unlink(missing_ok=True)
+        return
+    if not path.exists():
+        return
+    for root, dirs, _ in os.walk(path):
+        os.chmod(root, stat.S_IRWXU)
+        for name in dirs:
+            sub = Path(root) / name
+            if not sub.is_symlink():
+                os.chmod(sub, stat.S_IRWXU)
+    shutil.rmtree(path)
 
 
 def _names(con: duckdb.DuckDBPyConnection, kind: str, catalog: str) -> tuple[str, ...]:
