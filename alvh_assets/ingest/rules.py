@@ -26,28 +26,58 @@ class Rule:
     reason: pl.Expr
 
 
+REASON_VALUE_MAX = 40
+"""A value quoted in a reason is cut to this many characters (``…`` marks the cut)."""
+
+
+def clipped(col: str, limit: int = REASON_VALUE_MAX) -> pl.Expr:
+    """``col`` as text for a reason: nulls as 'null', control characters as ``?``, cut to
+    ``limit`` characters with ``…`` marking the cut (a reason never carries a whole line)."""
+    value = pl.col(col).cast(pl.Utf8).fill_null("null")
+    value = value.str.replace_all(r"[\x00-\x1f\x7f]", "?")
+    return (
+        pl.when(value.str.len_chars() > limit)
+        .then(pl.concat_str([value.str.slice(0, limit), pl.lit("…")]))
+        .otherwise(value)
+    )
+
+
 def text(template: str, *cols: str) -> pl.Expr:
-    """Human reason like ``text("bid {} > ask {}", "bid", "ask")`` (nulls shown as 'null')."""
+    """Human reason like ``text("bid {} > ask {}", "bid", "ask")`` (values through
+    :func:`clipped`: nulls shown as 'null', at most :data:`REASON_VALUE_MAX` characters)."""
     parts = template.split("{}")
     if len(parts) != len(cols) + 1:
         raise ValueError("template placeholders must match columns")
     exprs: list[pl.Expr] = [pl.lit(parts[0])]
     for col, tail in zip(cols, parts[1:], strict=True):
-        exprs += [pl.col(col).cast(pl.Utf8).fill_null("null"), pl.lit(tail)]
+        exprs += [clipped(col), pl.lit(tail)]
     return pl.concat_str(exprs)
 
 
-def columns_from_fields(lines: pl.DataFrame, header: Sequence[str]) -> pl.DataFrame:
+RESERVED_COLUMNS = ("_source_row", "raw_line", "n_fields", "fields")
+
+
+def columns_from_fields(
+    lines: pl.DataFrame, header: Sequence[str], keep: Sequence[str] | None = None
+) -> pl.DataFrame:
     """One string column per header name (null where a line has fewer fields) plus
-    ``n_fields``, keeping ``_source_row`` and ``raw_line``."""
+    ``n_fields``, keeping ``_source_row`` and ``raw_line``.
+
+    Only the names in ``keep`` are mapped (all when None), each at its first position in
+    the header; a name equal to one of :data:`RESERVED_COLUMNS` is never mapped. So an
+    extra or repeated vendor column (``raw_line``, ``date_text``) cannot collide with the
+    reader's own columns; readers that need unique names check the header first.
+    """
+    wanted = None if keep is None else set(keep)
+    seen: set[str] = set()
+    mapped: list[pl.Expr] = []
+    for i, name in enumerate(header):
+        if name in seen or name in RESERVED_COLUMNS or (wanted is not None and name not in wanted):
+            continue
+        seen.add(name)
+        mapped.append(pl.col("fields").list.get(i, null_on_oob=True).alias(name))
     return lines.select(
-        "_source_row",
-        "raw_line",
-        pl.col("fields").list.len().alias("n_fields"),
-        *(
-            pl.col("fields").list.get(i, null_on_oob=True).alias(name)
-            for i, name in enumerate(header)
-        ),
+        "_source_row", "raw_line", pl.col("fields").list.len().alias("n_fields"), *mapped
     )
 
 
@@ -143,22 +173,62 @@ def split_by_rules(
 
 
 def split_duplicates(
-    accepted: pl.DataFrame, keys: Sequence[str], what: str, partition_column: str | None = None
+    accepted: pl.DataFrame,
+    keys: Sequence[str],
+    what: str,
+    partition_column: str | None = None,
+    *,
+    values: Sequence[str],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Keep the first row of each key (file order); later ones are quarantined as
-    ``duplicate_key_in_file`` naming the first row's line number."""
+    """Keep the first row of each key (file order) and quarantine the later ones, naming
+    the kept row's line number:
+
+    * ``duplicate_key_in_file`` when the later row has the same ``values`` (typed, so
+      ``12`` and ``12.0`` are the same; null equals null) as the kept row;
+    * ``conflicting_duplicate_key_in_file`` when some differ: "same key as line N with
+      different values (col, …)". The first row still loads: the reader cannot know which
+      copy is right, and the quarantined copy with its reason makes the conflict visible.
+
+    Linear in rows: the comparison runs only on rows whose key repeats.
+    """
     first_row = pl.col("_source_row").min().over(keys)
-    dup = accepted.with_columns(first_row.alias("_first")).filter(
-        pl.col("_source_row") != pl.col("_first")
+    tagged = accepted.with_columns(first_row.alias("_first"))
+    is_later = pl.col("_source_row") != pl.col("_first")
+    kept = tagged.filter(~is_later).drop("_first")
+    if kept.height == accepted.height:
+        return kept, pl.DataFrame(schema=REJECTED_SCHEMA)
+    repeated = tagged.filter(pl.col("_first").count().over(keys) > 1).sort("_source_row")
+    differs = {c: pl.col(c).ne_missing(pl.col(c).first().over(keys)) for c in values}
+    names = pl.concat_str(
+        [pl.when(d).then(pl.lit(c)) for c, d in differs.items()],
+        separator=", ",
+        ignore_nulls=True,
     )
-    rejected = dup.select(
+    conflict = pl.any_horizontal(*differs.values()) if differs else pl.lit(False)
+    line = pl.col("_first").cast(pl.Utf8)
+    later = repeated.with_columns(conflict.alias("_conflict"), names.alias("_differs"))
+    conflict, names = pl.col("_conflict"), pl.col("_differs")
+    rejected = later.filter(is_later).select(
         pl.col("_source_row").alias("source_row"),
-        pl.lit(Reason.DUPLICATE_IN_FILE.value).alias("reason_code"),
-        pl.concat_str(
-            [pl.lit(f"duplicate {what}: same key as line "), pl.col("_first").cast(pl.Utf8)]
-        ).alias("reason"),
+        pl.when(conflict)
+        .then(pl.lit(Reason.CONFLICTING_DUPLICATE_IN_FILE.value))
+        .otherwise(pl.lit(Reason.DUPLICATE_IN_FILE.value))
+        .alias("reason_code"),
+        pl.when(conflict)
+        .then(
+            pl.concat_str(
+                [
+                    pl.lit(f"conflicting duplicate {what}: same key as line "),
+                    line,
+                    pl.lit(" with different values ("),
+                    names,
+                    pl.lit(")"),
+                ]
+            )
+        )
+        .otherwise(pl.concat_str([pl.lit(f"duplicate {what}: same key as line "), line]))
+        .alias("reason"),
         "raw_line",
         _partition_date(partition_column),
     )
-    kept = accepted.filter(pl.col("_source_row") == first_row)
     return kept, rejected.cast(REJECTED_SCHEMA)  # type: ignore[arg-type]

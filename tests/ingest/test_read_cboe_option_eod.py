@@ -118,6 +118,9 @@ def test_every_reason_code_of_the_reader_is_exercised() -> None:
         "iv_out_of_bounds",
         "greek_out_of_bounds",
         "duplicate_key_in_file",
+        "negative_count",
+        "implausible_value",
+        "conflicting_duplicate_key_in_file",
     }
 
 
@@ -164,7 +167,18 @@ def test_human_reasons_quote_the_offending_values() -> None:
         f"expiration_before_quote_date_{D}.csv": {4: "2008-10-09"},
         f"not_a_trading_day_{D}.csv": {5: "2008-10-11"},
         f"quote_date_differs_from_file_date_{D}.csv": {7: "2008-10-09 differs"},
-        f"duplicate_key_in_file_{D}.csv": {7: "same key as line 6", 27: "same key as line 10"},
+        f"duplicate_key_in_file_{D}.csv": {
+            7: "duplicate option series: same key as line 6",
+            27: "same key as line 10 with different values (open_interest)",
+        },
+        f"negative_count_{D}.csv": {4: "open_interest='-1'", 8: "bid_size_eod='-5'"},
+        f"implausible_value_{D}.csv": {
+            3: "strike='1e308'",
+            5: "bid_eod='1e308'",
+            7: "strike='100000.000'",
+            9: "open_interest='1000000000'",
+            11: "underlying_bid_1545='10000000.0000'",
+        },
     }
     for name, lines in cases.items():
         result = read(name)
@@ -209,6 +223,33 @@ def test_delta_bounds_are_inclusive() -> None:
 def test_duplicates_keep_the_first_row() -> None:
     result = read(f"duplicate_key_in_file_{D}.csv")
     assert row_at(result, 10)["open_interest"] != 999
+    assert reason_at(result, 7)[0] == "duplicate_key_in_file"  # identical copy
+    assert reason_at(result, 27)[0] == "conflicting_duplicate_key_in_file"
+
+
+def test_plausible_controls_load() -> None:
+    assert row_at(read(f"implausible_value_{D}.csv"), 13)["strike"] == 5.0
+    assert row_at(read(f"negative_count_{D}.csv"), 10)["trade_volume"] == 0
+
+
+def test_implausible_strike_is_judged_against_the_row_underlying(tmp_path: Path) -> None:
+    """100x the underlying is the bound; a ^VIX row with all-0 underlying fields has no
+    underlying and only the absolute cap applies."""
+    lines = (CORPUS / f"variant_vix_zero_underlying_{D}.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    rows = [ln.split(",") for ln in lines[1:3]]
+    strike = header.index("strike")
+    spot = [header.index(f"{c}_underlying_price_1545") for c in ("implied", "active")]
+    rows[0][strike] = "900000.000"  # no underlying: below the 1e6 cap, loads
+    for i in spot:
+        rows[0][i] = "0.0000"
+    top = max(float(rows[1][i]) for i in spot)
+    rows[1][strike] = f"{top * 100 + 1:.3f}"  # just above 100x the underlying
+    path = tmp_path / f"UnderlyingOptionsEODCalcs_^VIX_{D}.csv"
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n")
+    result = read_cboe_option_eod(path)
+    assert result.accepted["_source_row"].to_list() == [2]
+    assert result.rejected["reason_code"].to_list() == ["implausible_value"]
 
 
 # ---------------------------------------------------------------------------- the variants

@@ -40,18 +40,39 @@ Row rules, in priority order (a row is quarantined under the first rule it break
 4. ``non_numeric_value``: a non-blank numeric field (any column other than the dates and
    strings) is not a finite number, or an integer column holds a fraction.
 5. ``negative_price``: open, high, low, close, a bid/ask, vwap or an underlying field < 0.
-6. ``unknown_option_type``: option_type (upper-cased) is not ``C`` or ``P``.
-7. ``nonpositive_strike``: strike <= 0.
-8. ``expiration_before_quote_date``: expiration < quote_date (strictly).
-9. ``bid_above_ask``: bid_1545 > ask_1545 or bid_eod > ask_eod.
-10. ``not_a_trading_day``: quote_date is not an NYSE (XNYS) session.
-11. ``quote_date_differs_from_file_date``: the file name carries a date (``_YYYY-MM-DD``,
+6. ``negative_count``: trade volume, a bid/ask size or open interest < 0.
+7. ``unknown_option_type``: option_type (upper-cased) is not ``C`` or ``P``.
+8. ``nonpositive_strike``: strike <= 0.
+9. ``implausible_value``: a value beyond the plausible bounds below (the reason names
+   each column and its value as delivered).
+10. ``expiration_before_quote_date``: expiration < quote_date (strictly).
+11. ``bid_above_ask``: bid_1545 > ask_1545 or bid_eod > ask_eod.
+12. ``not_a_trading_day``: quote_date is not an NYSE (XNYS) session.
+13. ``quote_date_differs_from_file_date``: the file name carries a date (``_YYYY-MM-DD``,
     the last one in the name) and quote_date differs from it.
-12. ``iv_out_of_bounds``: implied_volatility_1545 (after 0 -> null) outside (0, ``IV_MAX``].
-13. ``greek_out_of_bounds``: call delta outside [0, 1], put delta outside [-1, 0],
+14. ``iv_out_of_bounds``: implied_volatility_1545 (after 0 -> null) outside (0, ``IV_MAX``].
+15. ``greek_out_of_bounds``: call delta outside [0, 1], put delta outside [-1, 0],
     gamma < 0 or vega < 0 (not checked where IV is 0: those Greeks load as null).
-14. ``duplicate_key_in_file``: a later row with the same :data:`KEY` as an earlier one
-    (the first row in file order is kept).
+16. ``duplicate_key_in_file`` / ``conflicting_duplicate_key_in_file``: a later row with
+    the same :data:`KEY` as an earlier one; the first row in file order loads, the later
+    one is quarantined as a plain duplicate when all its values equal the first's, as
+    conflicting (naming the line it conflicts with and the differing columns) otherwise.
+
+Plausible bounds (rule 9; no real Cboe row comes near them):
+
+* ``underlying`` = the largest *positive* underlying field of the row (bid/ask at 15:45
+  and EOD, implied and active underlying price); ^VIX rows whose underlying fields are
+  all 0 have none.
+* Every underlying field < :data:`LEVEL_MAX` (1e6: SPX has never reached 10,000).
+* strike < :data:`LEVEL_MAX`, and strike <= :data:`STRIKE_FACTOR` (100) × underlying where
+  the row has one (real SPX strikes span about 0.05× to 3× the index).
+* open, high, low, close, the bids/asks and vwap < :data:`LEVEL_MAX` and
+  <= :data:`PRICE_FACTOR` (10) × max(strike, underlying): a call is worth at most the
+  underlying and a put at most the strike, so 10× leaves room for any stale quote.
+* trade volume, sizes and open interest < :data:`COUNT_MAX` (1e9 contracts; the open
+  interest of the whole SPX complex is a few million).
+* ``underlying_symbol``, ``root`` and ``delivery_code`` at most :data:`TEXT_MAX` (40)
+  characters (real ones have at most 5).
 
 Rejected rows carry ``partition_date`` = their parsed quote_date (null where it does not
 parse). Blank non-mandatory fields load as null. A file that cannot be read at all (not UTF-8 or
@@ -69,10 +90,11 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
+    clipped,
     column_count_rule,
     columns_from_fields,
     is_empty,
@@ -126,6 +148,16 @@ KEY = ("quote_date", "root", "expiration", "strike", "option_type")
 PARTITION_COLUMN: str | None = "quote_date"
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+LEVEL_MAX = 1e6
+"""Exclusive upper bound of an index level, a strike or an option price (rule 9)."""
+STRIKE_FACTOR = 100.0
+"""A strike above this multiple of the row's underlying price is implausible."""
+PRICE_FACTOR = 10.0
+"""An option price above this multiple of max(strike, underlying) is implausible."""
+COUNT_MAX = 10**9
+"""Exclusive upper bound of trade volume, quote sizes and open interest."""
+TEXT_MAX = 40
+"""Longest plausible underlying_symbol, root or delivery_code."""
 IV_MAX = 5.0
 """Upper bound of a plausible implied volatility (500%); above it the row is quarantined.
 Far-wing series quoted 0 / 0.05 a day or two before expiry can carry larger vendor IVs
@@ -186,6 +218,7 @@ PRICE_COLUMNS = (
     *UNDERLYING_COLUMNS,
 )
 """Columns that must not be negative (rule ``negative_price``)."""
+OPTION_PRICE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c not in UNDERLYING_COLUMNS)
 GREEK_COLUMNS = ("delta_1545", "gamma_1545", "theta_1545", "vega_1545", "rho_1545")
 
 _FILE_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})(?!\d)")
@@ -218,7 +251,7 @@ def _check_header(path: Path | str, header: list[str]) -> None:
         )
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise UnreadableFileError(path, f"wrong header: repeated column(s) {', '.join(repeated)}")
+        raise UnreadableFileError(path, f"wrong header: repeated column(s) {shown_names(repeated)}")
 
 
 def _listing(
@@ -230,9 +263,7 @@ def _listing(
     return pl.concat_str(
         [
             pl.when(bad[c].fill_null(False)).then(
-                pl.concat_str(
-                    [pl.lit(f"{c}='"), pl.col(_t(c)).fill_null(""), pl.lit(f"'{notes.get(c, '')}")]
-                )
+                pl.concat_str([pl.lit(f"{c}='"), clipped(_t(c)), pl.lit(f"'{notes.get(c, '')}")])
             )
             for c in cols
         ],
@@ -268,11 +299,50 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_IMPLAUSIBLE_NOTES = {
+    **dict.fromkeys(UNDERLYING_COLUMNS, f" (at least {LEVEL_MAX:,.0f})"),
+    "strike": f" (at least {LEVEL_MAX:,.0f} or above {STRIKE_FACTOR:g}x the underlying)",
+    **dict.fromkeys(
+        OPTION_PRICE_COLUMNS,
+        f" (at least {LEVEL_MAX:,.0f} or above {PRICE_FACTOR:g}x max(strike, underlying))",
+    ),
+    **dict.fromkeys(INT_COLUMNS, f" (at least {COUNT_MAX:,})"),
+    **dict.fromkeys(
+        ("underlying_symbol", "root", "delivery_code"), f" (over {TEXT_MAX} characters)"
+    ),
+}
+
+
+def _implausible() -> dict[str, pl.Expr]:
+    """Column -> True where its value is beyond the plausible bounds of the module
+    docstring (rule 9). Evaluated after the non-negative rules."""
+    underlying = pl.max_horizontal(
+        *(pl.when(pl.col(c) > 0).then(pl.col(c)) for c in UNDERLYING_COLUMNS)
+    )
+    strike = pl.col("strike")
+    scale = pl.max_horizontal(strike, underlying)
+    return {
+        **{c: pl.col(c) >= LEVEL_MAX for c in UNDERLYING_COLUMNS},
+        "strike": (strike >= LEVEL_MAX) | (strike > STRIKE_FACTOR * underlying),
+        **{
+            c: (pl.col(c) >= LEVEL_MAX) | (pl.col(c) > PRICE_FACTOR * scale)
+            for c in OPTION_PRICE_COLUMNS
+        },
+        **{c: pl.col(c) >= COUNT_MAX for c in INT_COLUMNS},
+        **{
+            c: pl.col(c).str.len_chars() > TEXT_MAX
+            for c in ("underlying_symbol", "root", "delivery_code")
+        },
+    }
+
+
 def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
     """The row rules of the module docstring, in priority order."""
     empty = {c: is_empty(_t(c)) for c in MANDATORY_FIELDS}
     non_numeric = {c: not_a_number(_t(c), c) for c in NUMERIC_COLUMNS}
     negative = {c: pl.col(c) < 0 for c in PRICE_COLUMNS}
+    negative_count = {c: pl.col(c) < 0 for c in INT_COLUMNS}
+    implausible = _implausible()
     q, e = pl.col("quote_date"), pl.col("expiration")
     iv, delta = pl.col("implied_volatility_1545"), pl.col("delta_1545")
     iv_given = iv.is_not_null() & (iv != 0)  # 0 = not computed, loads as null
@@ -332,6 +402,11 @@ def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
             pl.concat_str([pl.lit("negative price: "), _listing(PRICE_COLUMNS, negative)]),
         ),
         Rule(
+            Reason.NEGATIVE_COUNT,
+            pl.any_horizontal(*negative_count.values()),
+            pl.concat_str([pl.lit("negative count: "), _listing(INT_COLUMNS, negative_count)]),
+        ),
+        Rule(
             Reason.UNKNOWN_OPTION_TYPE,
             ~pl.col("option_type").is_in(["C", "P"]),
             text("unknown option type '{}' (expected C or P)", _t("option_type")),
@@ -340,6 +415,16 @@ def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
             Reason.NONPOSITIVE_STRIKE,
             pl.col("strike") <= 0,
             text("strike {} is not positive", _t("strike")),
+        ),
+        Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.any_horizontal(*implausible.values()),
+            pl.concat_str(
+                [
+                    pl.lit("implausible value: "),
+                    _listing(tuple(implausible), implausible, _IMPLAUSIBLE_NOTES),
+                ]
+            ),
         ),
         Rule(
             Reason.EXPIRATION_BEFORE_QUOTE,
@@ -431,7 +516,13 @@ def read_cboe_option_eod(path: Path | str) -> ReadResult:
     frame = frame.with_columns(pl.lit(None, pl.Utf8).alias(_t(c)) for c in absent)
     frame = _typed(frame)
     accepted, rejected = _apply_rules(frame, _rules(len(header), file_date(path)))
-    accepted, dups = split_duplicates(accepted, list(KEY), "option series", PARTITION_COLUMN)
+    accepted, dups = split_duplicates(
+        accepted,
+        list(KEY),
+        "option series",
+        PARTITION_COLUMN,
+        values=[c for c in FILE_COLUMNS if c not in KEY],
+    )
     out = (
         _normalise(accepted, has_calcs).select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     )

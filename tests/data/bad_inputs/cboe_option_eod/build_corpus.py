@@ -129,6 +129,19 @@ def _bad_rows(c: Corpus) -> None:
         c.set(r, 2, "bid_eod", "-0.0500")  # a zero-bid far wing turned negative
         c.set(r, 11, "underlying_bid_1545", "-899.2200")
 
+    def negative_count(r: list[Row]) -> None:
+        c.set(r, 4, "open_interest", "-1")
+        c.set(r, 8, "bid_size_eod", "-5")
+        c.set(r, 10, "trade_volume", "0")  # no trades: valid, loads
+
+    def implausible(r: list[Row]) -> None:
+        c.set(r, 3, "strike", "1e308")
+        c.set(r, 5, "bid_eod", "1e308")
+        c.set(r, 7, "strike", "100000.000")  # > 100x the underlying (~940)
+        c.set(r, 9, "open_interest", "1000000000")
+        c.set(r, 11, "underlying_bid_1545", "10000000.0000")
+        c.set(r, 13, "strike", "5.000")  # a far wing at 0.005x the underlying: loads
+
     def option_type(r: list[Row]) -> None:
         c.set(r, 5, "option_type", "X")
         c.set(r, 9, "option_type", "CALL")
@@ -181,6 +194,8 @@ def _bad_rows(c: Corpus) -> None:
         ("unparseable_date", bad_date, {"unparseable_date": 2}),
         ("non_numeric_value", non_numeric, {"non_numeric_value": 3}),
         ("negative_price", negative, {"negative_price": 2}),
+        ("negative_count", negative_count, {"negative_count": 2}),
+        ("implausible_value", implausible, {"implausible_value": 5}),
         ("unknown_option_type", option_type, {"unknown_option_type": 2}),
         ("nonpositive_strike", strike, {"nonpositive_strike": 2}),
         ("expiration_before_quote_date", expiration, {"expiration_before_quote_date": 1}),
@@ -189,7 +204,11 @@ def _bad_rows(c: Corpus) -> None:
         ("quote_date_differs_from_file_date", file_day, {"quote_date_differs_from_file_date": 1}),
         ("iv_out_of_bounds", iv, {"iv_out_of_bounds": 2}),
         ("greek_out_of_bounds", greeks, {"greek_out_of_bounds": 4}),
-        ("duplicate_key_in_file", duplicates, {"duplicate_key_in_file": 2}),
+        (
+            "duplicate_key_in_file",
+            duplicates,
+            {"duplicate_key_in_file": 1, "conflicting_duplicate_key_in_file": 1},
+        ),
     ]
     for name, corrupt, quarantined in cases:
         rows = c.copy()
