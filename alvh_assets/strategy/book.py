@@ -12,6 +12,10 @@ Fill price (a trade crosses a configurable share ``s`` of the half-spread)::
 so a fill always lies between bid and ask. A trade needs a quote: the option's row on the
 day with a bid ≥ 0 and an ask > 0 (:func:`is_quoted`); there is no fill without one.
 Cash-settled expiries (:func:`settlement_value`) book the intrinsic value with no fees.
+
+Every fill carries a ``trade_kind`` (:func:`trade_kind_of`, from the rule that made it) and
+the roll's ``opportunity_cost``, a **memo** figure (methodology §2, "Opportunity cost of a
+roll … memo"): it is neither a cash flow nor a cost, and no P&L component contains it.
 """
 
 from __future__ import annotations
@@ -30,7 +34,13 @@ MULTIPLIER = 100.0
 
 @dataclass(frozen=True)
 class Position:
-    """One open option leg of a strategy (``quantity`` > 0 long, < 0 short)."""
+    """One open option leg of a strategy (``quantity`` > 0 long, < 0 short).
+
+    Condor legs carry their cycle (methodology §2, whole-cycle exits): ``group_id`` is the
+    cycle id (``condor-YYYYMMDD``, from the entry to the final close, kept through rolls),
+    ``cycle_credit`` the original credit of the entry fills (USD, Σ −qty × fill price × 100)
+    and ``cycle_cash`` every cash flow of the cycle's fills so far (entry, rolls; net of
+    commissions and fees), the same on every leg of the cycle."""
 
     position_id: str
     group_id: str
@@ -46,6 +56,8 @@ class Position:
     bucket: str | None = None
     tranche: int | None = None
     target_delta: float | None = None
+    cycle_credit: float | None = None
+    cycle_cash: float | None = None
     last_mid: float | None = None
 
     @property
@@ -100,6 +112,39 @@ class Fill:
     bucket: str | None = None
     tranche: int | None = None
     iv: float | None = None  # the quote's IV (attribution's vega P&L); None for settlements
+    trade_kind: str = ""  # trade_kind_of(reason)
+
+
+TRADE_KINDS: dict[str, tuple[str, bool]] = {
+    "entry": ("condor_entry", False),
+    "roll": ("condor_roll", True),
+    "exit": ("condor_exit", False),
+    "halt": ("halt_close", False),
+    "settlement": ("settlement", False),
+    "tranche_add": ("hedge_add", False),
+    "single_layer": ("hedge_add", False),
+    "static": ("hedge_add", False),
+    "tranche_roll": ("hedge_roll", True),
+    "tranche_trim": ("hedge_trim", True),
+    "tranche_monetize": ("hedge_monetize", True),
+    "tranche_lapse": ("hedge_lapse", False),
+}
+"""Reason prefix (before the first ``:``) -> (``trade_kind``, is it a rebalancing trade).
+
+Rebalancing trades (methodology §2, "Rebalancing cost means cash costs only … of
+rebalancing trades (rolls, trims, monetizations, re-sizing)"): condor rolls (the closing
+and the reopening fills), hedge tranche rolls, trims and monetizations. Entries, exits,
+lapses at a tranche's DTE floor, hedge purchases, halt close-outs and settlements are not."""
+
+REBALANCING_KINDS = tuple(sorted({k for k, rebalancing in TRADE_KINDS.values() if rebalancing}))
+
+
+def trade_kind_of(reason: str) -> str:
+    """The ``trade_kind`` of a fill from its reason's prefix (:data:`TRADE_KINDS`)."""
+    prefix = reason.split(":", 1)[0]
+    if prefix not in TRADE_KINDS:
+        raise ValueError(f"no trade kind for the reason {reason!r}")
+    return TRADE_KINDS[prefix][0]
 
 
 def is_quoted(row: dict[str, Any] | None) -> bool:
@@ -253,6 +298,7 @@ class Ledger:
             bucket=p.bucket,
             tranche=p.tranche,
             iv=iv,
+            trade_kind=trade_kind_of(reason),
         )
         self.fills.append(fill)
         return fill

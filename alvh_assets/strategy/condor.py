@@ -15,22 +15,36 @@ wing (``K − width``, or the put nearest ``wing_delta`` in delta mode) has a bi
 the OTM call of the closest ``|delta|`` (and its wing); the pair whose POP is closest to
 ``pop_target`` inside ``[pop_min, pop_max]`` wins. The distorted-fundamentals adjustment (001)
 then moves the short put ``distorted_strike_steps`` candidate strikes further out of the
-money. Size: ``floor(risk_budget_pct × capital / ((max width − credit) × 100))`` condors,
-credit at fill prices. The condor book is sized on the initial capital, so all four
-strategies hold the same book.
+money.
+
+Size (methodology §2, "Size … 20% of the account's NAV at entry"): ``floor(risk_budget_pct ×
+NAV / ((max width − credit) × 100))`` condors, credit at fill prices, NAV = the account at
+the day's mids just before the entry (current equity, never the initial capital: a book
+that has lost half its NAV trades half the size). Solvency (§2, "a position is opened only
+if the account's margin after it … stays ≤ NAV"): the count is also capped so that the
+margin after the entry (:func:`margin_of`) stays ≤ the NAV after its costs.
+
+Exits (§2, "Exit … measured on the whole cycle"): a condor's *cycle* runs from its entry to
+its final close through every roll (``Position.group_id``); its P&L at a session is every
+cash flow of its fills so far (``cycle_cash``: the entry credit, each roll's closing and
+reopening fills, net of commissions and fees) plus its open legs at mids. Profit take when
+that P&L ≥ ``profit_take_pct`` × the original credit, stop when the loss ≥
+``stop_loss_multiple`` × the original credit, never on the legs open after a roll alone.
+No roll on a session when the condor reaches its DTE exit by the next NYSE session (§2).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
+from alvh_assets.calendars import next_trading_day
 from alvh_assets.config import CondorConfig
 from alvh_assets.strategy.book import (
     MULTIPLIER,
@@ -249,11 +263,43 @@ def select_side(
     return rows[shorts[pos]], rows[wings[pos]]
 
 
-def contracts_for(pick: CondorPick, credit_fill: float, capital: float, cfg: CondorConfig) -> int:
-    """``floor(risk_budget_pct × capital / ((width − credit) × 100))``; 0 when the credit
-    reaches the width (no risk to size on)."""
+def contracts_for(pick: CondorPick, credit_fill: float, nav: float, cfg: CondorConfig) -> int:
+    """``floor(risk_budget_pct × NAV / ((width − credit) × 100))`` (NAV at entry, methodology
+    §2); 0 when the credit reaches the width (no risk to size on) or NAV ≤ 0."""
     risk = (pick.width - credit_fill) * 100.0
-    return int(math.floor(cfg.risk_budget_pct * capital / risk)) if risk > 0 else 0
+    if risk <= 0 or nav <= 0:
+        return 0
+    return int(math.floor(cfg.risk_budget_pct * nav / risk))
+
+
+def solvent_contracts(pick: CondorPick, nav: float, cost_per_condor: float) -> int:
+    """The most condors whose margin stays ≤ the NAV after their costs (methodology §2,
+    solvency): ``floor(NAV / (width × 100 + costs of one condor))``."""
+    per = pick.width * MULTIPLIER + cost_per_condor
+    return int(math.floor(nav / per)) if nav > 0 and per > 0 else 0
+
+
+def margin_of(legs: list[Position]) -> float:
+    """Margin of the condor legs (defined risk, methodology §2): the most the spreads can
+    cost at expiry, the wider wing × 100 × contracts (only one side of an iron condor can
+    finish in the money; Cboe's iron condor margin). Long options need none."""
+    by_leg = {p.leg: p for p in legs if p.kind == "condor"}
+    widths, contracts = [], 0
+    for short, long_, sign in (("short_put", "long_put", 1), ("short_call", "long_call", -1)):
+        if short in by_leg and long_ in by_leg:
+            widths.append(sign * (by_leg[short].strike - by_leg[long_].strike))
+            contracts = max(contracts, abs(by_leg[short].quantity))
+    return max(widths, default=0.0) * MULTIPLIER * contracts
+
+
+def cycle_of(legs: list[Position]) -> tuple[float, float]:
+    """(original credit, cash so far) of the cycle of ``legs`` (USD). Legs written before
+    the cycle columns existed carry neither: their open premium stands for both."""
+    first = legs[0]
+    if first.cycle_credit is not None and first.cycle_cash is not None:
+        return first.cycle_credit, first.cycle_cash
+    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
+    return credit, credit
 
 
 def _close_all(legs: list[Position], day: MarketDay, ledger: Ledger, reason: str) -> bool:
@@ -276,30 +322,36 @@ def _time_value(p: Position, row: dict[str, Any]) -> float:
 
 
 def exit_reason(legs: list[Position], day: MarketDay, cfg: CondorConfig) -> str | None:
-    """The exit rule that fires today (DTE, profit take, stop), checked at mids."""
+    """The exit rule that fires today (DTE, profit take, stop), the last two on the whole
+    cycle at mids (module docstring)."""
     days = dte(legs[0].expiration, day.date)
     if days <= cfg.exit_dte:
         return f"exit: DTE {days} <= {cfg.exit_dte}"
     rows = [day.quote(p.key) for p in legs]
     if not all(is_quoted(r) for r in rows):
         return None
-    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
-    to_close = sum(-p.quantity * mid(r) for p, r in zip(legs, rows, strict=True)) * MULTIPLIER
-    if credit > 0 and to_close <= (1 - cfg.profit_take_pct) * credit:
+    credit, cash = cycle_of(legs)
+    pnl = cash + sum(p.quantity * mid(r) for p, r in zip(legs, rows, strict=True)) * MULTIPLIER
+    if credit > 0 and pnl >= cfg.profit_take_pct * credit:
         return (
-            f"exit: profit take {1 - to_close / credit:.0%} of credit >= {cfg.profit_take_pct:.0%}"
+            f"exit: profit take: cycle P&L {pnl:,.2f} = {pnl / credit:.0%} of the original "
+            f"credit >= {cfg.profit_take_pct:.0%}"
         )
-    if credit > 0 and to_close - credit >= cfg.stop_loss_multiple * credit:
-        loss = (to_close - credit) / credit
-        return f"exit: stop loss {loss:.2f}x credit >= {cfg.stop_loss_multiple:g}x"
+    if credit > 0 and -pnl >= cfg.stop_loss_multiple * credit:
+        return (
+            f"exit: stop loss: cycle loss {-pnl:,.2f} = {-pnl / credit:.2f}x the original "
+            f"credit >= {cfg.stop_loss_multiple:g}x"
+        )
     return None
 
 
 def manage_condor(
-    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, capital: float
+    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, nav: float
 ) -> list[Position]:
-    """One day of the condor book: exit, else roll a side past the delta trigger, else (flat,
-    outside event windows) enter. Returns the open positions after the day's trades."""
+    """One day of the condor book: exit, else roll a side past the delta trigger (not when
+    the DTE exit comes by the next session), else (flat, outside event windows) enter.
+    ``nav``: the account's NAV at the day's mids before the condor's trades. Returns the
+    open positions after the day's trades."""
     legs = [p for p in positions if p.kind == "condor"]
     others = [p for p in positions if p.kind != "condor"]
     distorted = bool(day.signal("vix_rsi_ad_distortion"))
@@ -307,32 +359,51 @@ def manage_condor(
         reason = exit_reason(legs, day, cfg)
         if reason is not None:
             return others if _close_all(legs, day, ledger, reason) else positions
-        return others + _roll(legs, day, ledger, cfg, distorted)
+        if dte(legs[0].expiration, next_trading_day(day.date)) <= cfg.exit_dte:
+            return positions  # exits by the next session: no roll (§2)
+        return others + _roll(legs, day, ledger, cfg, distorted, nav)
     if day.signal("event_window"):
         return positions
+    return others + _enter(day, ledger, cfg, distorted, nav)
+
+
+def _enter(
+    day: MarketDay, ledger: Ledger, cfg: CondorConfig, distorted: bool, nav: float
+) -> list[Position]:
+    """Open the day's condor (:func:`select_condor`), sized on ``nav`` and capped by the
+    solvency rule; [] when there is none or not one contract fits."""
     pick = select_condor(day.chain, day.date, cfg, distorted)
     if isinstance(pick, str):
-        return positions
-    share = ledger.execution.slippage_share_of_half_spread
+        return []
+    ex = ledger.execution
+    share = ex.slippage_share_of_half_spread
     credit = sum(
         -SIGN[name] * fill_price(r["bid"], r["ask"], SIGN[name], share)
         for name, r in pick.legs.items()
     )
-    contracts = contracts_for(pick, credit, capital, cfg)
+    fees = ex.commission_per_contract + ex.exchange_fee_per_contract
+    per_condor = sum(
+        fees + share * (r["ask"] - r["bid"]) / 2.0 * MULTIPLIER for r in pick.legs.values()
+    )
+    contracts = min(contracts_for(pick, credit, nav, cfg), solvent_contracts(pick, nav, per_condor))
     if contracts < 1:
-        return positions
+        return []
     group = f"condor-{day.date:%Y%m%d}"
     note = f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
-    reason = f"entry: POP {pick.pop:.4f}, {contracts} condors" + (
+    reason = f"entry: POP {pick.pop:.4f}, {contracts} condors on NAV {nav:,.2f}" + (
         note if pick.adjusted_put_steps else ""
     )
+    start = len(ledger.fills)
     opened = []
     for name, row in pick.legs.items():
         template = _template(
             group, name, row, abs(row["delta"]) if name.startswith("short") else None
         )
         opened.append(ledger.open(template, SIGN[name] * contracts, row, reason))
-    return others + opened
+    fills = ledger.fills[start:]
+    credit_usd = sum(-f.quantity * f.price for f in fills) * MULTIPLIER
+    cash = sum(f.cash_flow for f in fills)
+    return [replace(p, cycle_credit=credit_usd, cycle_cash=cash) for p in opened]
 
 
 def _template(group: str, leg: str, row: dict[str, Any], target_delta: float | None) -> Position:
@@ -340,11 +411,19 @@ def _template(group: str, leg: str, row: dict[str, Any], target_delta: float | N
 
 
 def _roll(
-    legs: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, distorted: bool
+    legs: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: CondorConfig,
+    distorted: bool,
+    nav: float,
 ) -> list[Position]:
     """Roll each side whose short |delta| exceeds the trigger back to its entry |delta| on the
-    same expiry (002): the closed short leg books the side's remaining time value as
-    opportunity cost."""
+    same expiry (002). The closed legs' remaining time value is the roll's opportunity cost,
+    a memo on the fills (§2). The side is reopened only if the margin after it stays ≤ the
+    NAV after the day's costs (solvency, §2). The cycle's cash takes every roll fill."""
+    credit, cash = cycle_of(legs)
+    start = len(ledger.fills)
     kept = list(legs)
     for option_type, short_leg, long_leg in (
         ("P", "short_put", "long_put"),
@@ -379,9 +458,16 @@ def _roll(
         if new is None:
             continue
         contracts = abs(short.quantity)
-        for name, r in zip((short_leg, long_leg), new, strict=True):
-            template = _template(
-                short.group_id, name, r, short.target_delta if name == short_leg else None
-            )
-            kept.append(ledger.open(template, SIGN[name] * contracts, r, trigger + ": reopen"))
-    return kept
+        reopened = [
+            _template(short.group_id, name, r, short.target_delta if name == short_leg else None)
+            for name, r in zip((short_leg, long_leg), new, strict=True)
+        ]
+        sized = [replace(p, quantity=SIGN[p.leg] * contracts) for p in reopened]
+        costs = sum(f.commission + f.exchange_fees + f.slippage for f in ledger.fills[start:])
+        if margin_of(kept + sized) > nav - costs:
+            continue  # the reopened side would lift the margin above NAV (§2)
+        for template, r in zip(reopened, new, strict=True):
+            q = SIGN[template.leg] * contracts
+            kept.append(ledger.open(template, q, r, trigger + ": reopen"))
+    cash += sum(f.cash_flow for f in ledger.fills[start:])
+    return [replace(p, cycle_credit=credit, cycle_cash=cash) for p in kept]

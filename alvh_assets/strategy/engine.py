@@ -1,15 +1,21 @@
 """The daily fold of the four strategies: ``state(t) = step(state(t−1), market(t))``.
 
-Each strategy is a complete account on the same condor book: ``unhedged``,
-``single_layer_vix_call``, ``static_permanent`` and ``alvh_442``. A day, in order:
+Each strategy is a complete account: ``unhedged``, ``single_layer_vix_call``,
+``static_permanent`` and ``alvh_442``. A day, in order (each a named step of :func:`step`):
 
 1. interest on yesterday's cash at yesterday's short rate: ``cash × (e^{r·days/365} − 1)``;
 2. cash settlement of every position expiring today (:func:`book.settlement_value`);
-3. the condor book (:func:`condor.manage_condor`): exit, roll or entry;
-4. the strategy's hedge: ALVH tranches under the day's budget (:mod:`.budget`,
+3. solvency (methodology §2, "When NAV falls to or below the margin of the open book, the
+   account closes everything at the next quotes and halts"): when the NAV at the day's mids
+   is ≤ the margin of the open book, every quoted leg is closed at today's quotes (the first
+   quotes after the breach is known; a leg without one is closed at its next quote), the
+   account records ``halt_date`` and ``halt_reason`` and trades no more;
+4. the condor book (:func:`condor.manage_condor`): exit, roll or entry, sized on the NAV at
+   entry — so the four strategies' condor books differ once their NAVs do;
+5. the strategy's hedge: ALVH tranches under the day's budget (:mod:`.budget`,
    :mod:`.hedges`), a baseline hedge, or none;
-5. marks at mid and at liquidation value, Greeks in USD, the combined break-evens, and the
-   account (cash, margin of defined-risk spreads, NAV).
+6. marks at mid and at liquidation value, Greeks in USD, the combined break-evens, and the
+   account (cash, margin of defined-risk spreads, NAV, halt state).
 
 The state after a day is exactly what the day's rows hold (:mod:`.store` rebuilds it from
 them), so a range run and day-by-day runs give identical tables.
@@ -37,8 +43,14 @@ from alvh_assets.strategy.book import (
     settlement_value,
 )
 from alvh_assets.strategy.budget import BudgetDecision, BudgetInputs, alvh_budget
-from alvh_assets.strategy.condor import manage_condor
-from alvh_assets.strategy.hedges import Tranche, alvh_day, baseline_day, initial_tranches
+from alvh_assets.strategy.condor import manage_condor, margin_of
+from alvh_assets.strategy.hedges import (
+    Tranche,
+    alvh_day,
+    baseline_day,
+    halted_tranches,
+    initial_tranches,
+)
 from alvh_assets.strategy.market import MarketDay
 
 STRATEGIES = ("unhedged", "single_layer_vix_call", "static_permanent", "alvh_442")
@@ -55,6 +67,9 @@ class StrategyState:
     history: tuple[tuple[float, float | None], ...] = ()
     rate: float | None = None
     last_date: dt.date | None = None
+    halted: bool = False
+    halt_date: dt.date | None = None
+    halt_reason: str | None = None
 
 
 def initial_state(strategy: str, cfg: AlvhConfig) -> StrategyState:
@@ -76,17 +91,12 @@ class DayRows:
 
 def condor_book(positions: Iterable[Position]) -> tuple[float, float, float]:
     """(notional, open credit, margin) of the condor legs: notional = margin = the wider
-    wing × 100 × contracts (methodology §3 [choice]; Cboe margin of an iron condor),
-    credit = Σ −qty × entry price × 100."""
-    legs = {p.leg: p for p in positions if p.kind == "condor"}
-    credit = sum(-p.quantity * p.entry_price for p in legs.values()) * MULTIPLIER
-    widths, contracts = [], 0
-    for short, long_, sign in (("short_put", "long_put", 1), ("short_call", "long_call", -1)):
-        if short in legs and long_ in legs:
-            widths.append(sign * (legs[short].strike - legs[long_].strike))
-            contracts = max(contracts, abs(legs[short].quantity))
-    notional = max(widths, default=0.0) * MULTIPLIER * contracts
-    return notional, credit, notional
+    wing × 100 × contracts (:func:`condor.margin_of`; methodology §2 defined risk, §3
+    notional), credit = Σ −qty × entry price × 100."""
+    legs = [p for p in positions if p.kind == "condor"]
+    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
+    margin = margin_of(legs)
+    return margin, credit, margin
 
 
 def rolling_beta(history: tuple[tuple[float, float | None], ...], window: int) -> float | None:
@@ -175,6 +185,8 @@ def _position_row(p: Position, row: dict[str, Any] | None, day: dt.date) -> dict
         "entry_date": p.entry_date,
         "entry_price": p.entry_price,
         "target_delta": p.target_delta,
+        "cycle_credit": p.cycle_credit,
+        "cycle_cash": p.cycle_cash,
         "dte": (p.expiration - day).days,
         "quoted": quoted,
         "bid": row["bid"] if quoted else None,
@@ -210,18 +222,17 @@ def _fixed_budget(pct: float, notional: float, rule: str) -> BudgetDecision:
     )
 
 
-def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[StrategyState, DayRows]:
-    """One session of one strategy (module docstring)."""
-    if state.last_date is not None and day.date <= state.last_date:
-        raise ValueError(f"{state.strategy}: {day.date} does not follow {state.last_date}")
-    ledger = Ledger(day.date, cfg.execution)
-    interest = 0.0
-    if state.last_date is not None and state.rate is not None:
-        days = (day.date - state.last_date).days
-        interest = state.cash * math.expm1(state.rate * days / 365.0)
+def _interest(state: StrategyState, day: MarketDay) -> float:
+    """Interest on yesterday's cash at yesterday's short rate (continuous)."""
+    if state.last_date is None or state.rate is None:
+        return 0.0
+    return state.cash * math.expm1(state.rate * (day.date - state.last_date).days / 365.0)
 
-    positions: list[Position] = []
-    for p in state.positions:
+
+def _settle(positions: Iterable[Position], day: MarketDay, ledger: Ledger) -> list[Position]:
+    """Cash-settle every position expiring today; the others take today's mid when quoted."""
+    kept: list[Position] = []
+    for p in positions:
         if p.expiration <= day.date:
             level = settlement_value(p.root, day)
             if level is None:
@@ -232,87 +243,176 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
             ledger.settle(p, level)
         else:
             row = day.quote(p.key)
-            positions.append(replace(p, last_mid=mid(row)) if is_quoted(row) else p)
+            kept.append(replace(p, last_mid=mid(row)) if is_quoted(row) else p)
+    return kept
 
-    positions = manage_condor(positions, day, ledger, cfg.condor, cfg.execution.initial_capital)
-    notional, credit, margin = condor_book(positions)
-    cash_now = state.cash + interest + sum(f.cash_flow for f in ledger.fills)
-    marks = {p.position_id: p.last_mid for p in positions}
-    hedges = [p for p in positions if p.kind != "condor"]
 
-    def mark_value(legs: Iterable[Position]) -> float:
-        return sum(p.quantity * (marks[p.position_id] or 0.0) for p in legs) * MULTIPLIER
+def mark_value(positions: Iterable[Position]) -> float:
+    """Σ quantity × last mid × 100 (a leg never marked counts 0)."""
+    return sum(p.quantity * (p.last_mid or 0.0) for p in positions) * MULTIPLIER
 
-    nav_before_hedge = cash_now + mark_value(positions)
-    tranches = state.tranches
+
+def _solvency(
+    state: StrategyState, positions: list[Position], day: MarketDay, cash: float, ledger: Ledger
+) -> tuple[StrategyState, list[Position]]:
+    """The solvency rule (module docstring, step 3): halt when NAV ≤ margin of the open book,
+    then close every quoted leg, today and on each later session until none is left."""
+    if not state.halted:
+        nav, margin = cash + mark_value(positions), condor_book(positions)[2]
+        if nav > margin:
+            return state, positions
+        reason = f"NAV {nav:,.2f} <= margin {margin:,.2f} of the open book"
+        state = replace(state, halted=True, halt_date=day.date, halt_reason=reason)
+    kept = []
+    for p in positions:
+        row = day.quote(p.key)
+        if is_quoted(row):
+            ledger.trade(p, -p.quantity, row, f"halt: close-out ({state.halt_reason})")
+        else:
+            kept.append(p)
+    return state, kept
+
+
+def _alvh_budget(
+    state: StrategyState, positions: list[Position], day: MarketDay, nav: float, cfg: AlvhConfig
+) -> BudgetDecision:
+    """ALVH's budget inputs from the book before the hedge step (:func:`budget.alvh_budget`)."""
+    notional, credit, _ = condor_book(positions)
+    rows = [day.quote(p.key) for p in positions]
+    half = [
+        abs(p.quantity) * (r["ask"] - r["bid"]) / 2.0 * MULTIPLIER
+        for p, r in zip(positions, rows, strict=True)
+        if is_quoted(r)
+    ]
+    liquid = sum(
+        p.quantity * (r["bid"] if p.quantity > 0 else r["ask"]) * MULTIPLIER
+        for p, r in zip(positions, rows, strict=True)
+        if p.kind != "condor" and is_quoted(r)
+    )
+    return alvh_budget(
+        BudgetInputs(
+            condor_notional=notional,
+            condor_credit=credit,
+            nav=nav,
+            premium_at_risk=mark_value(p for p in positions if p.kind != "condor"),
+            regime=day.signal("regime"),
+            neutral_to_bullish=day.signal("neutral_to_bullish"),
+            pcf=day.signal("pcf"),
+            pe=day.signal("pe"),
+            beta=rolling_beta(state.history, cfg.hedge.beta_window),
+            event_window=day.signal("event_window"),
+            liquid_hedge_value=liquid,
+            event_slippage=sum(half) * cfg.hedge.event_spread_multiple,
+        ),
+        cfg.hedge,
+    )
+
+
+def _hedge(
+    state: StrategyState,
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    nav: float,
+    cfg: AlvhConfig,
+) -> tuple[BudgetDecision, list[Position], dict[tuple[str, int], Tranche], list[dict]]:
+    """The strategy's hedge step: (budget, positions, tranches, layer rows). A halted account
+    buys nothing: budget 0 (rule ``halted``), every ALVH tranche inactive."""
+    notional = condor_book(positions)[0]
     if state.strategy == "alvh_442":
-        rows = [day.quote(p.key) for p in positions]
-        half = [
-            abs(p.quantity) * (r["ask"] - r["bid"]) / 2.0 * MULTIPLIER
-            for p, r in zip(positions, rows, strict=True)
-            if is_quoted(r)
-        ]
-        liquid = sum(
-            p.quantity * (r["bid"] if p.quantity > 0 else r["ask"]) * MULTIPLIER
-            for p, r in zip(positions, rows, strict=True)
-            if p.kind != "condor" and is_quoted(r)
-        )
-        budget = alvh_budget(
-            BudgetInputs(
-                condor_notional=notional,
-                condor_credit=credit,
-                nav=nav_before_hedge,
-                premium_at_risk=mark_value(hedges),
-                regime=day.signal("regime"),
-                neutral_to_bullish=day.signal("neutral_to_bullish"),
-                pcf=day.signal("pcf"),
-                pe=day.signal("pe"),
-                beta=rolling_beta(state.history, cfg.hedge.beta_window),
-                event_window=day.signal("event_window"),
-                liquid_hedge_value=liquid,
-                event_slippage=sum(half) * cfg.hedge.event_spread_multiple,
-            ),
-            cfg.hedge,
-        )
+        if state.halted:
+            tranches, layers = halted_tranches(state.tranches, day, state.halt_reason, cfg)
+            return _fixed_budget(0.0, 0.0, "halted"), positions, tranches, layers
+        budget = _alvh_budget(state, positions, day, nav, cfg)
         positions, tranches, layers = alvh_day(
             positions, state.tranches, day, ledger, budget, notional > 0, cfg
         )
-    elif state.strategy in ("single_layer_vix_call", "static_permanent"):
+        return budget, positions, tranches, layers
+    if state.strategy in ("single_layer_vix_call", "static_permanent"):
         b = cfg.baselines
-        pct = (
-            b.single_layer_notional_pct
-            if state.strategy == "single_layer_vix_call"
-            else b.static_notional_pct
-        )
-        budget = _fixed_budget(pct, notional, "fixed_baseline")
+        single = state.strategy == "single_layer_vix_call"
+        pct = b.single_layer_notional_pct if single else b.static_notional_pct
+        if state.halted:
+            pct, notional = 0.0, 0.0
+        budget = _fixed_budget(pct, notional, "halted" if state.halted else "fixed_baseline")
         positions, layers = baseline_day(state.strategy, positions, day, ledger, notional, cfg)
-    else:
-        budget, layers = _fixed_budget(0.0, notional, "unhedged"), []
+        if state.halted:
+            layers = [{**r, "blocked_by": f"halted: {state.halt_reason}"} for r in layers]
+        return budget, positions, state.tranches, layers
+    rule = "halted" if state.halted else "unhedged"
+    return _fixed_budget(0.0, notional, rule), positions, state.tranches, []
 
-    cash = state.cash + interest + sum(f.cash_flow for f in ledger.fills)
+
+def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[StrategyState, DayRows]:
+    """One session of one strategy (module docstring)."""
+    if state.last_date is not None and day.date <= state.last_date:
+        raise ValueError(f"{state.strategy}: {day.date} does not follow {state.last_date}")
+    ledger = Ledger(day.date, cfg.execution)
+    interest = _interest(state, day)
+
+    def cash() -> float:
+        return state.cash + interest + sum(f.cash_flow for f in ledger.fills)
+
+    positions = _settle(state.positions, day, ledger)
+    state, positions = _solvency(state, positions, day, cash(), ledger)
+    if not state.halted:
+        nav = cash() + mark_value(positions)
+        positions = manage_condor(positions, day, ledger, cfg.condor, nav)
+    margin = condor_book(positions)[2]  # hedges never touch the condor legs
+    budget, positions, tranches, layers = _hedge(
+        state, positions, day, ledger, cash() + mark_value(positions), cfg
+    )
+    pos_rows, budget_row, account = _day_rows(state, positions, day, ledger, budget, cfg)
+    account = {**account, "cash": cash(), "interest": interest, "margin": margin}
+    account["nav"] = account["cash"] + account["positions_value"]
+    account["nav_liquidation"] = account["cash"] + account["liquidation_value"]
+    budget_row["nav"] = account["nav"]
+    history = (*state.history, (account["nav"], day.spx_close))[-(cfg.hedge.beta_window + 1) :]
+    new_state = replace(
+        state,
+        cash=account["cash"],
+        positions=tuple(positions),
+        tranches=tranches,
+        history=history,
+        rate=account["rate"],
+        last_date=day.date,
+    )
+    return new_state, DayRows(ledger.fills, pos_rows, budget_row, layers, account)
+
+
+def _day_rows(
+    state: StrategyState,
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    budget: BudgetDecision,
+    cfg: AlvhConfig,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The day's position rows, budget row and account row (cash, interest, margin and NAV
+    are set by :func:`step`)."""
     quotes = {p.position_id: day.quote(p.key) for p in positions}
     pos_rows = [_position_row(p, quotes[p.position_id], day.date) for p in positions]
+    be = breakevens(positions)
     for i, r in enumerate(pos_rows):
         r["book_order"] = i
-    be = breakevens(positions)
-    for r in pos_rows:
         r.update(zip(("condor_breakeven_low", "condor_breakeven_high"), be[:2], strict=True))
         r.update(zip(("combined_breakeven_low", "combined_breakeven_high"), be[2:], strict=True))
-    value_mid = sum(r["mark_value"] or 0.0 for r in pos_rows)
-    value_liq = sum(r["liquidation_value"] or 0.0 for r in pos_rows)
-    nav = cash + value_mid
+    notional, credit, _ = condor_book(positions)
     hedge_value = sum(r["mark_value"] or 0.0 for r in pos_rows if r["kind"] != "condor")
-    shift = None
-    if be[0] is not None and be[2] is not None:
-        shift = (be[0] - be[2]) / be[0]
+    shift = None if be[0] is None or be[2] is None else (be[0] - be[2]) / be[0]
     h = cfg.hedge
+    flag = None
+    if shift is not None:
+        flag = "within"
+        flag = "below" if shift < h.breakeven_shift_min else flag
+        flag = "above" if shift > h.breakeven_shift_max else flag
     budget_row = {
         **asdict(budget),
         "condor_notional": notional,
         "condor_credit": credit,
         "premium_at_risk": hedge_value,
         "premium_at_risk_pct": hedge_value / notional if notional > 0 else None,
-        "nav": nav,
+        "nav": None,
         "regime": day.signal("regime"),
         "pe": day.signal("pe"),
         "pcf": day.signal("pcf"),
@@ -322,43 +422,30 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
         "combined_breakeven_low": be[2],
         "combined_breakeven_high": be[3],
         "breakeven_shift": shift,
-        "breakeven_shift_flag": None
-        if shift is None
-        else (
-            "below"
-            if shift < h.breakeven_shift_min
-            else ("above" if shift > h.breakeven_shift_max else "within")
-        ),
+        "breakeven_shift_flag": flag,
     }
     account = {
-        "cash": cash,
-        "interest": interest,
+        "cash": None,
+        "interest": None,
         "trade_cash_flow": sum(f.cash_flow for f in ledger.fills),
         "commissions": sum(f.commission for f in ledger.fills),
         "exchange_fees": sum(f.exchange_fees for f in ledger.fills),
         "slippage": sum(f.slippage for f in ledger.fills),
         "fills": len(ledger.fills),
         "open_positions": len(positions),
-        "positions_value": value_mid,
-        "liquidation_value": value_liq,
-        "margin": margin,  # hedges never touch the condor legs
-        "nav": nav,
-        "nav_liquidation": cash + value_liq,
+        "positions_value": sum(r["mark_value"] or 0.0 for r in pos_rows),
+        "liquidation_value": sum(r["liquidation_value"] or 0.0 for r in pos_rows),
+        "margin": None,
+        "nav": None,
+        "nav_liquidation": None,
         "rate": day.rate if day.rate is not None else state.rate,
         "spx_close": day.spx_close,
         "quotes_missing": sum(not r["quoted"] for r in pos_rows),
+        "halted": state.halted,
+        "halt_date": state.halt_date,
+        "halt_reason": state.halt_reason,
     }
-    history = (*state.history, (nav, day.spx_close))[-(cfg.hedge.beta_window + 1) :]
-    new_state = StrategyState(
-        strategy=state.strategy,
-        cash=cash,
-        positions=tuple(positions),
-        tranches=tranches,
-        history=history,
-        rate=account["rate"],
-        last_date=day.date,
-    )
-    return new_state, DayRows(ledger.fills, pos_rows, budget_row, layers, account)
+    return pos_rows, budget_row, account
 
 
 def run(

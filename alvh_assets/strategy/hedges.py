@@ -277,10 +277,24 @@ def alvh_day(
         state[key] = replace(t, entry_cost=paid, target_premium=t.target_premium)
         actions.setdefault(key, "roll")
 
+    rows = layer_rows(state, held, budget.budget_usd, actions, blocked, day, cfg)
+    return others + [p for v in held.values() for p in v], state, rows
+
+
+def layer_rows(
+    state: dict[tuple[str, int], Tranche],
+    held: dict[tuple[str, int], list[Position]],
+    budget_usd: float,
+    actions: dict[tuple[str, int], str],
+    blocked: dict[tuple[str, int], str],
+    day: MarketDay,
+    cfg: AlvhConfig,
+) -> list[dict[str, Any]]:
+    """One ``layer_allocations_daily`` row per tranche."""
     rows = []
     for key, t in state.items():
-        legs = held[key]
-        bucket = getattr(h, t.bucket)
+        legs = held.get(key, [])
+        bucket = getattr(cfg.hedge, t.bucket)
         longs = [p for p in legs if p.quantity > 0]
         shorts_ = [p for p in legs if p.quantity < 0]
         rows.append(
@@ -289,7 +303,7 @@ def alvh_day(
                 "tranche": t.tranche,
                 "target_share": bucket.budget_share / bucket.tranches,
                 "target_premium": t.target_premium
-                or budget.budget_usd * bucket.budget_share / bucket.tranches,
+                or budget_usd * bucket.budget_share / bucket.tranches,
                 "active": t.active,
                 "instrument": t.instrument,
                 "root": legs[0].root if legs else None,
@@ -306,7 +320,22 @@ def alvh_day(
                 "blocked_by": blocked.get(key),
             }
         )
-    return others + [p for v in held.values() for p in v], state, rows
+    return rows
+
+
+def halted_tranches(
+    tranches: dict[tuple[str, int], Tranche], day: MarketDay, reason: str | None, cfg: AlvhConfig
+) -> tuple[dict[tuple[str, int], Tranche], list[dict[str, Any]]]:
+    """The tranches of a halted account (methodology §2, solvency: it trades no more): every
+    one inactive, rule ``halted: <reason>`` from the halt day on, and their rows."""
+    state = {
+        k: t
+        if t.rule.startswith("halted")
+        else Tranche(t.bucket, t.tranche, rule=f"halted: {reason}", since=day.date)
+        for k, t in tranches.items()
+    }
+    blocked = dict.fromkeys(state, "halted")
+    return state, layer_rows(state, {}, 0.0, {}, blocked, day, cfg)
 
 
 def baseline_day(

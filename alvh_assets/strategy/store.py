@@ -11,7 +11,8 @@
 A window is replaced in one transaction. :func:`load_states` rebuilds every strategy's
 :class:`~.engine.StrategyState` at a session from that session's rows (positions in
 ``book_order``, tranches, cash, rate, the NAV history the rolling beta needs), which is
-what makes a day-by-day run identical to a range run.
+what makes a day-by-day run identical to a range run (the cycle columns of the condor
+legs and the halt state included).
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ POSITIONS: dict[str, pl.DataType] = {
     "entry_date": D,
     "entry_price": F,
     "target_delta": F,
+    "cycle_credit": F,
+    "cycle_cash": F,
     "dte": N,
     "quoted": B,
     "bid": F,
@@ -149,6 +152,9 @@ ACCOUNT: dict[str, pl.DataType] = {
     "rate": F,
     "spx_close": F,
     "quotes_missing": N,
+    "halted": B,
+    "halt_date": D,
+    "halt_reason": S,
 }
 TABLES: dict[str, dict[str, pl.DataType]] = {
     "strategy.fills": FILLS,
@@ -284,6 +290,9 @@ def load_states(
             history=tuple(zip(hist["nav"].to_list(), hist["spx_close"].to_list(), strict=True)),
             rate=row["rate"],
             last_date=day,
+            halted=bool(row["halted"]),
+            halt_date=row["halt_date"],
+            halt_reason=row["halt_reason"],
         )
     return states
 

@@ -179,7 +179,7 @@ def test_condor_entry_strikes_pop_size_fills_and_reason() -> None:
     }
     state, rows = engine.step(engine.initial_state("unhedged", CFG), market, CFG)
     assert [f.leg for f in rows.fills] == list(expected)
-    reason = f"entry: POP {pop:.4f}, 50 condors"
+    reason = f"entry: POP {pop:.4f}, 50 condors on NAV 1,000,000.00"  # sized on NAV (§2)
     for f in rows.fills:
         strike, qty, bid, ask, price, slippage = expected[f.leg]
         assert (f.strike, f.quantity, f.bid, f.ask) == (strike, qty, bid, ask)
@@ -192,6 +192,7 @@ def test_condor_entry_strikes_pop_size_fills_and_reason() -> None:
         assert f.cash_flow == pytest.approx(-qty * price * 100 - 65.50)
         assert f.reason == reason
         assert f.opportunity_cost == 0.0
+        assert f.trade_kind == "condor_entry"
     # 53,934.50 − 38,315.50 + 70,309.50 − 35,440.50 = 50,488.00
     assert rows.account["trade_cash_flow"] == pytest.approx(50_488.00)
     assert state.cash == pytest.approx(1_000_000 + 50_488.00)
@@ -267,7 +268,16 @@ def test_roll_short_put_past_delta_trigger() -> None:
     book = {p.leg: p for p in new.positions}
     assert book["short_put"].target_delta == 0.20
     assert book["short_put"].entry_price == pytest.approx(12.40)
-    assert book["short_call"] == replace(legs[2], last_mid=1.65)
+    # The cycle (§2, whole-cycle exits) takes every roll fill: the held legs carry no cycle
+    # columns, so their open premium 50,750 stands for the credit and the cash so far; the roll
+    # adds −156,500 + 96,250 + 62,000 − 43,000 − 4 × 65.50 = −41,512 → 9,238.
+    for p in new.positions:
+        assert (p.cycle_credit, p.cycle_cash) == pytest.approx((50_750.0, 9_238.0))
+    assert book["short_call"] == replace(
+        legs[2], last_mid=1.65, cycle_credit=book["short_call"].cycle_credit,
+        cycle_cash=book["short_call"].cycle_cash,
+    )  # fmt: skip
+    assert {f.trade_kind for f in out.fills} == {"condor_roll"}
     assert {p.group_id for p in new.positions} == {"condor-20200102"}
 
 
