@@ -1,12 +1,25 @@
-"""The ``alvh`` command line: ``alvh --help`` lists every command."""
+"""The ``alvh`` command line: ``alvh --help`` lists every command.
+
+Failures are one line on standard error, ``error: <what> (details: <log file>)``, the full
+trace in the log file (``.alvh/logs/alvh-<time>-<pid>.log`` under the project root). Exit
+codes: 2 for what the user can fix (a bad option or config, a missing folder or file, a
+warehouse locked by another process, an unwritable output folder, a corrupt archive, input
+an asset refused), 1 for a failed run or check and for unexpected errors.
+"""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import os
+import subprocess
 import sys
+import tempfile
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -16,9 +29,211 @@ from alvh_assets.config import AlvhConfig, ConfigError, dump_defaults, load_conf
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
-def _fail(message: str, code: int = 2) -> None:
+class _DetailLog:
+    """The log file of one invocation, created at its first write: under
+    ``<project root>/.alvh/logs/`` (else the temp folder when that is not writable)."""
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def reset(self) -> None:
+        self.path = None
+
+    def _open(self) -> Path:
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        folders = [paths.project_root() / ".alvh" / "logs", Path(tempfile.gettempdir())]
+        for folder in folders:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"alvh-{stamp}-{os.getpid()}.log"
+                with path.open("a") as f:
+                    f.write(f"alvh {' '.join(sys.argv[1:])}\n")
+                return path
+            except OSError:
+                continue
+        raise OSError("no writable folder for the log file")
+
+    def write(self, text: str) -> Path | None:
+        """Append ``text``; the file's path (None when no folder is writable)."""
+        try:
+            if self.path is None:
+                self.path = self._open()
+            with self.path.open("a") as f:
+                f.write(text if text.endswith("\n") else text + "\n")
+        except OSError:
+            return None
+        return self.path
+
+
+_LOG = _DetailLog()
+
+
+def _fail(message: str, code: int = 2, detail: str | None = None) -> None:
+    """Print ``error: message`` and exit with ``code``; with ``detail`` (a trace), write it to
+    the log file and end the line with ``(details: <log file>)``."""
+    if detail:
+        log = _LOG.write(detail)
+        if log is not None:
+            message = f"{message} (details: {log})"
     click.secho(f"error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+def _one_line(text: object, limit: int = 400) -> str:
+    line = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _classify(error: BaseException) -> tuple[int, str]:
+    """(exit code, one line) of an exception that reached the top of a command: 2 for what
+    the user can fix, 1 for a failed run or check and anything unexpected."""
+    import gzip
+    import zipfile
+    import zlib
+
+    from alvh_assets.warehouse import WarehouseLockedError, is_lock_error, lock_holder
+
+    if isinstance(error, WarehouseLockedError):
+        return 2, str(error)
+    if hasattr(error, "user_fixable"):  # orchestration.pipeline.StepFailedError
+        return (2 if error.user_fixable else 1), _one_line(error)
+    if is_lock_error(error):
+        pid = lock_holder(str(error))
+        held = f" by process {pid}" if pid else ""
+        return 2, f"the warehouse is locked{held}: {_one_line(error, 200)}"
+    if isinstance(error, ConfigError):
+        return 2, _one_line(error)
+    if isinstance(error, (zipfile.BadZipFile, zlib.error, gzip.BadGzipFile)):
+        return 2, f"corrupt archive: {_one_line(error)}"
+    if isinstance(error, PermissionError):
+        return 2, f"permission denied: {error.filename or _one_line(error)} (make it writable)"
+    if isinstance(error, (FileNotFoundError, NotADirectoryError)):
+        return 2, f"{error.strerror or 'not found'}: {error.filename or _one_line(error)}"
+    if isinstance(error, OSError):
+        where = f": {error.filename}" if error.filename else ""
+        return 2, f"{error.strerror or _one_line(error)}{where}"
+    return 1, f"unexpected {type(error).__name__}: {_one_line(error)}"
+
+
+class AlvhGroup(click.Group):
+    """The top-level group: an exception escaping any command becomes one line on standard
+    error naming a log file that holds the full trace (exit code by :func:`_classify`)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _LOG.reset()
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as e:  # noqa: BLE001 - every runtime failure ends in one line
+            code, message = _classify(e)
+            detail = getattr(e, "detail", "") or ""
+            _fail(message, code, detail=f"{detail}\n{traceback.format_exc()}".strip())
+
+
+class _ConsoleFilter:
+    """Standard error during a run: Dagster's ERROR records (a step's failure with its stack
+    trace) go to the log file only, every other record to the console as written; the CLI
+    prints the failure itself in one line."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        import re
+
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        head = plain.split("\n", 1)[0]
+        if " - dagster - ERROR - " in head or " - dagster - CRITICAL - " in head:
+            _LOG.write(plain)
+            return len(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+@contextmanager
+def _errors_to_log() -> Iterator[None]:
+    """Route standard error through :class:`_ConsoleFilter` for the duration."""
+    saved = sys.stderr
+    sys.stderr = _ConsoleFilter(saved)
+    try:
+        yield
+    finally:
+        sys.stderr = saved
+
+
+WATCHDOG = """\
+import os, select, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+parent, group = int(sys.argv[1]), int(sys.argv[2])
+while True:
+    ready = select.select([0], [], [], 0.1)[0]
+    said = os.read(0, 64) if ready else None
+    if said:  # the CLI ends normally
+        sys.exit(0)
+    if said == b"" or os.getppid() != parent:  # the CLI is gone without saying so
+        try:
+            os.killpg(group, 9)
+        except OSError:
+            pass
+        sys.exit(0)
+"""
+"""The watchdog of :func:`_contain_children`: kills the CLI's process group when the CLI
+dies without saying "done" (its end of the pipe closes, or the watchdog is re-parented)."""
+
+
+def _is_cli_process() -> bool:
+    """True in the ``alvh`` console script (not when a test invokes the group in-process)."""
+    return Path(sys.argv[0]).name == "alvh"
+
+
+def _foreground_on_terminal() -> bool:
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _contain_children() -> bool:
+    """Make the subprocesses of this CLI (dbt, ingest workers) die with it, even on
+    ``kill -9``: the CLI leads its own process group (a shell already makes each job one;
+    otherwise ``setpgid`` — except when the CLI shares the terminal's foreground group,
+    which it must not leave, or Ctrl-C would no longer reach it) and a small watchdog
+    process, in a session of its own, kills that group with SIGKILL the moment the CLI
+    dies without having said "done" at a normal exit. True when the watchdog runs."""
+    if not _is_cli_process() or not hasattr(os, "setpgid"):
+        return False
+    if os.getpgrp() != os.getpid():
+        if _foreground_on_terminal():
+            return False
+        os.setpgid(0, 0)
+    watchdog = subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", WATCHDOG, str(os.getpid()), str(os.getpgrp())],
+        stdin=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+    def done() -> None:
+        try:
+            watchdog.stdin.write(b"done")
+            watchdog.stdin.close()
+        except OSError:
+            pass
+
+    atexit.register(done)
+    return True
 
 
 def _config(ctx: click.Context) -> AlvhConfig:
@@ -52,7 +267,7 @@ def _progress() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=AlvhGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -144,8 +359,9 @@ def sample(
     click.echo(f"sample market {first} .. {last} written to {target} (manifest: {manifest})")
 
 
-def _resources(ctx: click.Context) -> dict[str, object]:
-    """The code location's resources with this invocation's config file and overrides."""
+def _resources(ctx: click.Context, force: bool = False) -> dict[str, object]:
+    """The code location's resources with this invocation's config file and overrides;
+    ``force``: replacements that would drop much of a stored day go ahead (``--force``)."""
     import json
 
     from orchestration.definitions import defs
@@ -153,33 +369,44 @@ def _resources(ctx: click.Context) -> dict[str, object]:
 
     root = ctx.find_root().obj
     overrides = dict(parse_override(o) for o in root["overrides"])
+    extra = {}
+    if force and "force_replace" in AlvhSettings.model_fields:
+        extra["force_replace"] = True
     # a new resource: Dagster runs ignore values set by pydantic's model_copy
     settings = AlvhSettings(
         config_path=root["config"],
         overrides_json=json.dumps(overrides),
         landing_dir=defs.resources["alvh"].landing_dir,
+        **extra,
     )
     return {**defs.resources, "alvh": settings}
 
 
-def _run_pipeline(ctx: click.Context, steps: list, publish: bool = True) -> None:
-    """Run the steps in the project's Dagster instance with a progress bar, then publish."""
+def _run_pipeline(
+    ctx: click.Context, steps: list, publish: bool = True, force: bool = False
+) -> None:
+    """Run the steps in the project's Dagster instance with a progress bar, then publish.
+
+    A failed step ends the command in one line (:class:`StepFailedError`, exit 2 when the
+    user can fix the cause, else 1); Dagster's error records and traces go to the log file.
+    The CLI's subprocesses die with it (:func:`_contain_children`)."""
     from orchestration.pipeline import StepFailedError, run_steps
     from orchestration.runs import instance_home, release_stale_runs
 
+    _contain_children()
     instance_home()
     import dagster as dg
 
-    resources = _resources(ctx)
+    resources = _resources(ctx, force)
     with dg.DagsterInstance.get() as instance:
         released = release_stale_runs(instance)
         if released:
             click.echo(f"marked {len(released)} interrupted run(s) failed: {', '.join(released)}")
         try:
-            with _progress() as progress:
+            with _progress() as progress, _errors_to_log():
                 run_steps(steps, instance, resources, lambda i, n, label: progress(label, i, n))
         except StepFailedError as e:
-            _fail(str(e), code=1)
+            _fail(str(e), code=2 if e.user_fixable else 1, detail=e.detail or str(e))
     if publish:
         _publish()
 
@@ -201,6 +428,11 @@ def _window(
 
 
 def _window_options(f: Callable) -> Callable:
+    f = click.option(
+        "--force",
+        is_flag=True,
+        help="Let a replacement drop more of a stored day than the configured share.",
+    )(f)
     f = click.option("--end", type=DATE, help="Last day (default: config sample_end).")(f)
     f = click.option("--start", type=DATE, help="First day (default: config sample_start).")(f)
     return f
@@ -209,7 +441,9 @@ def _window_options(f: Callable) -> Callable:
 @main.command()
 @_window_options
 @click.pass_context
-def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
+def demo(
+    ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None, force: bool
+) -> None:
     """Build the sample market and materialize every asset through Dagster.
 
     Runs in order: the landing files; the monthly/calendar sources; daily ingest and
@@ -226,7 +460,7 @@ def demo(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None)
     first, last = _window(cfg, None, start, end)
     warm = first - dt.timedelta(days=cfg.warmup_days)
     sample = {"start": first.isoformat(), "end": last.isoformat()}
-    _run_pipeline(ctx, pipeline_steps(first, last, warm, sample=sample))
+    _run_pipeline(ctx, pipeline_steps(first, last, warm, sample=sample), force=force)
     from alvh_assets.report.build import REPORT_NAME, default_out_dir
 
     click.echo(f"landing files: {paths.landing_dir()}")
@@ -243,6 +477,7 @@ def run(
     date: dt.datetime | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
+    force: bool,
 ) -> None:
     """Run the pipeline for one day (--date) or a range (--start/--end) as one run per step.
 
@@ -254,14 +489,16 @@ def run(
 
     cfg = _config(ctx.find_root())
     first, last = _window(cfg, date, start, end)
-    _run_pipeline(ctx, pipeline_steps(first, last, first))
+    _run_pipeline(ctx, pipeline_steps(first, last, first), force=force)
     click.echo(f"ran {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 
 @main.command()
 @_window_options
 @click.pass_context
-def backfill(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None) -> None:
+def backfill(
+    ctx: click.Context, start: dt.datetime | None, end: dt.datetime | None, force: bool
+) -> None:
     """Load history: like `run` over --start..--end, with daily ingest from ``warmup_days``
     before the start so indicators are warm; one run per step, resumable (rerun the same
     command after an interruption)."""
@@ -270,7 +507,7 @@ def backfill(ctx: click.Context, start: dt.datetime | None, end: dt.datetime | N
     cfg = _config(ctx.find_root())
     first, last = _window(cfg, None, start, end)
     warm = first - dt.timedelta(days=cfg.warmup_days)
-    _run_pipeline(ctx, pipeline_steps(first, last, warm))
+    _run_pipeline(ctx, pipeline_steps(first, last, warm), force=force)
     click.echo(f"backfilled {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 
@@ -283,6 +520,7 @@ def ingest(
     date: dt.datetime | None,
     start: dt.datetime | None,
     end: dt.datetime | None,
+    force: bool,
 ) -> None:
     """Ingest the landing files of a day or range into `raw` (bad rows to `quarantine`),
     with the monthly/calendar sources, and price the options."""
@@ -290,7 +528,8 @@ def ingest(
 
     cfg = _config(ctx.find_root())
     first, last = _window(cfg, date, start, end)
-    _run_pipeline(ctx, pipeline_steps(first, last, first, stages=("sources", "ingest")), False)
+    steps = pipeline_steps(first, last, first, stages=("sources", "ingest"))
+    _run_pipeline(ctx, steps, publish=False, force=force)
     click.echo(f"ingested {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 
@@ -301,6 +540,7 @@ def _publish() -> None:
     source = paths.warehouse_path()
     if not source.exists():
         _fail(f"no warehouse at {source}: build it first (alvh demo)")
+    # a lock another process holds is waited for, then one line naming its PID (AlvhGroup)
     with warehouse.connect(source) as con:
         result = publish_copy(con)
     click.echo(f"published {result.path} ({len(result.parquet)} Parquet files)")
@@ -348,13 +588,38 @@ def report(out: str | None) -> None:
     click.echo(str(page))
 
 
+def _quarantine_counts(source: Path) -> tuple[list[tuple[str, str, int]], str]:
+    """Quarantine counts from the working warehouse, read-only and without waiting; while
+    another process writes it, from the published copy instead. (rows, where from)."""
+    from alvh_assets import warehouse
+    from alvh_assets.publish import published_database
+    from orchestration.status import quarantine_counts
+
+    try:
+        with warehouse.connect(source, read_only=True, wait=0) as con:
+            return quarantine_counts(con), str(source)
+    except warehouse.WarehouseLockedError as e:
+        copy = published_database()
+        if not copy.exists():
+            raise
+        import duckdb
+
+        with duckdb.connect(str(copy), read_only=True) as con:
+            held = f" by process {e.pid}" if e.pid else ""
+            return quarantine_counts(con), f"{copy} (the warehouse is busy{held})"
+
+
 @main.command()
 @click.option("--all-checks", is_flag=True, help="List every check, not only failed ones.")
 def status(all_checks: bool) -> None:
-    """Latest partition per asset, failed checks, and quarantined rows by reason."""
+    """Latest partition per asset, failed checks (and checks planned but not run, after a
+    failed or killed run), and quarantined rows by reason. Exits 2 without a warehouse."""
     from orchestration.runs import instance_home
-    from orchestration.status import asset_status, check_status, quarantine_counts
+    from orchestration.status import asset_status, check_status
 
+    source = paths.warehouse_path()
+    if not source.exists():
+        _fail(f"no warehouse at {source}: build it first (alvh demo, or alvh backfill)")
     instance_home()
     import dagster as dg
 
@@ -368,19 +633,63 @@ def status(all_checks: bool) -> None:
     click.secho(f"checks ({len(checks)} with results, {len(shown)} shown)", bold=True)
     for row in shown:
         click.echo(f"  {row['status']:<8} {row['asset']} :: {row['check']}")
-    source = paths.warehouse_path()
-    if not source.exists():
-        click.echo(f"no warehouse at {source}")
-        return
-    from alvh_assets import warehouse
-
-    with warehouse.connect(source, read_only=True) as con:
-        counts = quarantine_counts(con)
-    click.secho("quarantined rows by source and reason", bold=True)
+    counts, origin = _quarantine_counts(source)
+    click.secho(f"quarantined rows by source and reason (from {origin})", bold=True)
     for source_name, reason, rows in counts:
         click.echo(f"  {source_name:<28} {reason:<32} {rows:>8}")
     if not counts:
         click.echo("  none")
+
+
+CONSOLE_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+"""DuckDB settings of the ``alvh sql`` connection: no file or network access beyond the
+database opened (no ATTACH, COPY … TO, read_csv of local files, INSTALL), no extension
+loading, and no ``SET`` that could undo any of it (the configuration is locked)."""
+REFUSED_STATEMENTS = frozenset(
+    {"ATTACH", "DETACH", "COPY", "COPY_DATABASE", "EXPORT", "LOAD", "EXTENSION"}
+)
+"""Statement types ``alvh sql`` refuses before DuckDB sees them (DuckDB's configuration
+refuses them too; this names the reason)."""
+
+
+class ConsoleRefusedError(Exception):
+    """A statement ``alvh sql`` will not run, or SQL it cannot parse; one line."""
+
+
+def open_console(database: Path) -> Any:
+    """A read-only DuckDB connection to ``database`` confined by :data:`CONSOLE_CONFIG`."""
+    import duckdb
+
+    from alvh_assets.warehouse import memory_limit
+
+    config = {**CONSOLE_CONFIG, "memory_limit": memory_limit()}
+    return duckdb.connect(str(database), read_only=True, config=config)
+
+
+def console_statements(con: Any, text: str) -> list[str]:
+    """The statements of ``text``, split by DuckDB's own parser (a ``;`` inside a string
+    or a comment does not split); :class:`ConsoleRefusedError` for a parse error or a statement
+    of a type in :data:`REFUSED_STATEMENTS`."""
+    import duckdb
+
+    try:
+        parsed = con.extract_statements(text)
+    except duckdb.Error as e:
+        raise ConsoleRefusedError(_one_line(e)) from e
+    for statement in parsed:
+        kind = statement.type.name
+        if kind in REFUSED_STATEMENTS:
+            words = " ".join(statement.query.split()[:4])
+            raise ConsoleRefusedError(
+                f"refused: {kind.replace('_', ' ')} statements are not allowed in alvh sql "
+                f"(it reads the published copy only, without file access): {words} …"
+            )
+    return [s.query.strip() for s in parsed]
 
 
 @main.command()
@@ -389,28 +698,35 @@ def status(all_checks: bool) -> None:
     "--format", "fmt", type=click.Choice(["table", "csv"]), default="table", help="Output."
 )
 def sql(query: str | None, fmt: str) -> None:
-    """Query the published warehouse read-only: QUERY, or statements from standard input
-    (one per ';'). Open while the pipeline runs: it never locks the working warehouse."""
+    """Query the published copy read-only: QUERY, or statements from standard input, split
+    by DuckDB's parser. Open while the pipeline runs: it never locks the working warehouse.
+
+    The console is confined: no access to files or the network (ATTACH, COPY … TO,
+    EXPORT, read_csv of a local file, INSTALL/LOAD are refused in one line, exit 2), and its
+    configuration is locked."""
     import duckdb
 
-    from alvh_assets.publish import published_dir
+    from alvh_assets.publish import published_database
 
-    target = published_dir() / "alvh.duckdb"
+    target = published_database()
     if not target.exists():
         _fail(f"no published warehouse at {target}: run `alvh publish` (or `alvh demo`)")
     text = query if query is not None else click.get_text_stream("stdin").read()
-    statements = [s.strip() for s in text.split(";") if s.strip()]
-    if not statements:
-        _fail("no SQL given: pass a query or pipe statements on standard input")
-    with duckdb.connect(str(target), read_only=True) as con:
+    with open_console(target) as con:
+        try:
+            statements = console_statements(con, text)
+        except ConsoleRefusedError as e:
+            _fail(str(e))
+        if not statements:
+            _fail("no SQL given: pass a query or pipe statements on standard input")
         for statement in statements:
             try:
                 rel = con.sql(statement)
+                if rel is None:
+                    continue
+                out = rel.pl().write_csv() if fmt == "csv" else str(rel)
+            except duckdb.PermissionException as e:
+                _fail(f"refused: {_one_line(e)}")
             except duckdb.Error as e:
-                _fail(f"{e.__class__.__name__}: {e}")
-            if rel is None:
-                continue
-            if fmt == "csv":
-                click.echo(rel.pl().write_csv(), nl=False)
-            else:
-                click.echo(str(rel))
+                _fail(f"{e.__class__.__name__}: {_one_line(e)}")
+            click.echo(out, nl=fmt != "csv")

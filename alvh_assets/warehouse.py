@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
+import re
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -51,18 +54,96 @@ def memory_limit() -> str:
     return os.environ.get("ALVH_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
 
 
+LOCK_WAIT_SECONDS = 30.0
+"""How long a connection waits, by default, for a lock another process holds on the file."""
+
+
+def lock_wait() -> float:
+    """Seconds to wait for a lock held by another process: ``$ALVH_LOCK_WAIT_SECONDS``,
+    default :data:`LOCK_WAIT_SECONDS`."""
+    return float(os.environ.get("ALVH_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS))
+
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+class WarehouseLockedError(duckdb.IOException):
+    """Another process holds a lock on the warehouse file that conflicts with ours, and did
+    not release it within the wait; ``pid`` is that process (None when DuckDB did not say).
+    The message is one line: the file, the PID, and where analysts read instead."""
+
+    def __init__(self, path: Path, pid: int | None, waited: float) -> None:
+        self.path, self.pid, self.waited = path, pid, waited
+        from alvh_assets.publish import published_dir
+
+        who = (f"process {pid}" + _process_name(pid)) if pid else "another process"
+        super().__init__(
+            f"the warehouse {path} is locked by {who} (waited {waited:.0f} s); stop that "
+            f"process, and read the published copy instead (alvh sql, or "
+            f"{published_dir() / 'alvh.duckdb'})"
+        )
+
+
+def _process_name(pid: int) -> str:
+    try:
+        return f" ({Path(f'/proc/{pid}/comm').read_text().strip()})"
+    except OSError:
+        return ""
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """True for DuckDB's "Could not set lock on file …: Conflicting lock is held …"."""
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+
+
+def lock_holder(message: str) -> int | None:
+    """The PID in DuckDB's lock error (``… is held in /usr/bin/python3 (PID 123) …``)."""
+    found = _LOCK_PID.search(message)
+    return int(found.group(1)) if found else None
+
+
+def open_with_retry(
+    target: Path, read_only: bool = False, wait: float | None = None, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect(target)``, retried while another process holds a conflicting lock
+    (a short-lived reader), with jittered exponential backoff (50 ms doubling to 1 s) for at
+    most ``wait`` seconds (default :func:`lock_wait`) in all; then
+    :class:`WarehouseLockedError` naming the holder's PID. Any other error is raised at once."""
+    wait = lock_wait() if wait is None else wait
+    deadline = time.monotonic() + max(wait, 0.0)
+    delay = 0.05
+    started = time.monotonic()
+    while True:
+        try:
+            return duckdb.connect(str(target), read_only=read_only, config=config or {})
+        except duckdb.IOException as e:
+            if not is_lock_error(e):
+                raise
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise WarehouseLockedError(
+                    target, lock_holder(str(e)), time.monotonic() - started
+                ) from e
+            time.sleep(min(left, delay * random.uniform(0.5, 1.5)))
+            delay = min(delay * 2, 1.0)
+
+
 @contextmanager
 def connect(
-    path: Path | str | None = None, read_only: bool = False
+    path: Path | str | None = None, read_only: bool = False, wait: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse file (default :func:`paths.warehouse_path`), DuckDB's
-    memory capped at :func:`memory_limit` (beyond it, DuckDB spills to disk)."""
+    memory capped at :func:`memory_limit` (beyond it, DuckDB spills to disk).
+
+    A lock held by another process (a reader of the working file, another run) is waited
+    for up to ``wait`` seconds (default :func:`lock_wait`), then
+    :class:`WarehouseLockedError` (see :func:`open_with_retry`)."""
     target = Path(path) if path else paths.warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target), read_only=read_only)
-    con.execute(f"SET memory_limit = '{memory_limit()}'")
+    con = open_with_retry(target, read_only, wait)
     try:
+        con.execute(f"SET memory_limit = '{memory_limit()}'")
         yield con
     finally:
         con.close()

@@ -28,6 +28,20 @@ DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 OWNERS = ["team:alvh-analytics"]
 
 
+def die_with_parent() -> None:
+    """``preexec_fn`` of a subprocess: SIGKILL it when the process that started it dies
+    (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing). The CLI's watchdog covers the dbt runs
+    dagster-dbt starts (see ``alvh_assets.cli._contain_children``)."""
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 def ensure_manifest() -> Path:
     """The dbt manifest, (re)created with ``dbt parse`` when missing (fresh clone, CI) or
     older than any model, macro or test file."""
@@ -41,6 +55,7 @@ def ensure_manifest() -> Path:
             cwd=DBT_DIR,
             check=True,
             env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
         )
     return manifest
 

@@ -118,8 +118,107 @@ def pipeline_steps(
     return steps
 
 
+USER_FIXABLE = "alvh/user_fixable"
+"""Metadata key of a ``dg.Failure`` whose cause the user can fix (a missing landing folder,
+a corrupt file): the CLI exits 2 with its description."""
+USER_FIXABLE_ERRORS = frozenset(
+    {
+        "WarehouseLockedError",
+        "FileNotFoundError",
+        "NotADirectoryError",
+        "IsADirectoryError",
+        "PermissionError",
+        "BadZipFile",
+        "BadGzipFile",
+        "ConfigError",
+    }
+)
+"""Exception class names, anywhere in a failed step's cause chain, that the user can fix."""
+
+
 class StepFailedError(RuntimeError):
-    """A run failed or one of its checks did not pass."""
+    """A run failed or one of its checks did not pass. ``str()`` is one line naming the step
+    and the failure (the failed step's ``dg.Failure`` description, its innermost error, or
+    the failed checks with their assets); ``user_fixable`` says the user can fix the cause
+    (exit 2, not 1); ``detail`` holds the full error traces for a log file."""
+
+    def __init__(self, message: str, user_fixable: bool = False, detail: str = "") -> None:
+        super().__init__(message)
+        self.user_fixable = user_fixable
+        self.detail = detail
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """The first non-empty line of ``text``, whitespace collapsed, at most ``limit`` chars."""
+    line = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    line = " ".join(line.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _error_message(error) -> str:  # noqa: ANN001 - a SerializableErrorInfo
+    """``"Class: message"`` of an error's message without its module-qualified prefix."""
+    message = one_line(error.message)
+    prefix = message.split(":", 1)
+    if len(prefix) == 2 and prefix[0].rsplit(".", 1)[-1] == error.cls_name:
+        message = prefix[1].strip()
+    return message
+
+
+def _innermost(error):  # noqa: ANN001, ANN202 - a SerializableErrorInfo
+    chain = [error]
+    while chain[-1].cause is not None:
+        chain.append(chain[-1].cause)
+    return chain
+
+
+def step_failure(label: str, result: dg.ExecuteInProcessResult) -> StepFailedError | None:
+    """The :class:`StepFailedError` of a finished run, or None when it succeeded and every
+    ERROR-severity check passed (a failing WARN-severity check is reported, not fatal)."""
+    failed_checks = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if result.success and not failed_checks:
+        return None
+    details: list[str] = []
+    first: StepFailedError | None = None
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        chain = _innermost(data.error) if data.error is not None else []
+        details.append(f"step {event.step_key} failed:\n{data.error.to_string() if chain else ''}")
+        if first is not None or (chain and chain[-1].cls_name == "DagsterAssetCheckFailedError"):
+            continue  # a blocking check's failure: named below from its evaluation
+        user = data.user_failure_data
+        if user is not None and user.description:
+            reason = one_line(user.description)
+        elif chain and chain[-1].cls_name == "WarehouseLockedError":
+            reason = _error_message(chain[-1])
+        elif chain:
+            reason = f"{chain[-1].cls_name}: {_error_message(chain[-1])}"
+        else:
+            reason = "failed"
+        fixable = (user is not None and _truthy((user.metadata or {}).get(USER_FIXABLE))) or any(
+            e.cls_name in USER_FIXABLE_ERRORS for e in chain
+        )
+        first = StepFailedError(
+            f"{label}: {event.step_key}: {reason} (run {result.run_id})", user_fixable=fixable
+        )
+    if first is None and failed_checks:
+        named = "; ".join(
+            f"check {e.check_name} of asset {e.asset_key.to_user_string()} failed"
+            + (f": {one_line(e.description, 160)}" if e.description else "")
+            for e in failed_checks
+        )
+        first = StepFailedError(f"{label}: {named} (run {result.run_id})")
+    if first is None:
+        first = StepFailedError(f"{label}: run {result.run_id} failed")
+    first.detail = "\n".join(details)
+    return first
+
+
+def _truthy(value: object) -> bool:
+    return bool(getattr(value, "value", value))
 
 
 def run_steps(
@@ -139,13 +238,8 @@ def run_steps(
         config = {**QUIET, **(step.run_config or {})}
         tags = {**(step.tags or {}), **cli_tags()}
         result = materialize(defs, step.selection, instance, resources, config, tags)
-        failed = [  # a failing WARN-severity check is reported in Dagster, not fatal
-            e.asset_check_key.name
-            for e in result.get_asset_check_evaluations()
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-        ]
-        if not result.success or failed:
-            detail = f"; failed checks: {', '.join(failed)}" if failed else ""
-            raise StepFailedError(f"{step.label}: run {result.run_id} failed{detail}")
+        failure = step_failure(step.label, result)
+        if failure is not None:
+            raise failure
     if on_step is not None:
         on_step(len(steps), len(steps), "done")

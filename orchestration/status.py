@@ -33,15 +33,18 @@ def asset_status(instance: dg.DagsterInstance) -> list[dict[str, str | None]]:
 
 
 def check_status(instance: dg.DagsterInstance) -> list[dict[str, str]]:
-    """The latest evaluation of every asset check that has one."""
+    """The latest execution of every asset check that has one: "passed"/"failed" from its
+    evaluation, else the execution's state ("planned" for a check whose run failed or was
+    killed before it ran, "skipped", "in_progress"). A planned-but-unrun check's record
+    carries an ``AssetCheckEvaluationPlanned`` (no ``passed``), never an evaluation."""
     keys = list(defs.resolve_asset_graph().asset_check_keys)
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     rows = []
     for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
-        evaluation = record.evaluation
         state = record.status.value.lower()
-        if evaluation is not None:
-            state = "passed" if evaluation.passed else "failed"
+        passed = getattr(record.evaluation, "passed", None)  # None: planned, never evaluated
+        if isinstance(passed, bool):
+            state = "passed" if passed else "failed"
         rows.append({"asset": key.asset_key.to_user_string(), "check": key.name, "status": state})
     return rows
 

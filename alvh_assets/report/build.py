@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,10 +98,28 @@ def default_out_dir() -> Path:
 
 
 def landing_provenance(landing: Path) -> list[dict] | None:
-    """The ``files`` entries of ``landing``'s manifest, or None when it has none."""
-    if not (landing / MANIFEST_NAME).exists():
+    """The ``files`` entries of ``landing``'s manifest, or None (the report's generic
+    provenance note) when it has none or it is malformed: not JSON, not an object with a
+    ``files`` list of objects each with a text ``kind``. A malformed manifest is logged as
+    a warning (logger ``alvh.report``) and never blocks the report or a publish."""
+    path = landing / MANIFEST_NAME
+    if not path.exists():
         return None
-    return list(read_manifest(landing).get("files", []))
+    try:
+        files = read_manifest(landing).get("files", [])
+        if not isinstance(files, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("kind"), str) for e in files
+        ):
+            raise ValueError("'files' is not a list of objects with a text 'kind'")
+    except (OSError, ValueError, AttributeError) as e:
+        reason = " ".join(str(e).split())[:200]
+        logging.getLogger("alvh.report").warning(
+            "landing manifest %s is malformed (%s): the report shows the generic provenance note",
+            path,
+            reason,
+        )
+        return None
+    return list(files)
 
 
 @dataclass(frozen=True)
