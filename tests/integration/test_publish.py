@@ -1,4 +1,6 @@
-"""Publishing for BI readers: a read-only copy and Parquet files, swapped in atomically.
+"""Publishing for BI readers: a read-only copy and Parquet files, swapped in atomically
+(the publication as one unit, its layout and the sweep of stale temporaries:
+``test_publish_unit.py``).
 
 Each test builds its own small warehouse ``alvh.duckdb`` (tables in ``marts``, ``strategy``,
 ``attribution``, a catalog-qualified dbt-style view in ``staging``).
@@ -143,9 +145,16 @@ def test_reader_keeps_snapshot_across_republish(
     ]
 
 
+@pytest.mark.parametrize("step", ["rename", "replace"])
 def test_failed_publish_keeps_previous(
-    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    warehouse: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
 ) -> None:
+    """A publish failing once its release is sealed (``rename``: the staging folder, read-only,
+    is not renamed) or at the pointer swap (``replace``) leaves the previous publication as
+    it was: same files, same ``current``, no new release, no temporaries."""
     target = tmp_path / "published"
     first = pub.publish(warehouse, target)
     files = (first.path, *first.parquet)
@@ -155,13 +164,15 @@ def test_failed_publish_keeps_previous(
     def boom(src: object, dst: object) -> None:
         raise OSError("disk went away")
 
-    monkeypatch.setattr(os, "replace", boom)
+    monkeypatch.setattr(os, step, boom)
     with pytest.raises(OSError, match="disk went away"):
         pub.publish(warehouse, target)
     monkeypatch.undo()
 
     assert {p: p.read_bytes() for p in files} == contents
     assert not _temps(target)
+    assert os.readlink(target / "current") == f"releases/{first.release.name}"
+    assert [p.name for p in (target / "releases").iterdir()] == [first.release.name]
     assert warehouse.execute("SELECT count(*) FROM duckdb_databases()").fetchone()[0] == 3
     reader = duckdb.connect(str(first.path), read_only=True)
     assert reader.execute("SELECT count(*) FROM strategy.account_daily").fetchone()[0] == 20
