@@ -97,7 +97,8 @@ def test_duplicate_keeps_the_first_row() -> None:
     assert flags(result)[date(2008, 10, 8)] is False
     dup = result.rejected.row(0, named=True)
     assert (dup["source_row"], dup["raw_line"]) == (13, "2008-10-08,true")
-    assert dup["reason"].endswith("line 10")
+    assert dup["reason_code"] == "conflicting_duplicate_key_in_file"
+    assert dup["reason"].endswith("same key as line 10 with different values (scheduled)")
 
 
 def test_every_boolean_spelling(tmp_path: Path) -> None:

@@ -98,7 +98,8 @@ def test_duplicate_keeps_the_first_row() -> None:
     assert value_on(result, date(2008, 9, 1)) == 216.713
     dup = result.rejected.row(0, named=True)
     assert (dup["source_row"], dup["raw_line"]) == (14, "2008-09-01,216.9")
-    assert dup["reason"].endswith("line 10")
+    assert dup["reason_code"] == "conflicting_duplicate_key_in_file"
+    assert dup["reason"].endswith("same key as line 10 with different values (value)")
 
 
 @pytest.mark.parametrize("series", ["CPILFESL", "PPIACO", "FEDFUNDS"])

@@ -106,7 +106,8 @@ def test_rescheduled_duplicate_keeps_the_first_listing() -> None:
     assert release(result, "CPILFESL", date(2008, 4, 1))["release_date"] == date(2008, 5, 16)
     dup = result.rejected.row(0, named=True)
     assert (dup["source_row"], dup["raw_line"]) == (10, "CPILFESL,2008-04-01,2008-05-20")
-    assert dup["reason"].endswith("line 9")
+    assert dup["reason_code"] == "conflicting_duplicate_key_in_file"
+    assert dup["reason"].endswith("same key as line 9 with different values (release_date)")
 
 
 def test_release_must_follow_the_reference_month(tmp_path: Path) -> None:
@@ -135,13 +136,15 @@ def test_first_failing_rule_wins_and_invalid_rows_do_not_claim_a_key(tmp_path: P
         "CPILFESL,2008-13,\n"  # empty release date beats the bad month
         "CPILFESL,2008-03-01,2008-03-02\n"  # invalid: does not claim the key
         "CPILFESL,2008-03-01,2008-04-15\n"  # first valid listing: kept
-        "cpilfesl,2008-03-01,2008-04-16\n",  # same key after upper-casing
+        "cpilfesl,2008-03-01,2008-04-16\n"  # same key after upper-casing, other date
+        "CPILFESL,2008-03-01,2008-04-15\n",  # same key and values as line 4
     )
     codes = dict(result.rejected.select("source_row", "reason_code").iter_rows())
     assert codes == {
         2: "empty_mandatory_field",
         3: "release_before_reference_period",
-        5: "duplicate_key_in_file",
+        5: "conflicting_duplicate_key_in_file",
+        6: "duplicate_key_in_file",
     }
     assert result.accepted["_source_row"].to_list() == [4]
 

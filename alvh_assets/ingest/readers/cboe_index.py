@@ -18,12 +18,16 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
 3. ``unparseable_date``: neither ``YYYY-MM-DD`` nor ``MM/DD/YYYY`` (or a year before 1900);
 4. ``non_numeric_value``: a price that is not a finite number;
 5. ``negative_price``: a price <= 0 (an index level is positive);
-6. ``inconsistent_ohlc``: high < low, close outside [low, high], or open outside
+6. ``implausible_value``: a price >= :data:`LEVEL_MAX` (1e6; the highest real level, SPX,
+   is below 10,000 and the VIX's record close is 82.69);
+7. ``inconsistent_ohlc``: high < low, close outside [low, high], or open outside
    [low / :data:`OPEN_BAND`, high × :data:`OPEN_BAND`] (tolerance :data:`TOLERANCE`);
-7. ``not_a_trading_day``: the date is not an NYSE session (the real VIX file has a row on
+8. ``not_a_trading_day``: the date is not an NYSE session (the real VIX file has a row on
    the 2004-06-11 closure for President Reagan's funeral and, from 2022, rows on NYSE
    holidays when Cboe disseminated the VIX during its global trading hours);
-8. ``duplicate_key_in_file``: a second row for the same date.
+9. ``duplicate_key_in_file``: a second row for the same date with the same prices, or
+   ``conflicting_duplicate_key_in_file`` when its prices differ (the first row loads; the
+   reason names its line and the differing columns).
 
 Why the open gets a band instead of [low, high]: Cboe's historical VIX open is the first
 value computed after the bell, from stale pre-open option quotes, and was not part of the
@@ -34,7 +38,8 @@ quarantined: 2004-11-08 (open 2.58, range 13.68-14.48) and 2006-02-08 (open 41.6
 12.76-13.61). High >= low and low <= close <= high hold on every real row.
 
 A file is unreadable when it is not UTF-8 text, is empty, is a broken zip, its header is
-not ``DATE,OPEN,HIGH,LOW,CLOSE`` (after at most one preamble line), or no symbol can be
+not ``DATE,OPEN,HIGH,LOW,CLOSE`` (after at most one preamble line; the message names the
+missing and unexpected columns only), or no symbol can be
 told (file not named ``<SYMBOL>_History.*`` and no ``symbol`` argument).
 """
 
@@ -46,7 +51,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import header_problem, read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -79,6 +84,8 @@ HEADER = ("date", *PRICES)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 TOLERANCE = 1e-9
 """Absolute slack in the OHLC consistency checks (float noise only)."""
+LEVEL_MAX = 1e6
+"""Exclusive upper bound of a plausible index level (rule ``implausible_value``)."""
 OPEN_BAND = 2.0
 """The open may lie outside [low, high] (Cboe's stale-quote open) but not beyond
 [low / OPEN_BAND, high × OPEN_BAND]: beyond that it is a gross error."""
@@ -110,7 +117,9 @@ def _header(path: Path | str, header: list[str], symbol: str) -> list[str]:
     names = [h.removeprefix(prefix) for h in header]
     if tuple(names) != HEADER:
         raise UnreadableFileError(
-            path, f"wrong header: expected the Cboe index columns {list(HEADER)}, found {header}"
+            path,
+            f"wrong header: expected the Cboe index columns {', '.join(HEADER)}: "
+            f"{header_problem(HEADER, names)}",
         )
     return names
 
@@ -159,6 +168,15 @@ def read_cboe_index(path: Path | str, symbol: str | None = None) -> ReadResult:
             text("price <= 0: open {} high {} low {} close {}", *PRICES),
         ),
         Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.any_horizontal(*(pl.col(x) >= LEVEL_MAX for x in PRICES)),
+            text(
+                f"implausible index level (at least {LEVEL_MAX:,.0f}): "
+                "open {} high {} low {} close {}",
+                *(f"{x}_text" for x in PRICES),
+            ),
+        ),
+        Rule(
             Reason.INCONSISTENT_OHLC,
             inconsistent,
             text(
@@ -174,7 +192,9 @@ def read_cboe_index(path: Path | str, symbol: str | None = None) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules, PARTITION_COLUMN)
-    accepted, dups = split_duplicates(accepted, list(KEY), f"{sym} index day", PARTITION_COLUMN)
+    accepted, dups = split_duplicates(
+        accepted, list(KEY), f"{sym} index day", PARTITION_COLUMN, values=PRICES
+    )
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,

@@ -38,20 +38,26 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
    that matches the CFE month code;
 6. ``negative_price``: open, high, low, close or settle below 0;
 7. ``negative_count``: total volume, EFP or open interest below 0;
-8. ``not_a_trading_day``: the trade date is not an NYSE session;
-9. ``expiration_before_quote_date``: the trade date is after the contract's expiration;
-10. ``vx_settle_out_of_range``: a non-zero settle outside :data:`SETTLE_RANGE` ([5, 100]
+8. ``implausible_value``: open, high, low or close at or above :data:`PRICE_MAX` (1,000
+   index points after the ×10 rule; the real maximum is a 72.80 high), ``|change|`` at or
+   above it, or total volume, EFP or open interest at or above :data:`COUNT_MAX` (1e9
+   contracts; the real maximum open interest is 216,628);
+9. ``not_a_trading_day``: the trade date is not an NYSE session;
+10. ``expiration_before_quote_date``: the trade date is after the contract's expiration;
+11. ``vx_settle_out_of_range``: a non-zero settle outside :data:`SETTLE_RANGE` ([5, 100]
     index points) after the ×10 rule (a 137.20 settle on 2006-04-03 is 13.72 and loads; on
     2007-04-02 it is a price left ×10 and is quarantined);
-11. ``duplicate_key_in_file``: a second row with the same (trade date, contract expiration).
+12. ``duplicate_key_in_file``: a second row with the same (trade date, contract expiration)
+    and the same values, or ``conflicting_duplicate_key_in_file`` when some value differs
+    (the first row loads; the reason names its line and the differing columns).
 
-Two real rows break rule 10: CFE's files hold a 1.00 settle for F (Jan 09) and G (Feb 09)
+Two real rows break rule 11: CFE's files hold a 1.00 settle for F (Jan 09) and G (Feb 09)
 on 2008-04-21 (G (Feb 09) settled 23.55 the day before and 23.48 the day after); they are
 quarantined, every other real row loads.
 
 A file is unreadable (:class:`~alvh_assets.ingest.quarantine.UnreadableFileError`) when it
 is not UTF-8 text, is empty, is a broken zip, or its header is not the layout above after at
-most one preamble line.
+most one preamble line (the message names the missing and unexpected columns only).
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import VX_MONTH_CODES, sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import header_problem, read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -123,6 +129,10 @@ SETTLE_RANGE = VX_SETTLE_RANGE
 """Plausible VX settle in index points, after the ×10 rule. Real settles span 9.95 (2007-02-14)
 to 67.95 (2008-11-17) and the VIX's record close is 82.69 (2020-03-16), so 100 leaves room
 while a price still quoted ×10 after 2007-03-26 (137.20 for 13.72) falls outside."""
+PRICE_MAX = 1000.0
+"""Exclusive upper bound of a plausible VX open/high/low/close and ``|change|``."""
+COUNT_MAX = 10**9
+"""Exclusive upper bound of a plausible total volume, EFP or open interest."""
 PRICE_SCALE = 10
 """Divisor of the prices CFE quoted before 2007-03-26."""
 SCALED_DECIMALS = 6
@@ -163,7 +173,9 @@ def _check_header(path: Path | str, header: list[str]) -> None:
         names.pop()
     if tuple(names) != HEADER:
         raise UnreadableFileError(
-            path, f"wrong header: expected the CFE VX columns {list(HEADER)}, found {header}"
+            path,
+            f"wrong header: expected the CFE VX columns {', '.join(HEADER)}: "
+            f"{header_problem(HEADER, names)}",
         )
 
 
@@ -234,6 +246,20 @@ def read_cfe_vx(path: Path | str) -> ReadResult:
             text("negative count: total volume {} EFP {} open interest {}", *COUNTS),
         ),
         Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.any_horizontal(
+                *(pl.col(c) >= PRICE_MAX for c in PRICES if c != "settle"),
+                pl.col("change").abs() >= PRICE_MAX,
+                *(pl.col(c) >= COUNT_MAX for c in COUNTS),
+            ),
+            text(
+                f"implausible value (prices and |change| below {PRICE_MAX:,.0f}, counts below "
+                f"{COUNT_MAX:,}): open {{}} high {{}} low {{}} close {{}} change {{}} "
+                "total volume {} EFP {} open interest {}",
+                *(f"{c}_text" for c in (*SCALED[:4], "change", *COUNTS)),
+            ),
+        ),
+        Rule(
             Reason.NOT_TRADING_DAY,
             ~trade_date.is_in(sessions_series().implode()),
             text("trade date {} is not an NYSE session", "trade_date"),
@@ -256,7 +282,13 @@ def read_cfe_vx(path: Path | str) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules, PARTITION_COLUMN)
-    accepted, dups = split_duplicates(accepted, list(KEY), "VX settlement", PARTITION_COLUMN)
+    accepted, dups = split_duplicates(
+        accepted,
+        list(KEY),
+        "VX settlement",
+        PARTITION_COLUMN,
+        values=[c for c in SCHEMA if c not in KEY],
+    )
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,

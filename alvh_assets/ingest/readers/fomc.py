@@ -15,8 +15,8 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
 3. ``unparseable_date``: ``decision_date`` not a date in an accepted format.
 4. ``value_out_of_range``: ``scheduled`` is not one of the boolean spellings above.
 5. ``duplicate_key_in_file``: a ``decision_date`` already seen on an earlier valid line
-   (whatever its ``scheduled`` flag); the first is kept, later ones are quarantined with
-   the kept line's number.
+   with the same ``scheduled`` flag, or ``conflicting_duplicate_key_in_file`` when the flag
+   differs; the first is kept, later ones are quarantined with the kept line's number.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def read_fomc(path: Path | str) -> ReadResult:
     lines = read_csv_lines(path, "decision_date", preamble_max=0)
     header = lines.header
     require_columns(path, header, tuple(SCHEMA))
-    frame = columns_from_fields(lines.lines, header).rename(
+    frame = columns_from_fields(lines.lines, header, keep=tuple(SCHEMA)).rename(
         {"decision_date": "date_text", "scheduled": "scheduled_text"}
     )
     frame = frame.with_columns(
@@ -88,7 +88,7 @@ def read_fomc(path: Path | str) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules)
-    accepted, dups = split_duplicates(accepted, list(KEY), "decision date")
+    accepted, dups = split_duplicates(accepted, list(KEY), "decision date", values=["scheduled"])
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,

@@ -5,15 +5,33 @@ Layouts accepted: ``DATE,<SERIES_ID>`` (older downloads) and ``observation_date,
 ``.`` is FRED's missing value and loads as a null ``value``; any other non-number is
 quarantined. ``observation_date`` is the first day of the reference period (a month for
 CPI/PPI), never the release date.
+
+Row rules, in priority order (a row gets the code of the first rule it breaks):
+
+1. ``wrong_column_count``: the line's field count differs from the header's;
+2. ``empty_mandatory_field``: empty date, value or (with vintages) realtime_start;
+3. ``unparseable_date``: observation date, then realtime_start, not ISO or ``MM/DD/YYYY``;
+4. ``fred_value_not_a_number``: a value that is neither a finite number nor ``.``;
+5. ``implausible_value``: ``|value| >=`` :data:`VALUE_MAX` (1e9; the series loaded here are
+   indices and rates in the hundreds at most, and FRED's largest levels, e.g. GDP in
+   billions, stay below 1e6);
+6. ``duplicate_key_in_file``: a second row for the same (observation date, vintage) with
+   the same value, or ``conflicting_duplicate_key_in_file`` when the value differs (the
+   first row loads; the reason names its line).
+
+A file is unreadable when it is not UTF-8 text, is empty, its first column is not
+``observation_date``/``date``, a column name repeats, or it has not exactly one series
+column (the message names the offending columns only).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
 
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import read_csv_lines, shown_name, shown_names
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -38,6 +56,9 @@ SCHEMA: dict[str, pl.DataType] = {
 KEY = ("series_id", "observation_date", "vintage")
 PARTITION_COLUMN: str | None = None
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+VALUE_MAX = 1e9
+"""Exclusive upper bound of a plausible ``|value|`` (rule ``implausible_value``)."""
+_DATES = ("date", "observation_date", "realtime_start", "realtime_end")
 
 
 def read_fred(path: Path | str) -> ReadResult:
@@ -45,13 +66,23 @@ def read_fred(path: Path | str) -> ReadResult:
     lines = read_csv_lines(path, ("observation_date", "date"), preamble_max=0)
     header = lines.header
     vintage = "realtime_start" in header
-    value_cols = [
-        h for h in header if h not in ("date", "observation_date", "realtime_start", "realtime_end")
-    ]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise UnreadableFileError(path, f"wrong header: repeated column(s) {shown_names(repeated)}")
+    value_cols = [h for h in header if h not in _DATES]
     if len(value_cols) != 1:
-        raise UnreadableFileError(path, f"wrong header: expected one series column, got {header}")
+        raise UnreadableFileError(
+            path,
+            f"wrong header: expected one series column, found {len(value_cols)}"
+            + (f" ({shown_names(value_cols)})" if value_cols else ""),
+        )
+    if not re.fullmatch(r"[a-z0-9_]{1,40}", value_cols[0]):
+        raise UnreadableFileError(
+            path, f"wrong header: series column {shown_name(value_cols[0])} is not a FRED id"
+        )
     series_id = value_cols[0].upper()
-    frame = columns_from_fields(lines.lines, header).rename(
+    used = [header[0], value_cols[0], *(["realtime_start"] if vintage else [])]
+    frame = columns_from_fields(lines.lines, header, keep=used).rename(
         {header[0]: "date_text", value_cols[0]: "value_text"}
     )
     frame = frame.with_columns(
@@ -79,9 +110,16 @@ def read_fred(path: Path | str) -> ReadResult:
             pl.col("value").is_null() & ~missing,
             text("value '{}' is neither a number nor FRED's '.'", "value_text"),
         ),
+        Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.col("value").abs() >= VALUE_MAX,
+            text(f"implausible value '{{}}' (|value| at least {VALUE_MAX:,.0f})", "value_text"),
+        ),
     ]
     accepted, rejected = split_by_rules(frame, rules)
-    accepted, dups = split_duplicates(accepted, ["observation_date", "vintage"], "observation")
+    accepted, dups = split_duplicates(
+        accepted, ["observation_date", "vintage"], "observation", values=["value"]
+    )
     out = (
         accepted.with_columns(pl.lit(series_id).alias("series_id"))
         .select(*SCHEMA, "_source_row")

@@ -20,13 +20,19 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
 3. ``unparseable_date``: neither ``YYYY-MM-DD`` nor ``MM/DD/YYYY`` (or a year before 1900);
 4. ``non_numeric_value``: a non-empty value that is not an integer;
 5. ``negative_count``: an issue count or a volume below 0;
-6. ``value_out_of_range``: advances + declines + unchanged != total issues;
-7. ``not_a_trading_day``: the date is not an NYSE session;
-8. ``duplicate_key_in_file``: a second row for the same date.
+6. ``implausible_value``: an issue count at or above :data:`ISSUES_MAX` (1e5; the NYSE
+   lists about 3,000-4,000 issues), a volume at or above :data:`VOLUME_MAX` (1e12 shares;
+   NYSE composite volume peaks near 1e10) or ``|ad_line|`` at or above :data:`AD_LINE_MAX`
+   (1e9);
+7. ``value_out_of_range``: advances + declines + unchanged != total issues;
+8. ``not_a_trading_day``: the date is not an NYSE session;
+9. ``duplicate_key_in_file``: a second row for the same date with the same values, or
+   ``conflicting_duplicate_key_in_file`` when some value differs (the first row loads; the
+   reason names its line and the differing columns).
 
 A file is unreadable when it is not UTF-8 text, is empty, is a broken zip, or its header
 (first column ``Date``, after at most one preamble line) lacks a required column or
-repeats a name.
+repeats a name (the message names those columns only).
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -72,6 +78,12 @@ REQUIRED = ("date", *ISSUES)
 OPTIONAL = (*VOLUMES, "ad_line")
 VALUES = (*ISSUES, *OPTIONAL)
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
+ISSUES_MAX = 100_000
+"""Exclusive upper bound of a plausible issue count."""
+VOLUME_MAX = 10**12
+"""Exclusive upper bound of a plausible daily share volume."""
+AD_LINE_MAX = 10**9
+"""Exclusive upper bound of a plausible ``|ad_line|``."""
 
 
 def _date(col: str) -> pl.Expr:
@@ -85,11 +97,12 @@ def _check_header(path: Path | str, header: list[str]) -> None:
     missing = [c for c in REQUIRED if c not in header]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if missing or repeated:
+        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems += [f"repeated {shown_names(repeated)}"] if repeated else []
         raise UnreadableFileError(
             path,
-            f"wrong header: expected the NYSE breadth columns {list(REQUIRED)} "
-            f"(+ optional {list(OPTIONAL)}) once each; missing {missing}, "
-            f"repeated {repeated} in {header}",
+            f"wrong header: expected the NYSE breadth columns {', '.join(REQUIRED)} "
+            f"(+ optional {', '.join(OPTIONAL)}) once each: {'; '.join(problems)}",
         )
 
 
@@ -98,7 +111,7 @@ def read_nyse_breadth(path: Path | str) -> ReadResult:
     lines = read_csv_lines(path, "date", preamble_max=1)
     header = lines.header
     _check_header(path, header)
-    frame = columns_from_fields(lines.lines, header)
+    frame = columns_from_fields(lines.lines, header, keep=(*REQUIRED, *OPTIONAL))
     frame = frame.select(
         "_source_row",
         "raw_line",
@@ -136,6 +149,21 @@ def read_nyse_breadth(path: Path | str) -> ReadResult:
             ),
         ),
         Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.any_horizontal(
+                *(pl.col(c) >= ISSUES_MAX for c in ISSUES),
+                *(pl.col(c) >= VOLUME_MAX for c in VOLUMES),
+                pl.col("ad_line").abs() >= AD_LINE_MAX,
+            ),
+            text(
+                f"implausible value (issues below {ISSUES_MAX:,}, volumes below "
+                f"{VOLUME_MAX:,}, |A/D line| below {AD_LINE_MAX:,}): total {{}} advances {{}} "
+                "declines {} unchanged {} up volume {} down volume {} unchanged volume {} "
+                "A/D line {}",
+                *VALUES,
+            ),
+        ),
+        Rule(
             Reason.VALUE_OUT_OF_RANGE,
             pl.col("advances") + pl.col("declines") + pl.col("unchanged") != pl.col("total_issues"),
             text(
@@ -153,7 +181,9 @@ def read_nyse_breadth(path: Path | str) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules, PARTITION_COLUMN)
-    accepted, dups = split_duplicates(accepted, list(KEY), "breadth day", PARTITION_COLUMN)
+    accepted, dups = split_duplicates(
+        accepted, list(KEY), "breadth day", PARTITION_COLUMN, values=VALUES
+    )
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,

@@ -17,7 +17,9 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
 4. ``release_before_reference_period``: ``release_date`` on or before the last day of the
    reference month (a March CPI cannot be released before April).
 5. ``duplicate_key_in_file``: a (``series_id``, ``reference_period``) already seen on an
-   earlier *valid* line. Real BLS calendars sometimes list a month twice (a rescheduled
+   earlier *valid* line with the same release date and time, or
+   ``conflicting_duplicate_key_in_file`` when they differ (the reason names the kept line
+   and the differing columns). Real BLS calendars sometimes list a month twice (a rescheduled
    release, a corrected calendar appended to the old one); the first valid line is kept
    and later ones are quarantined with the line number of the kept one, so the analyst
    sees both. Keeping the first is a choice: the reader cannot know which line is the
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from alvh_assets.ingest.csv_lines import read_csv_lines
+from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -63,14 +65,17 @@ OPTIONAL = ("release_time",)
 
 def require_columns(path: Path | str, header: Sequence[str], required: Sequence[str]) -> None:
     """Raise :class:`UnreadableFileError` when ``header`` repeats a name or lacks one of
-    ``required`` (both mean the file is not the expected vendor layout)."""
+    ``required`` (both mean the file is not the expected vendor layout). The message
+    names the offending columns only, never the rest of the header line."""
     repeated = sorted({h for h in header if header.count(h) > 1})
     if repeated:
-        raise UnreadableFileError(path, f"wrong header: repeated column(s) {', '.join(repeated)}")
+        raise UnreadableFileError(path, f"wrong header: repeated column(s) {shown_names(repeated)}")
     missing = [c for c in required if c not in header]
     if missing:
         raise UnreadableFileError(
-            path, f"wrong header: missing column(s) {', '.join(missing)} (found {list(header)})"
+            path,
+            f"wrong header: missing column(s) {', '.join(missing)} "
+            f"(the header has {len(header)} columns)",
         )
 
 
@@ -92,7 +97,7 @@ def read_release_calendar(path: Path | str) -> ReadResult:
     lines = read_csv_lines(path, "series_id", preamble_max=0)
     header = lines.header
     require_columns(path, header, MANDATORY)
-    frame = columns_from_fields(lines.lines, header).rename(
+    frame = columns_from_fields(lines.lines, header, keep=(*MANDATORY, *OPTIONAL)).rename(
         {c: f"{c}_text" for c in (*MANDATORY, *OPTIONAL) if c in header}
     )
     if "release_time" not in header:
@@ -132,7 +137,12 @@ def read_release_calendar(path: Path | str) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules)
-    accepted, dups = split_duplicates(accepted, list(KEY), "release (series_id, reference_period)")
+    accepted, dups = split_duplicates(
+        accepted,
+        list(KEY),
+        "release (series_id, reference_period)",
+        values=["release_date", "release_time"],
+    )
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,

@@ -27,10 +27,16 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
    ``dividend`` < 0, ``dividend_yield`` outside [0, 0.2] (the highest on record, 1932, is
    about 0.14). Earnings, yields and the ERP proxy may be negative. Checked after the
    zero-means-missing mapping, so a 0.0 is never out of range.
-6. ``release_before_reference_period``: ``publication_date`` on or before the last day of
+6. ``implausible_value``: a value beyond :data:`PLAUSIBLE_ABS` (absolute bounds far
+   beyond any row since 1871: ``|sp500|``, ``|earnings|``, ``|dividend|``, ``|pe|`` and
+   ``|pcf|`` below 1e6; ``|long_rate_pct|`` below 100; ``|earnings_yield|`` and
+   ``|erp_proxy|`` below 10, i.e. 1,000%). The reason names the column and its value.
+7. ``release_before_reference_period``: ``publication_date`` on or before the last day of
    ``month`` (a monthly average cannot be known before its month is over).
-7. ``duplicate_key_in_file``: a ``month`` already seen on an earlier valid line; the first
-   is kept, later ones are quarantined with the kept line's number.
+8. ``duplicate_key_in_file``: a ``month`` already seen on an earlier valid line with the
+   same publication date and values, or ``conflicting_duplicate_key_in_file`` when one
+   differs; the first is kept, later ones are quarantined with the kept line's number
+   (and, when conflicting, the differing columns).
 """
 
 from __future__ import annotations
@@ -96,6 +102,19 @@ RANGE_CHECKS: tuple[tuple[str, pl.Expr, str], ...] = (
 )
 """(column, True where impossible, reason template) — evaluated on nulls as not bad."""
 
+PLAUSIBLE_ABS: dict[str, float] = {
+    "sp500": 1e6,
+    "earnings": 1e6,
+    "dividend": 1e6,
+    "long_rate_pct": 100.0,
+    "pe": 1e6,
+    "dividend_yield": 1e6,  # bounded tighter by RANGE_CHECKS
+    "earnings_yield": 10.0,
+    "erp_proxy": 10.0,
+    "pcf": 1e6,
+}
+"""Exclusive bound of a plausible ``|value|`` per column (rule ``implausible_value``)."""
+
 
 def _first_reason(parts: list[tuple[pl.Expr, pl.Expr]]) -> pl.Expr:
     """The reason of the first check that fails (``parts`` = (bad, reason) pairs)."""
@@ -108,7 +127,9 @@ def read_valuation(path: Path | str) -> ReadResult:
     header = lines.header
     require_columns(path, header, MANDATORY)
     present = [c for c in (*MANDATORY, *VALUE_COLUMNS) if c in header]
-    frame = columns_from_fields(lines.lines, header).rename({c: f"{c}_text" for c in present})
+    frame = columns_from_fields(lines.lines, header, keep=present).rename(
+        {c: f"{c}_text" for c in present}
+    )
     frame = frame.with_columns(
         pl.lit(None, pl.Utf8).alias(f"{c}_text") for c in VALUE_COLUMNS if c not in header
     )
@@ -132,6 +153,13 @@ def read_valuation(path: Path | str) -> ReadResult:
         for c in VALUE_COLUMNS
     ]
     out_of_range = [(bad, text(why, col)) for col, bad, why in RANGE_CHECKS]
+    implausible = [
+        (
+            pl.col(c).abs() >= bound,
+            text(f"implausible {c} '{{}}' (|{c}| at least {bound:,.0f})", f"{c}_text"),
+        )
+        for c, bound in PLAUSIBLE_ABS.items()
+    ]
     rules = [
         column_count_rule(len(header)),
         empty_fields_rule(["month_text", "publication_date_text"], "month or publication_date"),
@@ -152,6 +180,11 @@ def read_valuation(path: Path | str) -> ReadResult:
             _first_reason(out_of_range),
         ),
         Rule(
+            Reason.IMPLAUSIBLE_VALUE,
+            pl.any_horizontal(bad.fill_null(False) for bad, _ in implausible),
+            _first_reason(implausible),
+        ),
+        Rule(
             Reason.RELEASE_BEFORE_REFERENCE,
             ~month_end_after("publication_date", "month"),
             pl.concat_str(
@@ -163,7 +196,9 @@ def read_valuation(path: Path | str) -> ReadResult:
         ),
     ]
     accepted, rejected = split_by_rules(frame, rules)
-    accepted, dups = split_duplicates(accepted, list(KEY), "month")
+    accepted, dups = split_duplicates(
+        accepted, list(KEY), "month", values=["publication_date", *VALUE_COLUMNS]
+    )
     out = accepted.select(*SCHEMA, "_source_row").cast(SCHEMA)  # type: ignore[arg-type]
     return ReadResult(
         SOURCE,
