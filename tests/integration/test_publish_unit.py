@@ -261,3 +261,39 @@ def test_sweeps_temps_of_dead_publishes_only(
         live.wait()
     result = pub.publish(warehouse, target)  # now the other publisher is dead too
     assert set(result.swept) == set(running) and not _temps(target)
+
+
+PUBLISHER = """
+import sys, duckdb
+from alvh_assets import publish as pub
+con = duckdb.connect(sys.argv[1])
+while True:
+    pub.publish(con, sys.argv[2])
+"""
+
+
+def test_publish_after_a_killed_publish_leaves_no_temps(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Defect 9 as reported: ``kill -9`` a publishing process while its staging folder
+    exists; the next publish (another process) removes what it left and publishes."""
+    target = tmp_path / "published"
+    db = tmp_path / "warehouse" / "alvh.duckdb"
+    warehouse.close()  # the publisher process needs the warehouse's write lock
+    left: list[Path] = []
+    for _ in range(5):
+        child = subprocess.Popen([sys.executable, "-c", PUBLISHER, str(db), str(target)])
+        deadline = time.monotonic() + 30
+        while not _temps(target) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        child.kill()
+        child.wait()
+        left = _temps(target)
+        if left:
+            break
+    assert left, "no publish was caught mid-way in 5 tries"
+    with duckdb.connect(str(db)) as con:
+        result = pub.publish(con, target)
+    assert set(left) <= set(result.swept) and not _temps(target)
+    with duckdb.connect(str(target / "alvh.duckdb"), read_only=True) as reader:
+        assert reader.execute("SELECT count(*) FROM marts.pub_seq").fetchone() == (20000,)
