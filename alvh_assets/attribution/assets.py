@@ -15,12 +15,13 @@ import polars as pl
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.daily_pnl import CENT
 from alvh_assets.attribution.run import attribute_window
-from alvh_assets.attribution.schema import KEYS, TABLES
+from alvh_assets.attribution.schema import COMPONENTS, KEYS, TABLES
 from alvh_assets.metadata import markdown_table
+from alvh_assets.strategy.book import REBALANCING_KINDS
 from alvh_assets.strategy.run import strategy_window
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
-from orchestration.table_assets import keys_unique_checks, table_key, table_specs
+from orchestration.table_assets import keys_unique_checks, sql_check, table_key, table_specs
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
@@ -35,15 +36,21 @@ DEPS = [
 DESCRIPTIONS = {
     "attribution.daily_pnl": "Where each strategy's NAV change came from, every day: condor "
     "theta, delta/gamma and vega P&L (yesterday's Greeks; delta/gamma takes the rest), hedge "
-    "P&L per bucket, hedge carry (theta), commissions, exchange fees, slippage, the "
-    "opportunity cost of rolls, interest, and a residual that is zero to the cent. Rules: "
-    "alvh_assets/attribution/daily_pnl.py.",
+    "P&L per bucket, hedge carry (theta), commissions, exchange fees, slippage, interest, and "
+    "a residual that is zero to the cent. No memo figure is a component: the roll "
+    "opportunity cost (methodology §2 memo) is in attribution.performance, the stress "
+    "windows' roll_opportunity_cost_memo bucket and v_roll_opportunity_cost_memo_monthly. "
+    "Rules: alvh_assets/attribution/daily_pnl.py.",
     "attribution.performance": "Per strategy, for the whole range ('all') and each calendar "
     "year: CAGR, volatility, Sharpe, Sortino, max drawdown and its length, Calmar, worst day "
-    "and month, CVaR 95%, beta to SPX, hedge cost drag, rebalancing cost, XIRR, the "
-    "WACC-style cost of hedge capital, ALVH's bp/week contribution, average break-even shift.",
+    "and month, CVaR 95%, beta to SPX, hedge cost drag, trading costs (cash) in all and by "
+    "trade kind (entry, roll, exit, hedge) beside the premium collected, rebalancing cost "
+    "(cash costs of rebalancing trades only), the roll opportunity cost (MEMO, in no sum), "
+    "XIRR, the WACC-style cost of hedge capital, ALVH's bp/week contribution, average "
+    "break-even shift.",
     "attribution.stress_windows": "P&L of each strategy and each hedge bucket in the named "
-    "stress windows of the methodology (only windows inside the data).",
+    "stress windows of the methodology (only windows inside the data); the bucket "
+    "roll_opportunity_cost_memo is a memo outside 'total'.",
 }
 SPECS = table_specs(KEYS, DESCRIPTIONS, "attribution", OWNERS, DEPS)
 
@@ -81,7 +88,8 @@ def attribution_tables(
         }
         if table == "attribution.performance" and frame.height:
             cols = ["strategy", "period", "end_nav", "cagr", "sharpe", "max_drawdown"]
-            cols += ["hedge_cost_drag", "rebalancing_cost"]
+            cols += ["hedge_cost_drag", "trading_costs", "rebalancing_cost"]
+            cols += ["roll_opportunity_cost"]
             meta["preview"] = dg.MetadataValue.md(
                 markdown_table(perf.filter(pl.col("period") == "all").select(cols))
             )
@@ -97,8 +105,8 @@ def attribution_tables(
     name="components_sum_to_nav_change",
     blocking=True,
     description="For every strategy and day of strategy.account_daily: the day's components "
-    "(residual included) sum to NAV(t) - NAV(t-1) (initial capital before the first day) and "
-    "the residual is within half a cent.",
+    "(residual included; no memo figure is a component) sum to NAV(t) - NAV(t-1) (initial "
+    "capital before the first day) and the residual is within half a cent.",
 )
 def components_sum_to_nav_change(
     alvh: AlvhSettings, warehouse: WarehouseResource
@@ -132,5 +140,33 @@ def components_sum_to_nav_change(
     )
 
 
+_REBALANCING = ", ".join(f"'{k}'" for k in REBALANCING_KINDS)
+
 ATTRIBUTION_ASSETS = [attribution_tables]
-ATTRIBUTION_CHECKS = [*keys_unique_checks(KEYS), components_sum_to_nav_change]
+ATTRIBUTION_CHECKS = [
+    *keys_unique_checks(KEYS),
+    components_sum_to_nav_change,
+    sql_check(
+        DAILY_PNL,
+        "no_memo_among_components",
+        "Every attribution.daily_pnl row is one of the components that sum to the NAV change "
+        f"({', '.join(COMPONENTS)}): no memo figure such as the roll opportunity cost "
+        "(methodology §2).",
+        "SELECT strategy, date, component FROM attribution.daily_pnl WHERE component NOT IN "
+        f"({', '.join(repr(c) for c in COMPONENTS)}) LIMIT 50",
+    ),
+    sql_check(
+        PERFORMANCE,
+        "rebalancing_cost_is_cash_costs_of_rebalancing_trades",
+        "For the whole range ('all'), rebalancing_cost = commissions + exchange fees + "
+        f"slippage of the fills of rebalancing kinds ({_REBALANCING}), and "
+        "roll_opportunity_cost = Σ fills.opportunity_cost (methodology §2).",
+        "WITH f AS (SELECT strategy, sum(commission + exchange_fees + slippage) FILTER "
+        f"(trade_kind IN ({_REBALANCING})) AS cash_costs, sum(opportunity_cost) AS memo "
+        "FROM strategy.fills GROUP BY ALL) "
+        "SELECT p.strategy, p.rebalancing_cost, f.cash_costs, p.roll_opportunity_cost, f.memo "
+        "FROM attribution.performance p LEFT JOIN f USING (strategy) WHERE p.period = 'all' "
+        "AND (abs(p.rebalancing_cost - coalesce(f.cash_costs, 0)) > 0.005 "
+        "OR abs(p.roll_opportunity_cost - coalesce(f.memo, 0)) > 0.005) LIMIT 50",
+    ),
+]

@@ -15,10 +15,15 @@ and fills. The market P&L is split with yesterday's Greeks (``positions_daily``,
   vega_1vol(t−1) × (IV(t) − IV(t−1)) × 100`` (IV(t) of the mark, or of the closing fill),
   ``condor_delta_gamma`` = the rest (it carries the higher orders and the jump terms);
 * hedge legs: ``hedge_carry`` = their theta, ``hedge_<bucket>`` = the rest, per bucket;
-* ``opportunity_cost`` (the time value given up by a roll, ``fills.opportunity_cost``) is
-  shown as a cost and added back to ``condor_delta_gamma``, so the sum is unchanged;
-* ``commissions``, ``exchange_fees``, ``slippage`` (negative), ``interest``;
+* ``commissions``, ``exchange_fees``, ``slippage`` (negative; category ``trading_costs``),
+  ``interest``;
 * ``residual = NAV change − Σ components``: zero up to float rounding, checked to the cent.
+
+No opportunity cost is inside any component (methodology §2, "Opportunity cost of a roll …
+is reported as a memo figure beside the P&L, never added to costs or P&L components"):
+``condor_delta_gamma`` is the condor's true market P&L less theta and vega, so it has the
+sign of what the condor's price moves earned. The memo lives on the fills
+(``strategy.fills.opportunity_cost``) and in ``attribution.performance``.
 """
 
 from __future__ import annotations
@@ -68,7 +73,6 @@ def _leg_frames(
             (pl.col("commission")).sum().alias("commission"),
             (pl.col("exchange_fees")).sum().alias("fees"),
             (pl.col("slippage")).sum().alias("slip"),
-            pl.col("opportunity_cost").sum().alias("opp"),
             pl.col("iv").drop_nulls().last().alias("iv_fill"),
         )
     )
@@ -86,7 +90,7 @@ def _leg_frames(
     legs = legs.join(
         sessions.select("next_date", "prev_date"), left_on="date", right_on="next_date", how="left"
     )
-    zero = ["v0", "v1", "cash", "commission", "fees", "slip", "opp", "theta0", "vega0"]
+    zero = ["v0", "v1", "cash", "commission", "fees", "slip", "theta0", "vega0"]
     legs = legs.with_columns(pl.col(c).fill_null(0.0) for c in zero)
     days = (pl.col("date") - pl.col("prev_date")).dt.total_days().fill_null(0)
     iv_t = pl.coalesce("iv1", "iv_fill")
@@ -127,7 +131,7 @@ def daily_pnl(
     per_day = legs.group_by("strategy", "date", maintain_order=True).agg(
         pl.col("theta").filter(condor).sum().alias("condor_theta"),
         pl.col("vega").filter(condor).sum().alias("condor_vega"),
-        (pl.col("market") - pl.col("theta") - pl.col("vega") + pl.col("opp"))
+        (pl.col("market") - pl.col("theta") - pl.col("vega"))
         .filter(condor)
         .sum()
         .alias("condor_delta_gamma"),
@@ -135,7 +139,6 @@ def daily_pnl(
         (-pl.col("commission")).sum().alias("commissions"),
         (-pl.col("fees")).sum().alias("exchange_fees"),
         (-pl.col("slip")).sum().alias("slippage"),
-        (-pl.col("opp")).sum().alias("opportunity_cost"),
     )
     per_bucket = (
         legs.filter(~condor)
@@ -169,7 +172,7 @@ def daily_pnl(
             amounts[f"hedge_{b}"] = (bucket_map.get((s, d, b), 0.0), b)
         if HEDGE_BUCKETS[s]:
             amounts["hedge_carry"] = (parts.get("hedge_carry") or 0.0, None)
-        for c in ("commissions", "exchange_fees", "slippage", "opportunity_cost"):
+        for c in ("commissions", "exchange_fees", "slippage"):
             amounts[c] = (parts.get(c) or 0.0, None)
         amounts["interest"] = (r["interest"], None)
         amounts["residual"] = (r["nav_change"] - sum(a for a, _ in amounts.values()), None)

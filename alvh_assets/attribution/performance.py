@@ -20,9 +20,32 @@ from alvh_assets.attribution import metrics as m
 from alvh_assets.attribution.schema import COMPONENTS, PERFORMANCE, STRESS_WINDOWS
 from alvh_assets.calendars import previous_trading_day
 from alvh_assets.config import AlvhConfig
+from alvh_assets.strategy.book import REBALANCING_KINDS, TRADE_KINDS
 
 ALVH, UNHEDGED = "alvh_442", "unhedged"
 HEDGE_COMPONENTS = [c for c, cat in COMPONENTS.items() if cat == "hedge"]
+COST_GROUPS: dict[str, tuple[str, ...]] = {
+    "entry": ("condor_entry",),
+    "roll": ("condor_roll",),
+    "exit": ("condor_exit", "halt_close"),
+    "hedge": ("hedge_add", "hedge_roll", "hedge_trim", "hedge_monetize", "hedge_lapse"),
+}
+"""``trading_costs_<group>`` of ``attribution.performance``: fills' ``trade_kind``s per group
+(settlements carry no costs)."""
+
+
+def fill_costs(fills: pl.DataFrame) -> pl.DataFrame:
+    """``fills`` with ``trade_kind`` (from the reason where a stored row lacks it) and
+    ``costs`` = commission + exchange fees + slippage (USD, positive)."""
+    prefix = pl.col("reason").str.split(":").list.first()
+    kinds = {k: v[0] for k, v in TRADE_KINDS.items()}
+    return fills.with_columns(
+        pl.coalesce(
+            pl.when(pl.col("trade_kind") != "").then(pl.col("trade_kind")),
+            prefix.replace_strict(kinds, default=None, return_dtype=pl.Utf8),
+        ).alias("trade_kind"),
+        (pl.col("commission") + pl.col("exchange_fees") + pl.col("slippage")).alias("costs"),
+    )
 
 
 @dataclass(frozen=True)
@@ -103,7 +126,13 @@ def _period_row(
     pnl = frames["pnl"].filter(inside)
     carry = _sum(pnl.filter(pl.col("category") == "hedge_carry"))
     carry_cost = 0.0 - carry  # positive = cost (0.0 - x, so no -0.0)
-    rebalancing = 0.0 - _sum(pnl.filter(pl.col("category") == "rebalancing"))
+    fills = frames["fills"].filter(inside)
+
+    def costs(kinds: tuple[str, ...]) -> float:
+        return _sum(fills.filter(pl.col("trade_kind").is_in(list(kinds))), "costs")
+
+    entries = fills.filter(pl.col("trade_kind") == "condor_entry")
+    premium = float((-entries["quantity"] * entries["price"]).sum()) * 100.0
     budget = frames["budget"]
     par = budget.filter(inside)["premium_at_risk"].fill_null(0.0).mean()
     shift = budget.filter(inside)["breakeven_shift"].drop_nulls().mean()
@@ -147,7 +176,11 @@ def _period_row(
         "beta_spx": m.beta(r, b.r_spx[sl]),
         "hedge_carry": carry,
         "hedge_cost_drag": _div(carry_cost / cap, years),
-        "rebalancing_cost": rebalancing,
+        "trading_costs": _sum(fills, "costs"),
+        **{f"trading_costs_{g}": costs(kinds) for g, kinds in COST_GROUPS.items()},
+        "rebalancing_cost": costs(REBALANCING_KINDS),
+        "roll_opportunity_cost": _sum(fills, "opportunity_cost"),
+        "premium_collected": premium,
         "xirr": m.xirr([base, last], [-start_nav, end_nav]),
         "hedge_xirr": hedge_xirr,
         "hedge_capital_cost": _div(_div(carry_cost, years), par),
@@ -172,7 +205,16 @@ def performance_table(
 
     * ``hedge_carry`` = Σ ``hedge_carry`` amounts (negative = cost);
       ``hedge_cost_drag = -hedge_carry / initial_capital / (days / 365)``;
-    * ``rebalancing_cost = -Σ`` rebalancing-category amounts (positive USD);
+    * trading costs (positive USD, cash only: commission + exchange fees + slippage of the
+      period's fills): ``trading_costs`` in all, ``trading_costs_entry`` / ``_roll`` /
+      ``_exit`` / ``_hedge`` by the fills' ``trade_kind`` (:data:`COST_GROUPS`);
+    * ``rebalancing_cost`` = the trading costs of rebalancing fills only (methodology §2:
+      "Rebalancing cost means cash costs only … of rebalancing trades (rolls, trims,
+      monetizations, re-sizing)"; kinds :data:`~alvh_assets.strategy.book.REBALANCING_KINDS`);
+    * ``roll_opportunity_cost`` (memo, §2): Σ ``fills.opportunity_cost``, the time value the
+      condor's rolls gave up; in no cost, no P&L component and no sum of this table;
+    * ``premium_collected`` = the condors' original credits (Σ −qty × price × 100 of the
+      ``condor_entry`` fills), the premium the trading costs are set against;
     * ``hedge_xirr``: XIRR of the hedge's own flows: ``-premium_at_risk`` at the base date
       (0 for a period starting on the first session), each day's Σ ``fills.cash_flow`` of
       non-condor fills, ``+premium_at_risk`` on the last session;
@@ -190,6 +232,7 @@ def performance_table(
         frames_of[s] = {
             "pnl": daily_pnl.filter(of),
             "budget": budget.filter(of),
+            "fills": fill_costs(fills.filter(of)),
             "hedge_flows": fills.filter(of & (pl.col("kind") != "condor"))
             .group_by("date")
             .agg(pl.col("cash_flow").sum())
@@ -211,15 +254,20 @@ def performance_table(
 
 
 def stress_windows_table(
-    account: pl.DataFrame, daily_pnl: pl.DataFrame, cfg: AlvhConfig
+    account: pl.DataFrame,
+    daily_pnl: pl.DataFrame,
+    cfg: AlvhConfig,
+    fills: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """P&L of each strategy in each configured stress window (sessions in ``[start, end]``).
 
     ``start_nav`` = NAV of the session before ``first_date`` (initial capital if none);
     buckets: ``total`` (last NAV - start_nav), ``condor`` (Σ category ``condor``), one per
     hedge bucket the strategy has in ``daily_pnl`` (Σ ``hedge_<bucket>``), ``hedge_carry``,
-    ``rebalancing``, ``interest`` (Σ of that category); ``pnl_pct_of_nav = pnl /
-    start_nav``. A window without sessions has no rows."""
+    ``trading_costs``, ``interest`` (Σ of that category); ``pnl_pct_of_nav = pnl /
+    start_nav``. With ``fills``, a last bucket ``roll_opportunity_cost_memo`` = −Σ
+    ``fills.opportunity_cost`` in the window: a memo (methodology §2), not part of ``total``
+    nor of any other bucket. A window without sessions has no rows."""
     cap = cfg.execution.initial_capital
     rows: list[dict[str, Any]] = []
     for w in cfg.attribution.stress_windows:
@@ -246,8 +294,11 @@ def stress_windows_table(
                     for c in HEDGE_COMPONENTS
                     if c in present
                 ],
-                *[(c, total("category", c)) for c in ("hedge_carry", "rebalancing", "interest")],
+                *[(c, total("category", c)) for c in ("hedge_carry", "trading_costs", "interest")],
             ]
+            if fills is not None:
+                memo = fills.filter(pl.col("strategy") == s, pl.col("date").is_between(first, last))
+                buckets.append(("roll_opportunity_cost_memo", 0.0 - _sum(memo, "opportunity_cost")))
             rows += [
                 {
                     "strategy": s,

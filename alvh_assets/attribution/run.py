@@ -58,7 +58,9 @@ def attribute_window(
         performance = performance_table(
             everything["account"], everything["pnl"], everything["budget"], everything["fills"], cfg
         )
-        stress = stress_windows_table(everything["account"], everything["pnl"], cfg)
+        stress = stress_windows_table(
+            everything["account"], everything["pnl"], cfg, everything["fills"]
+        )
         for table, frame in (
             ("attribution.performance", performance),
             ("attribution.stress_windows", stress),

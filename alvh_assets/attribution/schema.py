@@ -23,14 +23,24 @@ COMPONENTS: dict[str, str] = {
     "hedge_single_layer": "hedge",
     "hedge_static": "hedge",
     "hedge_carry": "hedge_carry",
-    "commissions": "rebalancing",
-    "exchange_fees": "rebalancing",
-    "slippage": "rebalancing",
-    "opportunity_cost": "rebalancing",
+    "commissions": "trading_costs",
+    "exchange_fees": "trading_costs",
+    "slippage": "trading_costs",
     "interest": "interest",
     "residual": "residual",
 }
-"""Component -> category of ``attribution.daily_pnl`` (USD; gains positive, costs negative)."""
+"""Component -> category of ``attribution.daily_pnl`` (USD; gains positive, costs negative).
+These components, and only these, sum to the NAV change (methodology §2: "the P&L components
+(theta, vega, delta/gamma, hedge, cash costs, interest) alone sum to the NAV change")."""
+
+MEMOS: dict[str, str] = {
+    "roll_opportunity_cost": "time value of the closed legs given up by condor rolls (002, "
+    "'value given up'; Σ strategy.fills.opportunity_cost); a memo beside the P&L, never a "
+    "component of attribution.daily_pnl nor a cost (methodology §2)",
+}
+"""Memo figures: reported beside the P&L (``attribution.performance``, the
+``roll_opportunity_cost_memo`` stress bucket, ``v_roll_opportunity_cost_memo_monthly``),
+outside every sum that makes the NAV change."""
 
 DAILY_PNL: dict[str, pl.DataType] = {
     "strategy": S,
@@ -66,7 +76,14 @@ PERFORMANCE: dict[str, pl.DataType] = {
     "beta_spx": F,
     "hedge_carry": F,
     "hedge_cost_drag": F,
+    "trading_costs": F,
+    "trading_costs_entry": F,
+    "trading_costs_roll": F,
+    "trading_costs_exit": F,
+    "trading_costs_hedge": F,
     "rebalancing_cost": F,
+    "roll_opportunity_cost": F,
+    "premium_collected": F,
     "xirr": F,
     "hedge_xirr": F,
     "hedge_capital_cost": F,

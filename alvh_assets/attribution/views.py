@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import duckdb
 
+from alvh_assets.strategy.book import REBALANCING_KINDS
+
+_REBALANCING = ", ".join(f"'{k}'" for k in REBALANCING_KINDS)
+
 VIEWS: dict[str, tuple[str, str]] = {
     "attribution.v_allocation_latest": (
         "Hedge layers of every strategy on the latest day: one row per strategy, bucket and "
@@ -22,7 +26,8 @@ VIEWS: dict[str, tuple[str, str]] = {
     ),
     "attribution.v_cost_breakdown_monthly": (
         "Monthly P&L by strategy and component (USD; costs negative): condor Greeks, hedge "
-        "buckets, hedge carry, commissions, exchange fees, slippage, opportunity cost, interest.",
+        "buckets, hedge carry, commissions, exchange fees, slippage, interest. No memo figure: "
+        "the roll opportunity cost is in v_roll_opportunity_cost_memo_monthly.",
         """
         SELECT strategy, date_trunc('month', date)::DATE AS month, category, component,
                sum(amount) AS amount
@@ -50,17 +55,48 @@ VIEWS: dict[str, tuple[str, str]] = {
         """,
     ),
     "attribution.v_daily_pnl_by_category": (
-        "Daily P&L per strategy split into condor, hedge, hedge carry, rebalancing and "
-        "interest (USD), with the NAV change they add up to.",
+        "Daily P&L per strategy split into condor, hedge, hedge carry, trading costs "
+        "(commissions, exchange fees, slippage) and interest (USD), with the NAV change they "
+        "add up to (no memo figure inside).",
         """
         SELECT strategy, date,
                sum(amount) FILTER (category = 'condor') AS condor,
                sum(amount) FILTER (category = 'hedge') AS hedge,
                sum(amount) FILTER (category = 'hedge_carry') AS hedge_carry,
-               sum(amount) FILTER (category = 'rebalancing') AS rebalancing,
+               sum(amount) FILTER (category = 'trading_costs') AS trading_costs,
                sum(amount) FILTER (category = 'interest') AS interest,
                sum(amount) AS nav_change
         FROM attribution.daily_pnl
+        GROUP BY ALL
+        """,
+    ),
+    "attribution.v_trading_costs_by_kind_monthly": (
+        "Monthly trading costs (commissions, exchange fees, slippage; USD, positive) per "
+        "strategy and trade kind (condor_entry, condor_roll, condor_exit, halt_close, hedge_*), "
+        "with whether the kind is a rebalancing trade (methodology §2), beside the premium the "
+        "month's condor entries collected.",
+        f"""
+        SELECT strategy, date_trunc('month', date)::DATE AS month, trade_kind,
+               trade_kind IN ({_REBALANCING}) AS rebalancing,
+               count(*) AS fills, sum(commission) AS commissions,
+               sum(exchange_fees) AS exchange_fees, sum(slippage) AS slippage,
+               sum(commission + exchange_fees + slippage) AS trading_costs,
+               sum(-quantity * price * 100) FILTER (trade_kind = 'condor_entry')
+                   AS premium_collected
+        FROM strategy.fills
+        GROUP BY ALL
+        """,
+    ),
+    "attribution.v_roll_opportunity_cost_memo_monthly": (
+        "MEMO, outside every P&L sum: the time value the condor's rolls gave up each month "
+        "(002 'value given up'; USD, positive), per strategy. Never a cost or a P&L component "
+        "(methodology §2): the components of attribution.daily_pnl sum to the NAV change "
+        "without it.",
+        """
+        SELECT strategy, date_trunc('month', date)::DATE AS month, count(*) AS roll_fills,
+               sum(opportunity_cost) AS roll_opportunity_cost_memo
+        FROM strategy.fills
+        WHERE trade_kind = 'condor_roll'
         GROUP BY ALL
         """,
     ),

@@ -4,7 +4,8 @@ One multi-asset writes the five tables of :mod:`alvh_assets.strategy.store` (one
 backfill range, continuing from the book persisted at the session before it) and SQL checks
 guard them: keys unique, NAV finite and equal to cash + marks, cash conserved day to day, no
 open position without a quote, fills only inside the quoted spread, budget within its caps,
-ten ALVH tranches every day.
+ten ALVH tranches every day, NAV never negative, no trade after a halt, entries within the
+solvency rule, and no losing condor cycle closed as a profit take (methodology §2).
 """
 
 import time
@@ -42,13 +43,19 @@ DEPS = [
 DESCRIPTIONS = {
     "strategy.fills": "Every trade of the four strategies (unhedged, single_layer_vix_call, "
     "static_permanent, alvh_442) with bid, ask, mid, fill price (mid ± share of the "
-    "half-spread), commission, exchange fees, slippage, opportunity cost of rolls and the "
-    "reason (entry, roll with its trigger, exit kind, settlement, tranche add/trim/monetize "
-    "with its signal). Settlements are cash at the root's settlement value, no fees.",
+    "half-spread), commission, exchange fees, slippage, cash flow, the reason (entry, roll "
+    "with its trigger, exit kind, halt close-out, settlement, tranche add/trim/monetize with "
+    "its signal), trade_kind (condor_entry, condor_roll, condor_exit, halt_close, settlement, "
+    "hedge_add/roll/trim/monetize/lapse), cycle_id (a condor leg's cycle, entry to final "
+    "close) and the roll's opportunity_cost: a MEMO (time value given up, methodology §2), "
+    "neither a cash flow nor a cost. Settlements are cash at the root's settlement value, "
+    "no fees.",
     "strategy.positions_daily": "Every open option leg at the close, after the day's trades: "
     "mark at mid and at liquidation value (bid for longs, ask for shorts), Greeks in USD "
     "(delta, gamma per 1% move, vega per vol point, theta per day) and the break-evens of the "
-    "condor alone and combined with the SPX put hedges.",
+    "condor alone and combined with the SPX put hedges; a condor leg's cycle_credit (original "
+    "credit) and cycle_cash (cash of the cycle's fills so far), on which its exits are "
+    "measured.",
     "strategy.hedge_budget_daily": "The day's hedge budget as a share of condor notional "
     "(wing width × 100 × contracts): base rule, every cap's value, the binding rule, blocks "
     "on new layers (P/E, liquidity test in event windows) and the rules skipped for a "
@@ -59,7 +66,8 @@ DESCRIPTIONS = {
     "them and the day's action; the baselines' single layer.",
     "strategy.account_daily": "The account of each strategy every day: cash, interest at the "
     "short rate, trading cash flow and costs, margin of defined-risk spreads, NAV at mid and "
-    "at liquidation value.",
+    "at liquidation value, and the solvency halt (halted, halt_date, halt_reason): when NAV "
+    "<= margin the account closes everything and trades no more (methodology §2).",
 }
 SPECS = table_specs(KEYS, DESCRIPTIONS, "strategy", OWNERS, DEPS)
 ACCOUNT, POSITIONS, BUDGET, LAYERS, FILLS = (
@@ -228,6 +236,50 @@ STRATEGY_CHECKS = [
         f"OR abs(budget_usd - budget_pct * condor_notional) > {EPS} LIMIT 50",
     ),
     _tranche_count_check(),
+    sql_check(
+        ACCOUNT,
+        "nav_never_negative",
+        "NAV >= 0 on every day (methodology §2 solvency: the account halts when NAV <= margin).",
+        "SELECT strategy, date, nav, margin, halted FROM strategy.account_daily "
+        f"WHERE nav < -{EPS} LIMIT 50",
+    ),
+    sql_check(
+        ACCOUNT,
+        "halt_is_final_and_nothing_trades_after_it",
+        "Once halted an account stays halted with the same halt day, and has no fill after its "
+        "halt day but the close-out of a leg that had no quote then (halt_close) and cash "
+        "settlements (methodology §2: it trades no more).",
+        "WITH h AS (SELECT strategy, min(date) AS first_halt, min(halt_date) AS halt_date, "
+        "count(DISTINCT halt_date) AS halt_dates FROM strategy.account_daily WHERE halted "
+        "GROUP BY ALL), "
+        "late AS (SELECT a.strategy, a.date FROM strategy.account_daily a JOIN h USING "
+        "(strategy) WHERE a.date > h.first_halt AND NOT coalesce(a.halted, false)) "
+        "SELECT h.strategy, h.halt_date, 'fill ' || f.fill_id || ' ' || f.trade_kind AS what "
+        "FROM h JOIN strategy.fills f ON f.strategy = h.strategy AND f.date > h.halt_date "
+        "AND f.trade_kind NOT IN ('halt_close', 'settlement') "
+        "UNION ALL SELECT strategy, halt_date, 'halt dates: ' || halt_dates FROM h "
+        "WHERE halt_dates > 1 OR halt_date <> first_halt "
+        "UNION ALL SELECT strategy, date, 'unhalted' FROM late LIMIT 50",
+    ),
+    sql_check(
+        ACCOUNT,
+        "entries_within_solvency",
+        "On a day a condor is opened, the account's margin (defined risk) is <= its NAV "
+        "(methodology §2: a position is opened only if the margin after it stays <= NAV).",
+        "SELECT a.strategy, a.date, a.margin, a.nav FROM strategy.account_daily a "
+        "WHERE a.margin > a.nav + 1e-6 AND EXISTS (SELECT 1 FROM strategy.fills f "
+        "WHERE f.strategy = a.strategy AND f.date = a.date AND f.trade_kind = 'condor_entry') "
+        "LIMIT 50",
+    ),
+    sql_check(
+        FILLS,
+        "no_losing_cycle_closed_as_profit_take",
+        "Every condor cycle closed by a profit take made money over the whole cycle (Σ cash "
+        "flows of its fills, entry, rolls and exit, > 0; methodology §2 whole-cycle exits).",
+        "SELECT strategy, cycle_id, sum(cash_flow) AS cycle_pnl FROM strategy.fills "
+        "WHERE cycle_id IS NOT NULL GROUP BY ALL "
+        "HAVING bool_or(reason LIKE 'exit: profit take%') AND sum(cash_flow) <= 0 LIMIT 50",
+    ),
 ]
 
 STRATEGY_ASSETS = [strategy_book]

@@ -113,6 +113,7 @@ class Fill:
     tranche: int | None = None
     iv: float | None = None  # the quote's IV (attribution's vega P&L); None for settlements
     trade_kind: str = ""  # trade_kind_of(reason)
+    cycle_id: str | None = None  # a condor leg's cycle (its group_id, entry to final close)
 
 
 TRADE_KINDS: dict[str, tuple[str, bool]] = {
@@ -299,6 +300,7 @@ class Ledger:
             tranche=p.tranche,
             iv=iv,
             trade_kind=trade_kind_of(reason),
+            cycle_id=p.group_id if p.kind == "condor" else None,
         )
         self.fills.append(fill)
         return fill

@@ -206,17 +206,24 @@ def _frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             for d in DAYS
         ]
     )
+    # (strategy, date, kind, trade_kind, quantity, price, commission, slippage, opportunity
+    # cost, cash flow): the costs are those of ALVH_PNL; the roll on 01-02 costs nothing in
+    # cash and gives up 700 USD of time value (a memo)
     fills = pl.DataFrame(
         [
-            ("alvh_442", DAYS[0], "condor", 5_000.0),
-            ("alvh_442", DAYS[0], "alvh", -10_000.0),
-            ("alvh_442", DAYS[2], "alvh", -2_000.0),
-            ("alvh_442", DAYS[4], "alvh", 3_000.0),
-            ("unhedged", DAYS[0], "condor", 5_000.0),
+            ("alvh_442", DAYS[0], "condor", "condor_entry", -1, 50.065, 6.5, 25.0, 0.0, 5_000.0),
+            ("alvh_442", DAYS[0], "alvh", "hedge_add", 1, 99.685, 6.5, 25.0, 0.0, -10_000.0),
+            ("alvh_442", DAYS[2], "alvh", "hedge_roll", 1, 19.974, 2.6, 10.0, 0.0, -2_000.0),
+            ("alvh_442", DAYS[3], "condor", "condor_roll", 1, 0.0, 0.0, 0.0, 700.0, 0.0),
+            ("alvh_442", DAYS[4], "alvh", "hedge_monetize", -1, 30.039, 3.9, 15.0, 0.0, 3_000.0),
+            ("unhedged", DAYS[0], "condor", "condor_entry", -1, 50.0, 0.0, 0.0, 0.0, 5_000.0),
         ],
-        schema=["strategy", "date", "kind", "cash_flow"],
+        schema=["strategy", "date", "kind", "trade_kind", "quantity", "price", "commission",
+                "slippage", "opportunity_cost", "cash_flow"],
         orient="row",
-    )
+    ).with_columns(
+        exchange_fees=pl.lit(0.0), reason=pl.col("trade_kind")
+    )  # fmt: skip
     return account, pnl, budget, fills
 
 
@@ -259,6 +266,7 @@ def test_performance_table_two_strategies_across_a_year_end():
     down = math.sqrt(sum(min(v, 0) ** 2 for v in x) / 5)
     assert u["sortino"] == pytest.approx(mean * 252 / (down * math.sqrt(252)))
     assert (u["hedge_carry"], u["hedge_cost_drag"], u["rebalancing_cost"]) == (0.0, 0.0, 0.0)
+    assert (u["roll_opportunity_cost"], u["premium_collected"]) == (0.0, pytest.approx(5_000.0))
     assert u["hedge_xirr"] is None and u["hedge_capital_cost"] is None
     assert u["alvh_contribution_bp_week"] is None and u["avg_breakeven_shift"] is None
 
@@ -283,7 +291,17 @@ def test_performance_table_two_strategies_across_a_year_end():
     carry = -100 - 100 - 120 - 120 - 150  # -590
     assert a["hedge_carry"] == pytest.approx(carry)
     assert a["hedge_cost_drag"] == pytest.approx(590 / CAP / (10 / 365))
-    assert a["rebalancing_cost"] == pytest.approx(13 + 2.6 + 3.9 + 50 + 10 + 15)
+    # Rebalancing cost = cash costs of the rebalancing fills only (methodology §2: "Rebalancing
+    # cost means cash costs only (commissions, exchange fees, slippage) of rebalancing trades"):
+    # the hedge roll (2.6 + 10) and the monetization (3.9 + 15), not the entry nor the hedge
+    # purchase (6.5 + 25 each); the roll's 700 USD of time value given up is a memo beside it.
+    assert a["rebalancing_cost"] == pytest.approx(2.6 + 10 + 3.9 + 15)
+    assert a["trading_costs"] == pytest.approx(13 + 2.6 + 3.9 + 50 + 10 + 15)
+    assert a["trading_costs_entry"] == pytest.approx(6.5 + 25)
+    assert a["trading_costs_hedge"] == pytest.approx(6.5 + 25 + 2.6 + 10 + 3.9 + 15)
+    assert (a["trading_costs_roll"], a["trading_costs_exit"]) == (0.0, 0.0)
+    assert a["roll_opportunity_cost"] == pytest.approx(700.0)
+    assert a["premium_collected"] == pytest.approx(5_006.5)  # 1 × 50.065 × 100
     assert a["hedge_capital_cost"] == pytest.approx((590 * 365 / 10) / (sum(PAR) / 5))
     assert a["alvh_contribution_bp_week"] == pytest.approx(
         1e4 * (sum(R_ALVH) - sum(R_UNH)) / (5 / 5)
@@ -312,6 +330,8 @@ def test_performance_table_two_strategies_across_a_year_end():
     assert a9["start_nav"] == 1_010_025.0
     assert a9["avg_breakeven_shift"] == pytest.approx(0.018)
     assert a9["rebalancing_cost"] == pytest.approx(3.9 + 15)
+    assert a9["roll_opportunity_cost"] == pytest.approx(700.0)
+    assert a9["premium_collected"] == 0.0
 
 
 def test_stress_windows_table_sums():
@@ -320,9 +340,9 @@ def test_stress_windows_table_sums():
         StressWindow(name="from the start", start=D(2008, 12, 1), end=D(2008, 12, 29)),
         StressWindow(name="empty", start=D(2010, 1, 1), end=D(2010, 1, 31)),
     )
-    account, pnl, _, _ = _frames()
+    account, pnl, _, fills = _frames()
     t = stress_windows_table(
-        account, pnl, AlvhConfig(attribution=AttributionConfig(stress_windows=windows))
+        account, pnl, AlvhConfig(attribution=AttributionConfig(stress_windows=windows)), fills
     )
     assert t.schema == pl.Schema(STRESS_WINDOWS)
     assert "empty" not in t["window"].to_list()
@@ -334,8 +354,9 @@ def test_stress_windows_table_sums():
         "short_term",
         "long_dated",
         "hedge_carry",
-        "rebalancing",
+        "trading_costs",
         "interest",
+        "roll_opportunity_cost_memo",
     ]
     assert (a["first_date"][0], a["last_date"][0], a["sessions"][0]) == (DAYS[1], DAYS[3], 3)
     assert a["start_nav"][0] == 1_005_000.0  # NAV of 12-29
@@ -346,8 +367,9 @@ def test_stress_windows_table_sums():
         "short_term": -20.0 + 300.0 + 0.0,
         "long_dated": 0.0,
         "hedge_carry": -100.0 - 120.0 - 120.0,
-        "rebalancing": -2.6 - 10.0,
+        "trading_costs": -2.6 - 10.0,
         "interest": 1.0 + 1.0 + 2.0,
+        "roll_opportunity_cost_memo": -700.0,  # a memo: not in "total"
     }
     assert pnl_of == pytest.approx(expected)
     assert a["pnl_pct_of_nav"].to_list() == pytest.approx(
@@ -355,7 +377,9 @@ def test_stress_windows_table_sums():
     )
 
     u = t.filter((pl.col("strategy") == "unhedged") & (pl.col("window") == "from the start"))
-    assert u["bucket"].to_list() == ["total", "condor", "hedge_carry", "rebalancing", "interest"]
+    assert u["bucket"].to_list() == [
+        "total", "condor", "hedge_carry", "trading_costs", "interest", "roll_opportunity_cost_memo"
+    ]  # fmt: skip
     assert u["start_nav"][0] == CAP  # no session before the window: initial capital
-    assert u["pnl"].to_list() == pytest.approx([10_000.0, 200.0, 0.0, 0.0, 3.0])
+    assert u["pnl"].to_list() == pytest.approx([10_000.0, 200.0, 0.0, 0.0, 3.0, 0.0])
     assert (u["window_start"][0], u["window_end"][0]) == (D(2008, 12, 1), D(2008, 12, 29))

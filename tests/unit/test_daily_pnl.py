@@ -1,7 +1,9 @@
 """The daily P&L attribution on a hand-worked three-day book (one short put).
 
 Day 1 sells it (costs only), day 2 marks it (theta, vega, delta/gamma, interest), day 3 buys
-it back in a roll (market move at the fill's mid, costs, opportunity cost)."""
+it back in a roll (market move at the fill's mid, costs). The roll's opportunity cost (80 USD
+on the fill) is a memo: no component holds it (methodology §2, "Opportunity cost of a roll …
+memo")."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import polars as pl
 import pytest
 
 from alvh_assets.attribution.daily_pnl import daily_pnl
+from alvh_assets.attribution.schema import COMPONENTS
 from alvh_assets.strategy.store import ACCOUNT, FILLS, POSITIONS
 
 D1, D2, D3 = dt.date(2020, 1, 2), dt.date(2020, 1, 3), dt.date(2020, 1, 6)
@@ -96,11 +99,14 @@ def test_components_by_hand(book) -> None:
     # market = -1 x 100 x (3.0 - 2.5)
     assert d3["condor_theta"] == pytest.approx(4.0 * 3)
     assert d3["condor_vega"] == pytest.approx(-9.0 * (0.25 - 0.22) * 100)
-    assert d3["opportunity_cost"] == pytest.approx(-80.0)
-    assert d3["condor_delta_gamma"] == pytest.approx(-50.0 - 12.0 + 27.0 + 80.0)
+    # delta/gamma is the true rest of the market P&L, -50 - 12 + 27 = -35, with the sign of
+    # the condor's loss (the 80 USD of time value given up is not added back)
+    assert "opportunity_cost" not in d3
+    assert d3["condor_delta_gamma"] == pytest.approx(-50.0 - 12.0 + 27.0)
     assert d3["slippage"] == pytest.approx(-10.0)
     for d in (d1, d2, d3):
         assert d["residual"] == pytest.approx(0.0, abs=1e-9)
+        assert all(c in COMPONENTS for c in d)  # no memo row among the components
     nav = book[0]["nav"].to_list()
     changes = [nav[0] - CAPITAL, nav[1] - nav[0], nav[2] - nav[1]]
     for d, change in zip((d1, d2, d3), changes, strict=True):
