@@ -117,7 +117,6 @@ def test_reader_sees_one_publication_across_files(
             reader.kill()
     assert reader.returncode == 0
     summary = json.loads(out.splitlines()[-1])
-    print(publishes, "publishes;", {k: v for k, v in summary.items() if k != "seen"})
     assert summary["mixed"] == [] and summary["torn"] == []
     assert summary["reads"] >= 10 and len(summary["seen"]) >= 3  # it really overlapped
     assert set(summary["seen"]) <= set(range(publishes + 1))
