@@ -711,7 +711,7 @@ def sql(query: str | None, fmt: str) -> None:
     target = published_database()
     if not target.exists():
         _fail(f"no published warehouse at {target}: run `alvh publish` (or `alvh demo`)")
-    text = query if query is not None else click.get_text_stream("stdin").read()
+    text = query if query is not None else sys.stdin.read()
     with open_console(target) as con:
         try:
             statements = console_statements(con, text)
