@@ -76,6 +76,12 @@ def shown_name(name: str) -> str:
     return f"a {len(name)}-character non-name"
 
 
+def listing(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
+    """The reader's own column names, comma-separated, at most ``limit`` (``… and N more``)."""
+    listed = ", ".join(names[:limit])
+    return listed + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
 def shown_names(names: list[str] | tuple[str, ...], limit: int = 5) -> str:
     """Up to ``limit`` names through :func:`shown_name`, comma-separated (``… and N more``)."""
     listed = ", ".join(shown_name(n) for n in names[:limit])
@@ -91,7 +97,7 @@ def header_problem(expected: tuple[str, ...] | list[str], found: list[str]) -> s
     repeated = sorted({c for c in found if found.count(c) > 1})
     parts = []
     if missing:
-        parts.append(f"missing {', '.join(missing)}")
+        parts.append(f"missing {listing(missing)}")
     if extra:
         parts.append(f"unexpected {shown_names(extra)}")
     if repeated:

@@ -90,7 +90,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
+from alvh_assets.ingest.csv_lines import listing, read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -246,7 +246,7 @@ def _check_header(path: Path | str, header: list[str]) -> None:
     if missing:
         raise UnreadableFileError(
             path,
-            f"wrong header: missing core column(s) {', '.join(missing)} "
+            f"wrong header: missing core column(s) {listing(missing)} "
             f"(header has {len(header)} columns)",
         )
     repeated = sorted({h for h in header if header.count(h) > 1})

@@ -42,7 +42,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets.calendars import sessions_series
-from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
+from alvh_assets.ingest.csv_lines import listing, read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -97,7 +97,7 @@ def _check_header(path: Path | str, header: list[str]) -> None:
     missing = [c for c in REQUIRED if c not in header]
     repeated = sorted({c for c in header if header.count(c) > 1})
     if missing or repeated:
-        problems = [f"missing {', '.join(missing)}"] if missing else []
+        problems = [f"missing {listing(missing)}"] if missing else []
         problems += [f"repeated {shown_names(repeated)}"] if repeated else []
         raise UnreadableFileError(
             path,

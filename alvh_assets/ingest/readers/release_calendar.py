@@ -33,7 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
-from alvh_assets.ingest.csv_lines import read_csv_lines, shown_names
+from alvh_assets.ingest.csv_lines import listing, read_csv_lines, shown_names
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
     Rule,
@@ -74,7 +74,7 @@ def require_columns(path: Path | str, header: Sequence[str], required: Sequence[
     if missing:
         raise UnreadableFileError(
             path,
-            f"wrong header: missing column(s) {', '.join(missing)} "
+            f"wrong header: missing column(s) {listing(missing)} "
             f"(the header has {len(header)} columns)",
         )
 
