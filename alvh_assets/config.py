@@ -282,6 +282,18 @@ class AttributionConfig(_Section):
     )
 
 
+class IngestConfig(_Section):
+    """Guards of the ingest's "check before delete" (``alvh_assets.ingest.landing_checks``)."""
+
+    max_day_shrink: float = _f(
+        0.5,
+        0.0,
+        1.0,
+        description="largest share of a stored day's rows (per delivery group) a replacement "
+        "may drop without --force; a day left with no row is always refused [choice]",
+    )
+
+
 class AlvhConfig(_Section):
     """Every parameter of the methodology, grouped by section."""
 
@@ -292,6 +304,7 @@ class AlvhConfig(_Section):
     baselines: BaselineConfig = BaselineConfig()
     execution: ExecutionConfig = ExecutionConfig()
     attribution: AttributionConfig = AttributionConfig()
+    ingest: IngestConfig = IngestConfig()
     sample_start: dt.date = Field(dt.date(2007, 7, 2), description="default range start")
     sample_end: dt.date = Field(dt.date(2009, 6, 30), description="default range end")
     sample_seed: int = _f(20080915, 0, 2**32 - 1, description="sample-market seed")

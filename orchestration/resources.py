@@ -15,12 +15,15 @@ class AlvhSettings(dg.ConfigurableResource):
     """The ALVH configuration (YAML file + JSON overrides) and the landing directory.
 
     ``config_path`` points at a YAML file in the layout of ``alvh config show``;
-    ``overrides_json`` holds per-run ``{"section.field": value}`` overrides.
+    ``overrides_json`` holds per-run ``{"section.field": value}`` overrides;
+    ``force_replace`` lets an ingest replace a window that misses deliveries or shrinks a
+    stored day by more than ``ingest.max_day_shrink`` (the CLI's ``--force``).
     """
 
     config_path: str | None = None
     overrides_json: str = "{}"
     landing_dir: str | None = None
+    force_replace: bool = False
 
     def load(self) -> AlvhConfig:
         """The validated configuration (raises ConfigError naming the bad field)."""

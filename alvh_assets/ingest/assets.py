@@ -9,8 +9,10 @@ import time
 import warnings
 
 import dagster as dg
+import duckdb
 import polars as pl
 
+from alvh_assets.config import ConfigError
 from alvh_assets.ingest import expectations, load
 from alvh_assets.ingest.quarantine import UnreadableFileError
 from alvh_assets.ingest.sources import SOURCES, Source
@@ -21,6 +23,14 @@ from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
 
 OWNERS = ["team:alvh-data"]
+USER_FIXABLE = "alvh/user_fixable"
+"""Failure metadata key: True when the user can fix the cause (a landing file, folder or
+manifest, an incomplete window); the CLI exits 2 for these, 1 for other failures."""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
 
 # backfill_policy and pool are marked beta in Dagster 1.13; both are what design.md asks for.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -54,18 +64,42 @@ def _ingest_asset(source: Source) -> dg.AssetsDefinition:
         t0 = time.perf_counter()
         window = window_sessions(context) if source.daily else None
         try:
+            settings = alvh.load()
             with warehouse.connect() as con:
-                done = load.ingest(con, source, alvh.landing(), window, dt.datetime.now(dt.UTC))
+                done = load.ingest(
+                    con,
+                    source,
+                    alvh.landing(),
+                    window,
+                    dt.datetime.now(dt.UTC),
+                    force=alvh.force_replace,
+                    max_day_shrink=settings.ingest.max_day_shrink,
+                )
         except UnreadableFileError as e:
             raise dg.Failure(
-                description=f"raw.{source.name}: cannot read {e.path}: {e.problem}. "
-                "Nothing was loaded.",
-                metadata={"file": e.path, "problem": e.problem},
+                description=_one_line(
+                    f"raw.{source.name}: cannot read {e.path}: {e.problem}. Nothing was loaded."
+                ),
+                metadata={"file": e.path, "problem": e.problem, USER_FIXABLE: True},
+            ) from None
+        except ConfigError as e:
+            raise dg.Failure(
+                description=_one_line(f"raw.{source.name}: {e}"), metadata={USER_FIXABLE: True}
+            ) from None
+        except (load.LandingError, load.RefusedWindowError) as e:
+            raise dg.Failure(
+                description=_one_line(e.problem),
+                metadata={
+                    USER_FIXABLE: True,
+                    "refusal": type(e).__name__,
+                    "forced": alvh.force_replace,
+                },
             ) from None
         except load.ConservationError as e:
             raise dg.Failure(
-                f"raw.{source.name}: conservation broken, nothing was loaded:\n"
-                f"{markdown_table(e.log)}"
+                description=f"raw.{source.name}: conservation broken for {e.log.height} file(s), "
+                "nothing was loaded (see the violations)",
+                metadata={"violations": dg.MetadataValue.md(markdown_table(e.log))},
             ) from None
         seconds = time.perf_counter() - t0
         context.log.info(
@@ -101,25 +135,7 @@ def _conservation_check(source: Source) -> dg.AssetChecksDefinition:
     )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect(read_only=True) as con:
-            log = con.execute(
-                f"SELECT * FROM {load.LOG_TABLE} WHERE source = ? AND _ingested_at = "
-                f"(SELECT max(_ingested_at) FROM {load.LOG_TABLE} WHERE source = ?)",
-                [source.name, source.name],
-            ).pl()
-            in_raw = con.execute(
-                f"SELECT _source_file AS source_file, count(*) AS in_raw FROM raw.{source.name} "
-                f"WHERE _ingested_at = (SELECT max(_ingested_at) FROM raw.{source.name}) "
-                "GROUP BY 1"
-            ).pl()
-        joined = log.join(in_raw, on="source_file", how="left").with_columns(
-            pl.col("in_raw").fill_null(0)
-        )
-        bad = pl.concat(
-            [
-                load.conservation_errors(joined),
-                joined.filter(pl.col("in_raw") != pl.col("rows_loaded")),
-            ]
-        ).unique()
+            log, bad = conservation_violations(con, source)
         return dg.AssetCheckResult(
             passed=bad.height == 0,
             metadata={
@@ -132,6 +148,36 @@ def _conservation_check(source: Source) -> dg.AssetChecksDefinition:
         )
 
     return _check
+
+
+def conservation_violations(
+    con: duckdb.DuckDBPyConnection, source: Source
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the latest run's log rows of ``source``, its violations): log rows where rows read !=
+    loaded + quarantined + outside, or where the raw table does not hold exactly the rows
+    logged as loaded. The latest run is the log's newest ``_ingested_at``, and the raw rows
+    counted are the ones carrying that same stamp (a run that loaded nothing has none)."""
+    log = con.execute(
+        f"SELECT * FROM {load.LOG_TABLE} WHERE source = ? AND _ingested_at = "
+        f"(SELECT max(_ingested_at) FROM {load.LOG_TABLE} WHERE source = ?)",
+        [source.name, source.name],
+    ).pl()
+    stamp = log["_ingested_at"].max() if log.height else None
+    in_raw = con.execute(
+        f"SELECT _source_file AS source_file, count(*) AS in_raw FROM raw.{source.name} "
+        "WHERE _ingested_at = ? GROUP BY 1",
+        [stamp],
+    ).pl()
+    joined = log.join(in_raw, on="source_file", how="left").with_columns(
+        pl.col("in_raw").fill_null(0)
+    )
+    bad = pl.concat(
+        [
+            load.conservation_errors(joined),
+            joined.filter(pl.col("in_raw") != pl.col("rows_loaded")),
+        ]
+    ).unique()
+    return log, bad
 
 
 def _ge_checks(source: Source) -> dg.AssetChecksDefinition:

@@ -1,29 +1,51 @@
-"""From landing files to the rows written in one run: read, combine, window, count.
+"""From landing files to the rows written in one run: check, read, combine, window, count.
 
-:func:`collect` is pure (files in, frames out); :func:`ingest` reads a run's window piece by
-piece and replaces it in the raw table, its quarantined rows and its per-file log in a
-single transaction.
+:func:`collect` is pure apart from reading files (files in, frames out); :func:`ingest`
+checks the landing (:mod:`alvh_assets.ingest.landing_checks`: folder, hygiene, manifest,
+completeness) and reads a run's window piece by piece, replacing it in the raw table, its
+quarantined rows and its per-file log in a single transaction: every check runs before the
+piece's delete, and any refusal or failure writes nothing at all.
 
-Rules across files (within one run):
-* the same key in two files with identical values: the first file's row loads, the other
-  is quarantined ``identical_duplicate_across_files``;
-* the same key with different values: every copy is quarantined
-  ``conflicting_duplicate_across_files`` (which file is right is not guessed).
+A daily window of sessions owns the calendar days up to the next session (weekend and
+holiday files and rows belong to the session before them; see ``landing_checks`` rule 4).
+Every row of a daily file dated on a non-session is quarantined ``file_dated_on_non_session``.
+
+Rules across files (within one run), for the copies of one key in several files:
+
+* copies *agree* when every value column non-null in two of them is equal (a column one
+  file lacks, e.g. the Calcs columns of a file delivered without the add-on, is not
+  compared); they *conflict* otherwise;
+* agreeing copies: the richest copy loads (highest ``Source.rank_column``, e.g. ``has_calcs``,
+  then most non-null values, then the first file by name); a copy carrying less is
+  quarantined ``superseded_by_richer_file``, one carrying as much
+  ``identical_duplicate_across_files``;
+* conflicting copies: every copy is quarantined ``conflicting_duplicate_across_files``
+  (which file is right is not guessed).
 
 Conservation, per file and run: ``rows_read = rows_loaded + rows_quarantined +
-rows_outside_window`` (rows of a history file dated outside the run's partition window
-belong to other partitions; unparseable rows count in every window that reads the file).
+rows_outside_window`` (rows of a history file dated outside the run's window belong to
+other windows; unparseable rows count in every window that reads the file).
+
+The ingest log (``quarantine.ingest_log``) is rewritten only for what a run re-read: a run
+deletes the log rows of the files it read that are dated daily files (their whole content is
+re-read) or whose logged window lies inside the run's window, and appends its own. Other
+days' and windows' rows stay (re-running one day of a backfill keeps the backfill's log of
+every other day; the history files read by both keep both rows). A whole-table source's log
+is replaced with its table.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
-import re
+import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -31,10 +53,20 @@ import duckdb
 import polars as pl
 
 from alvh_assets import warehouse
-from alvh_assets.calendars import trading_days
+from alvh_assets.calendars import is_trading_day, trading_days
+from alvh_assets.ingest import landing_checks
 from alvh_assets.ingest.csv_lines import physical_lines
+from alvh_assets.ingest.landing_checks import (
+    LandingError,
+    Listing,
+    ManifestEntry,
+    RefusedWindowError,
+    file_day,
+)
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason
 from alvh_assets.ingest.sources import Source
+
+__all__ = ["LandingError", "RefusedWindowError", "ConservationError", "ingest", "collect"]
 
 Window = tuple[dt.date, dt.date]
 
@@ -65,31 +97,28 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "rows_outside_window": pl.Int64(),
     "_ingested_at": pl.Datetime("us", "UTC"),
 }
-_FILE_DAY = re.compile(r"_(\d{4}-\d{2}-\d{2})\.(?:csv|zip)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Batch:
-    """What one run of one source writes."""
+    """What one run of one source writes (``window``: the calendar days it replaces)."""
 
     source: Source
     window: Window | None
     raw: pl.DataFrame
     rejected: pl.DataFrame
     log: pl.DataFrame
+    first_days: dict[str, dt.date] = field(default_factory=dict)
+    """Per file read, the earliest partition date of any of its rows (in the window or not)."""
 
 
-def files_for(source: Source, landing: Path, window: Window | None) -> list[Path]:
-    """Landing files of ``source``; daily files (``…_YYYY-MM-DD.csv|zip``) only in the window."""
-    found = sorted({p for pattern in source.patterns for p in landing.glob(pattern) if p.is_file()})
-    if window is None:
-        return found
-    return [p for p in found if (d := _file_day(p)) is None or window[0] <= d <= window[1]]
-
-
-def _file_day(path: Path | str) -> dt.date | None:
-    m = _FILE_DAY.search(Path(path).name)
-    return dt.date.fromisoformat(m.group(1)) if m else None
+def files_for(
+    source: Source, landing: Path, window: Window | None, listing: Listing | None = None
+) -> list[Path]:
+    """Landing files of ``source`` (:func:`~alvh_assets.ingest.landing_checks.scan`); daily
+    files (``…_YYYY-MM-DD.csv|zip``) only in the window."""
+    listing = listing if listing is not None else landing_checks.scan(source, landing)
+    return [landing / f for f in listing.files_in(window)]
 
 
 def _with_lineage(frame: pl.DataFrame, result: ReadResult, rel: str) -> pl.DataFrame:
@@ -98,44 +127,114 @@ def _with_lineage(frame: pl.DataFrame, result: ReadResult, rel: str) -> pl.DataF
     frame = frame.with_columns(
         pl.lit(rel).alias("_source_file"), pl.lit(result.sha256).alias("_source_sha256")
     )
-    day = _file_day(rel)
+    day = file_day(rel)
     if day is not None and "partition_date" in frame.columns:
         frame = frame.with_columns(pl.lit(day).alias("partition_date"))
     return frame
 
 
+def _dated_on_non_session(result: ReadResult, day: dt.date) -> ReadResult:
+    """Every row of a daily file dated on a non-session, quarantined
+    ``file_dated_on_non_session`` (a row the reader rejected keeps its reason in the text)."""
+    why = f"file dated {day.isoformat()} ({day:%A}), not an NYSE session"
+    code = pl.lit(Reason.FILE_DATED_ON_NON_SESSION.value).alias("reason_code")
+    parts = [
+        result.rejected.with_columns(
+            code, pl.concat_str([pl.lit(why + "; row: "), pl.col("reason")]).alias("reason")
+        )
+    ]
+    if result.accepted.height:
+        lines = physical_lines(result.path)
+        rows = result.accepted["_source_row"]
+        parts.append(
+            pl.DataFrame(
+                {
+                    "source_row": rows,
+                    "reason_code": Reason.FILE_DATED_ON_NON_SESSION.value,
+                    "reason": why,
+                    "raw_line": [lines[r - 1] for r in rows],
+                    "partition_date": day,
+                },
+                schema=REJECTED_SCHEMA,
+            )
+        )
+    return ReadResult(
+        result.source,
+        result.path,
+        result.sha256,
+        result.rows_read,
+        result.accepted.clear(),
+        pl.concat(parts).sort("source_row"),
+    )
+
+
+def _empty_rejected() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={**REJECTED_SCHEMA, "_source_file": pl.Utf8(), "_source_sha256": pl.Utf8()}
+    )
+
+
 def _cross_file_duplicates(
     source: Source, accepted: pl.DataFrame, landing: Path
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split rows whose key occurs in more than one file (see module docstring)."""
+    """Split rows whose key occurs in more than one file (see module docstring). Linear in
+    rows: each file with a quarantined copy is read once for its raw lines."""
     key = list(source.key)
-    n_files = pl.col("_source_file").n_unique().over(key)
-    multi = accepted.filter(n_files > 1)
+    multi = accepted.filter(pl.col("_source_file").n_unique().over(key) > 1)
     if multi.is_empty():
-        return accepted, pl.DataFrame(
-            schema={**REJECTED_SCHEMA, "_source_file": pl.Utf8(), "_source_sha256": pl.Utf8()}
+        return accepted, _empty_rejected()
+    rank = source.rank_column
+    values = [c for c in source.schema if c not in key and c != rank]
+    differs = [
+        (pl.col(c).max().over(key) != pl.col(c).min().over(key)).fill_null(False) for c in values
+    ]
+    tagged = (
+        multi.with_columns(
+            pl.any_horizontal(differs).alias("_conflict"),
+            (pl.col(rank).cast(pl.Int64).fill_null(0) if rank else pl.lit(0)).alias("_rank"),
+            pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int64) for c in values]).alias(
+                "_rich"
+            ),
         )
-    values = [c for c in source.schema if c not in key]
-    tagged = multi.with_columns(
-        (pl.struct(values).n_unique().over(key) > 1).alias("_conflict"),
-        pl.col("_source_file").min().over(key).alias("_first_file"),
+        .sort(
+            [*key, "_rank", "_rich", "_source_file"],
+            descending=[*(False for _ in key), True, True, False],
+            nulls_last=True,
+        )
+        .with_columns(
+            pl.col(c).first().over(key).alias(f"_best{c}")
+            for c in ("_source_file", "_rank", "_rich")
+        )
     )
-    drop = tagged.filter(pl.col("_conflict") | (pl.col("_source_file") != pl.col("_first_file")))
-    lines: dict[str, list[str]] = {}
+    best = pl.col("_best_source_file")
+    drop = tagged.filter(pl.col("_conflict") | (pl.col("_source_file") != best))
+    superseded = (pl.col("_rank") < pl.col("_best_rank")) | (
+        (pl.col("_rank") == pl.col("_best_rank")) & (pl.col("_rich") < pl.col("_best_rich"))
+    )
+    lines = {f: physical_lines(landing / f) for f in drop["_source_file"].unique().to_list()}
     raw_line = [
-        lines.setdefault(f, physical_lines(landing / f))[r - 1]
-        for f, r in zip(drop["_source_file"], drop["_source_row"], strict=True)
+        lines[f][r - 1] for f, r in zip(drop["_source_file"], drop["_source_row"], strict=True)
     ]
     rejected = drop.select(
         pl.col("_source_row").alias("source_row"),
         pl.when(pl.col("_conflict"))
         .then(pl.lit(Reason.CONFLICTING_DUPLICATE.value))
+        .when(superseded)
+        .then(pl.lit(Reason.SUPERSEDED_BY_RICHER_FILE.value))
         .otherwise(pl.lit(Reason.DUPLICATE_ACROSS_FILES.value))
         .alias("reason_code"),
         pl.when(pl.col("_conflict"))
         .then(pl.lit("same key with different values in another file"))
+        .when(superseded)
+        .then(
+            pl.concat_str(
+                [pl.lit("same values, more columns loaded from "), pl.col("_best_source_file")]
+            )
+        )
         .otherwise(
-            pl.concat_str([pl.lit("identical row already loaded from "), pl.col("_first_file")])
+            pl.concat_str(
+                [pl.lit("identical row already loaded from "), pl.col("_best_source_file")]
+            )
         )
         .alias("reason"),
         pl.Series("raw_line", raw_line, dtype=pl.Utf8),
@@ -162,20 +261,38 @@ def collect(
     window: Window | None,
     ingested_at: dt.datetime,
     pool: Executor | None = None,
+    manifest: dict[str, ManifestEntry] | None = None,
+    listing: Listing | None = None,
 ) -> Batch:
-    """Read every landing file of ``source`` for ``window`` into one :class:`Batch` (the
-    files read by ``pool``'s worker processes when given).
+    """Read every landing file of ``source`` for ``window`` (calendar days) into one
+    :class:`Batch` (the files read by ``pool``'s worker processes when given), checked
+    against the landing ``manifest``.
 
     Raises :class:`~alvh_assets.ingest.quarantine.UnreadableFileError` for a file that
-    cannot be read at all (the run writes nothing).
+    cannot be read at all and :class:`LandingError` for a refused file (the run writes
+    nothing).
     """
     window = window if source.partition_column else None
-    files = files_for(source, landing, window)
+    manifest = manifest or {}
+    listing = listing if listing is not None else landing_checks.scan(source, landing)
+    listing.check(source, window)
+    files = files_for(source, landing, window, listing)
+    rels = [p.relative_to(landing).as_posix() for p in files]
+    for rel in rels:
+        landing_checks.check_size(landing, rel, manifest.get(rel))
     read = pool.map(source.reader, files, chunksize=4) if pool else map(source.reader, files)
-    results = list(zip(files, read, strict=True))
-    rels = [p.relative_to(landing).as_posix() for p, _ in results]
+    results = list(read)
+    for rel, r in zip(rels, results, strict=True):
+        landing_checks.check_read(rel, manifest.get(rel), r.sha256, r.rows_read)
+    if source.dated_files:
+        results = [
+            _dated_on_non_session(r, d)
+            if (d := file_day(rel)) is not None and not is_trading_day(d)
+            else r
+            for r, rel in zip(results, rels, strict=True)
+        ]
     accepted = pl.concat(
-        [_with_lineage(r.accepted, r, rel) for (_, r), rel in zip(results, rels, strict=True)]
+        [_with_lineage(r.accepted, r, rel) for r, rel in zip(results, rels, strict=True)]
         or [
             pl.DataFrame(
                 schema={
@@ -189,13 +306,10 @@ def collect(
         how="vertical_relaxed",
     )
     rejected = pl.concat(
-        [_with_lineage(r.rejected, r, rel) for (_, r), rel in zip(results, rels, strict=True)]
-        or [
-            pl.DataFrame(
-                schema={**REJECTED_SCHEMA, "_source_file": pl.Utf8(), "_source_sha256": pl.Utf8()}
-            )
-        ],
+        [_with_lineage(r.rejected, r, rel) for r, rel in zip(results, rels, strict=True)]
+        or [_empty_rejected()],
     )
+    first_days = _first_days(source, accepted, rejected)
     accepted, dups = _cross_file_duplicates(source, accepted, landing)
     rejected = pl.concat([rejected, dups])
     if window is not None:
@@ -227,10 +341,10 @@ def collect(
         {
             "source": source.name,
             "source_file": rels,
-            "source_sha256": [r.sha256 for _, r in results],
+            "source_sha256": [r.sha256 for r in results],
             "window_start": window[0] if window else None,
             "window_end": window[1] if window else None,
-            "rows_read": [r.rows_read for _, r in results],
+            "rows_read": [r.rows_read for r in results],
             "rows_loaded": _counts(raw["_source_file"], rels),
             "rows_quarantined": _counts(quarantined["source_file"], rels),
             "rows_outside_window": _counts(outside["_source_file"], rels),
@@ -238,7 +352,24 @@ def collect(
         },
         schema=LOG_SCHEMA,
     )
-    return Batch(source, window, raw, quarantined, log)
+    return Batch(source, window, raw, quarantined, log, first_days)
+
+
+def _first_days(
+    source: Source, accepted: pl.DataFrame, rejected: pl.DataFrame
+) -> dict[str, dt.date]:
+    """Per file, the earliest partition date of its rows (loaded or not)."""
+    col = source.partition_column
+    if col is None:
+        return {}
+    dates = pl.concat(
+        [
+            accepted.select("_source_file", pl.col(col).cast(pl.Date).alias("d")),
+            rejected.select("_source_file", pl.col("partition_date").alias("d")),
+        ]
+    )
+    firsts = dates.drop_nulls().group_by("_source_file").agg(pl.col("d").min())
+    return dict(firsts.iter_rows())
 
 
 def _counts(files: pl.Series, order: list[str]) -> list[int]:
@@ -262,7 +393,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
-    """Replace the batch's window (or whole table) in raw, quarantine and the log."""
+    """Replace the batch's window (or whole table) in raw and quarantine; rewrite the log
+    rows of what the batch re-read (module docstring)."""
     source, window = batch.source, batch.window
     files = batch.log["source_file"].to_list()
     warehouse.delete_window(con, f"raw.{source.name}", source.partition_column, window)
@@ -272,12 +404,15 @@ def _replace(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:
     else:
         con.execute(
             f"DELETE FROM {QUARANTINE_TABLE} WHERE source = ? AND (partition_date BETWEEN ? "
-            "AND ? OR (partition_date IS NULL AND list_contains(?, source_file)))",
+            "AND ? OR (partition_date IS NULL AND list_contains(?::VARCHAR[], source_file)))",
             [source.name, window[0], window[1], files],
         )
+        dated = [f for f in files if file_day(f) is not None] if source.dated_files else []
         con.execute(
-            f"DELETE FROM {LOG_TABLE} WHERE source = ? AND window_start <= ? AND window_end >= ?",
-            [source.name, window[1], window[0]],
+            f"DELETE FROM {LOG_TABLE} WHERE source = ? AND (list_contains(?::VARCHAR[], "
+            "source_file) OR (list_contains(?::VARCHAR[], source_file) AND window_start >= ? "
+            "AND window_end <= ?))",
+            [source.name, dated, files, window[0], window[1]],
         )
     warehouse.insert(con, f"raw.{source.name}", batch.raw)
     warehouse.insert(con, QUARANTINE_TABLE, batch.rejected)
@@ -289,20 +424,56 @@ CHUNK_SESSIONS = 63
 in the densest years), which bounds memory on long backfills."""
 
 
-def pieces(source: Source, landing: Path, window: Window | None) -> list[Window | None]:
+def pieces(
+    source: Source, landing: Path, window: Window | None, listing: Listing | None = None
+) -> list[Window | None]:
     """``window`` cut into contiguous pieces of :data:`CHUNK_SESSIONS` trading days when every
     file of ``source`` in it is a daily file; otherwise (history files hold every day, and
     would be re-read per piece) the window whole. Pieces cover every calendar day of the
     window, so a file dated on a non-trading day still falls in one."""
     if window is None:
         return [None]
-    files = files_for(source, landing, window)
+    files = files_for(source, landing, window, listing)
     days = trading_days(*window)
-    if not files or any(_file_day(p) is None for p in files) or len(days) <= CHUNK_SESSIONS:
+    if not files or any(file_day(p) is None for p in files) or len(days) <= CHUNK_SESSIONS:
         return [window]
     starts = [window[0], *days[CHUNK_SESSIONS::CHUNK_SESSIONS]]
     ends = [s - dt.timedelta(days=1) for s in starts[1:]] + [window[1]]
     return list(zip(starts, ends, strict=True))
+
+
+PR_SET_PDEATHSIG = 1
+"""Linux ``prctl`` option: the signal a process gets when its parent dies."""
+
+
+def _die_with_parent(parent: int) -> None:
+    """Reader worker initializer: the worker dies with the process that started it, even
+    when that one is killed with SIGKILL (no chance to shut its pool down). Linux's
+    parent-death signal (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), and, wherever that is not
+    available, a watchdog thread that kills the worker once its parent pid changes."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="alvh-parent-watch", daemon=True).start()
+
+
+def reader_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes for the readers; each dies with this process (:func:`_die_with_parent`).
+    Spawned, not forked: polars' thread pool does not survive a fork."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=get_context("spawn"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 @contextmanager
@@ -312,8 +483,7 @@ def _readers(n_pieces: int) -> Iterator[Executor | None]:
     if n_pieces < 2 or (os.cpu_count() or 1) < 2:
         yield None
         return
-    # spawn, not fork: polars' thread pool does not survive a fork
-    with ProcessPoolExecutor(os.cpu_count(), mp_context=get_context("spawn")) as pool:
+    with reader_pool(os.cpu_count() or 2) as pool:
         yield pool
 
 
@@ -352,22 +522,41 @@ def ingest(
     landing: Path,
     window: Window | None,
     ingested_at: dt.datetime,
+    *,
+    force: bool = False,
+    max_day_shrink: float = 0.5,
 ) -> Summary:
-    """Read and write ``window`` of ``source`` piece by piece (:func:`pieces`), in one
-    transaction: a failure anywhere (an unreadable file, broken conservation) writes nothing.
+    """Check the landing, then read and write ``window`` (sessions; the calendar days it owns,
+    :func:`~alvh_assets.ingest.landing_checks.owned_days`) of ``source`` piece by piece
+    (:func:`pieces`), in one transaction: each piece is checked before its delete, and a
+    failure anywhere writes nothing. ``force`` skips the completeness rules (a window
+    missing deliveries, or shrinking a stored day by more than ``max_day_shrink``), never
+    the landing's own checks.
 
-    Raises :class:`~alvh_assets.ingest.quarantine.UnreadableFileError` or
-    :class:`ConservationError`.
+    Raises :class:`LandingError`, :class:`RefusedWindowError`,
+    :class:`~alvh_assets.ingest.quarantine.UnreadableFileError` or :class:`ConservationError`.
     """
-    ensure_tables(con, source)
+    landing_checks.check_landing(landing)
+    days = landing_checks.owned_days(window) if window is not None and source.daily else window
+    listing = landing_checks.scan(source, landing)
+    listing.check(source, days if source.daily else None)
+    manifest = landing_checks.read_manifest(landing)
     logs, reasons, preview = [], [], None
-    todo = pieces(source, landing, window)
+    todo = pieces(source, landing, days, listing)
     with _readers(len(todo)) as pool, warehouse.transaction(con):
+        ensure_tables(con, source)
+        first = landing_checks.first_delivered(con, source, listing, LOG_TABLE)
         for piece in todo:
-            batch = collect(source, landing, piece, ingested_at, pool)
+            batch = collect(source, landing, piece, ingested_at, pool, manifest, listing)
             broken = conservation_errors(batch.log)
             if broken.height:
                 raise ConservationError(broken)
+            for f, d in batch.first_days.items():
+                landing_checks.see(first, source.group_of(f), d)
+            if not force:
+                landing_checks.check_complete(
+                    con, source, batch.window, batch.raw, batch.rejected, first, max_day_shrink
+                )
             _replace(con, batch)
             logs.append(batch.log)
             reasons.append(batch.rejected.group_by("reason_code").len("rows"))

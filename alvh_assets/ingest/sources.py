@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,18 @@ class Source:
     key: tuple[str, ...]
     partition_column: str | None
     description: str
+    group_pattern: str | None = None
+    """Regex on a file's name whose ``group`` names its delivery group (one file or series of
+    files delivered together, e.g. the VIX option chain of each day); None: one group, the
+    source. See :mod:`alvh_assets.ingest.landing_checks`."""
+    delivery: str = ""
+    """Where a group's rows for a session are expected (``{group}``, ``{day}`` filled in), for
+    the one-line refusal of a window that lacks them."""
+    dated_files: bool = False
+    """One file per session, its date ending the name (``…_YYYY-MM-DD.csv|zip``)."""
+    rank_column: str | None = None
+    """A column ranking copies of a row across files (the richer delivery is greater, e.g.
+    ``has_calcs``); not compared as a value."""
 
     @property
     def daily(self) -> bool:
@@ -45,12 +58,22 @@ class Source:
         rows share no key with older rows (uniqueness over them is over the whole table)."""
         return self.partition_column is not None and self.partition_column in self.key
 
+    def group_of(self, file: str) -> str:
+        """The delivery group of a file (path or name): ``group_pattern``'s ``group``, else the
+        name without its date; the source's name when the source has no pattern."""
+        if self.group_pattern is None:
+            return self.name
+        name = file.rsplit("/", 1)[-1]
+        m = re.search(self.group_pattern, name, re.IGNORECASE)
+        return m.group("group") if m else re.sub(r"_\d{4}-\d{2}-\d{2}(?=\.)", "", name)
+
 
 def _source(
     module: ModuleType,
     reader: Callable[[Path], ReadResult],
     patterns: tuple[str, ...],
     description: str,
+    **extra: object,
 ) -> Source:
     return Source(
         module.SOURCE,
@@ -60,6 +83,7 @@ def _source(
         tuple(module.KEY),
         module.PARTITION_COLUMN,
         description,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -71,30 +95,40 @@ SOURCES: dict[str, Source] = {
             cboe_option_eod.read_cboe_option_eod,
             ("cboe/option_eod/**/*.csv", "cboe/option_eod/**/*.zip"),
             "Cboe DataShop Option EOD Summary rows (SPX, SPXW, VIX), one file per day.",
+            group_pattern=r"^UnderlyingOptionsEOD(?:Calcs)?_(?P<group>.+)_\d{4}-\d{2}-\d{2}\.",
+            delivery="file cboe/option_eod/*/UnderlyingOptionsEOD[Calcs]_{group}_{day}.csv|.zip",
+            dated_files=True,
+            rank_column="has_calcs",
         ),
         _source(
             cfe_vx,
             cfe_vx.read_cfe_vx,
             ("cfe/vx/*.csv",),
             "CFE VX futures daily settlements; pre-2007-03-26 prices divided by 10.",
+            delivery="a row dated {day} in cfe/vx/CFE_*_VX.csv",
         ),
         _source(
             cboe_index,
             cboe_index.read_cboe_index,
             ("cboe/index/*_History.csv",),
             "Cboe index history (SPX, VIX, VIX3M) daily OHLC.",
+            group_pattern=r"(?P<group>[A-Za-z0-9]+)_History\.",
+            delivery="a row dated {day} in cboe/index/{group}_History.csv",
         ),
         _source(
             nyse_breadth,
             nyse_breadth.read_nyse_breadth,
             ("nyse/breadth/*.csv",),
             "NYSE daily advances, declines, unchanged and volumes.",
+            delivery="a row dated {day} in nyse/breadth/*.csv",
         ),
         _source(
             fred,
             fred.read_fred,
             ("fred/*.csv",),
             "FRED observations (CPI, PPI, fed funds) by reference period.",
+            group_pattern=r"^(?P<group>.+)\.csv$",
+            delivery="fred/{group}.csv",
         ),
         _source(
             release_calendar,
