@@ -211,7 +211,7 @@ def _fixed_budget(pct: float, notional: float, rule: str) -> BudgetDecision:
         cost_ceiling_pct=None,
         budget_pct=pct if notional > 0 else 0.0,
         budget_usd=pct * notional,
-        binding_rule=rule if notional > 0 else "no_condor",
+        binding_rule=rule if notional > 0 or rule == "halted" else "no_condor",
         gross_leverage=None,
         beta_raised=False,
         pe_blocked=False,
