@@ -60,7 +60,11 @@ so re-ingesting a window replaces exactly that window's quarantined rows."""
 
 
 class UnreadableFileError(Exception):
-    """A whole file cannot be read; the message names the file and the problem."""
+    """A whole file cannot be read; the message names the file and the problem.
+
+    ``problem`` is one line and quotes no file content beyond the offending field (header
+    names only when they look like column names, values cut to 40 characters with
+    non-printables escaped: :func:`alvh_assets.ingest.csv_lines.shown`)."""
 
     def __init__(self, path: Path | str, problem: str) -> None:
         self.path = str(path)
