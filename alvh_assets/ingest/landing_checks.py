@@ -32,8 +32,12 @@ there. Either way a refused run writes nothing.
    ingest log's file names for dated files, the raw table otherwise).
 
    * A daily window is refused when a group due on one of its sessions has no row, loaded
-     or quarantined, dated that session (the day's VIX option file missing; an index
-     history that does not reach the day yet).
+     or quarantined, dated that session: for dated daily files, any such session (the
+     day's VIX option file missing); for history files, a session after the group's last
+     row read (the history does not reach the day yet, or the file is gone). A session
+     inside a history's delivered span without a row is the vendor's gap and loads as it is
+     (the real VIX history lacks 1991-03-01, 1997-01-31, 1997-11-26 and 1999-12-31; the
+     landing sensor likewise checks only a history's growing end).
    * Any replacement is refused when it would leave a stored (session, group) - for a
      whole-table source a stored group - with no loaded row, or drop its rows by more than
      ``ingest.max_day_shrink`` (an option file cut to its header, a FRED file gone, every
@@ -370,9 +374,12 @@ def check_complete(
     quarantined: pl.DataFrame,
     first: dict[str, dt.date],
     max_day_shrink: float,
+    read_until: dict[str, dt.date] | None = None,
 ) -> None:
     """Rule 5 for one piece about to replace ``days`` (None: the whole table) with ``raw``
-    (rows to load) and ``quarantined``; raises :class:`RefusedWindowError`."""
+    (rows to load) and ``quarantined``; ``first``: each group's first delivered day;
+    ``read_until``: for history files, each group's last row read (None for dated daily
+    files, where every session from the first is due). Raises :class:`RefusedWindowError`."""
     col = source.partition_column if days is not None else None
     loaded = _group_counts(source, raw, "_source_file", col)
     problems: list[str] = []
@@ -385,7 +392,10 @@ def check_complete(
                 delivered[g].add(d)
         for g, since in sorted(first.items()):
             due = trading_days(max(days[0], since), days[1])
-            missing = [d for d in due if d not in delivered[g]]
+            until = (read_until or {}).get(g, dt.date.min)
+            missing = [
+                d for d in due if d not in delivered[g] and (read_until is None or d > until)
+            ]
             if missing:
                 problems.append(
                     f"no rows of {g} for session(s) {_days(missing)} (expected "

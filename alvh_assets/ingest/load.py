@@ -108,8 +108,8 @@ class Batch:
     raw: pl.DataFrame
     rejected: pl.DataFrame
     log: pl.DataFrame
-    first_days: dict[str, dt.date] = field(default_factory=dict)
-    """Per file read, the earliest partition date of any of its rows (in the window or not)."""
+    spans: dict[str, tuple[dt.date, dt.date]] = field(default_factory=dict)
+    """Per file read, the first and last partition date of its rows (in the window or not)."""
 
 
 def files_for(
@@ -309,7 +309,7 @@ def collect(
         [_with_lineage(r.rejected, r, rel) for r, rel in zip(results, rels, strict=True)]
         or [_empty_rejected()],
     )
-    first_days = _first_days(source, accepted, rejected)
+    spans = _spans(source, accepted, rejected)
     accepted, dups = _cross_file_duplicates(source, accepted, landing)
     rejected = pl.concat([rejected, dups])
     if window is not None:
@@ -352,13 +352,13 @@ def collect(
         },
         schema=LOG_SCHEMA,
     )
-    return Batch(source, window, raw, quarantined, log, first_days)
+    return Batch(source, window, raw, quarantined, log, spans)
 
 
-def _first_days(
+def _spans(
     source: Source, accepted: pl.DataFrame, rejected: pl.DataFrame
-) -> dict[str, dt.date]:
-    """Per file, the earliest partition date of its rows (loaded or not)."""
+) -> dict[str, tuple[dt.date, dt.date]]:
+    """Per file, the first and last partition date of its rows (loaded or not)."""
     col = source.partition_column
     if col is None:
         return {}
@@ -368,8 +368,12 @@ def _first_days(
             rejected.select("_source_file", pl.col("partition_date").alias("d")),
         ]
     )
-    firsts = dates.drop_nulls().group_by("_source_file").agg(pl.col("d").min())
-    return dict(firsts.iter_rows())
+    spans = (
+        dates.drop_nulls()
+        .group_by("_source_file")
+        .agg(pl.col("d").min().alias("lo"), pl.col("d").max().alias("hi"))
+    )
+    return {f: (lo, hi) for f, lo, hi in spans.iter_rows()}
 
 
 def _counts(files: pl.Series, order: list[str]) -> list[int]:
@@ -551,11 +555,21 @@ def ingest(
             broken = conservation_errors(batch.log)
             if broken.height:
                 raise ConservationError(broken)
-            for f, d in batch.first_days.items():
-                landing_checks.see(first, source.group_of(f), d)
+            read_until: dict[str, dt.date] = {}
+            for f, (lo, hi) in batch.spans.items():
+                landing_checks.see(first, source.group_of(f), lo)
+                g = source.group_of(f)
+                read_until[g] = max(hi, read_until.get(g, hi))
             if not force:
                 landing_checks.check_complete(
-                    con, source, batch.window, batch.raw, batch.rejected, first, max_day_shrink
+                    con,
+                    source,
+                    batch.window,
+                    batch.raw,
+                    batch.rejected,
+                    first,
+                    max_day_shrink,
+                    None if source.dated_files else read_until,
                 )
             _replace(con, batch)
             logs.append(batch.log)
