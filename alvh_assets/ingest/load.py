@@ -557,8 +557,8 @@ def ingest(
                 raise ConservationError(broken)
             read_until: dict[str, dt.date] = {}
             for f, (lo, hi) in batch.spans.items():
-                landing_checks.see(first, source.group_of(f), lo)
                 g = source.group_of(f)
+                landing_checks.see(first, g, lo)
                 read_until[g] = max(hi, read_until.get(g, hi))
             if not force:
                 landing_checks.check_complete(
