@@ -130,3 +130,58 @@ def test_report_on_the_built_warehouse(attributed: Path, landing: Path, tmp_path
         "nav.png",
         "waterfall.png",
     ]
+
+
+def test_condor_delta_gamma_is_its_true_pnl_and_the_memo_is_apart(attributed: Path) -> None:
+    # methodology §2: the components sum to the NAV change without the roll opportunity cost,
+    # so the condor's delta/gamma component is its market P&L less theta and vega, with the
+    # sign of what the condor really earned; the opportunity cost is a memo beside it.
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        comp = dict(
+            con.execute(
+                "SELECT component, sum(amount) FROM attribution.daily_pnl "
+                "WHERE strategy = 'unhedged' GROUP BY ALL"
+            ).fetchall()
+        )
+        # the condor's real P&L at mids: its fills' cash flows and costs + its last mark
+        real = con.execute(
+            "SELECT (SELECT sum(cash_flow + commission + exchange_fees + slippage) "
+            "FROM strategy.fills WHERE strategy = 'unhedged' AND kind = 'condor') + "
+            "coalesce((SELECT sum(mark_value) FROM strategy.positions_daily WHERE strategy = "
+            "'unhedged' AND kind = 'condor' AND date = (SELECT max(date) FROM "
+            "strategy.positions_daily)), 0)"
+        ).fetchone()[0]
+        memo = con.execute(
+            "SELECT sum(opportunity_cost) FROM strategy.fills WHERE strategy = 'unhedged'"
+        ).fetchone()[0]
+        perf = con.execute(
+            "SELECT roll_opportunity_cost, rebalancing_cost, trading_costs FROM "
+            "attribution.performance WHERE strategy = 'unhedged' AND period = 'all'"
+        ).fetchone()
+        cash_rebalancing = con.execute(
+            "SELECT sum(commission + exchange_fees + slippage) FROM strategy.fills "
+            "WHERE strategy = 'unhedged' AND trade_kind = 'condor_roll'"
+        ).fetchone()[0]
+        views = con.execute(
+            "SELECT sum(nav_change) FROM attribution.v_daily_pnl_by_category "
+            "WHERE strategy = 'unhedged'"
+        ).fetchone()[0]
+        nav = con.execute(
+            "SELECT nav FROM strategy.account_daily WHERE strategy = 'unhedged' "
+            "ORDER BY date DESC LIMIT 1"
+        ).fetchone()[0]
+    assert "opportunity_cost" not in comp
+    condor = comp["condor_theta"] + comp["condor_vega"] + comp["condor_delta_gamma"]
+    assert condor == pytest.approx(real, abs=0.01)
+    dg_true = real - comp["condor_theta"] - comp["condor_vega"]
+    assert comp["condor_delta_gamma"] == pytest.approx(dg_true, abs=0.01)
+    assert real < 0 and comp["condor_delta_gamma"] < 0  # October 2008: the condor lost
+    assert memo > 0 and perf[0] == pytest.approx(memo)  # a memo, apart from every sum
+    assert perf[1] == pytest.approx(cash_rebalancing) and perf[1] < perf[2]
+    assert views == pytest.approx(nav - CFG.execution.initial_capital, abs=0.01)
+    print(
+        f"\nunhedged Oct-2008: condor real P&L {real:,.2f}, delta/gamma "
+        f"{comp['condor_delta_gamma']:,.2f}, theta {comp['condor_theta']:,.2f}, vega "
+        f"{comp['condor_vega']:,.2f}, roll opportunity cost memo {memo:,.2f}, rebalancing "
+        f"cost {perf[1]:,.2f}, trading costs {perf[2]:,.2f}"
+    )

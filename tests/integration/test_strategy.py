@@ -130,3 +130,55 @@ def test_no_look_ahead_changing_data_after_t_changes_nothing_up_to_t(
     assert not _tables(ranged)["strategy.account_daily"].equals(
         _tables(db)["strategy.account_daily"]
     )
+
+
+def test_no_losing_cycle_exits_under_profit_take_and_cycles_are_whole(ranged: Path) -> None:
+    # methodology §2: profit take and stop on the whole cycle (entry, every roll, the exit),
+    # never on the legs open after a roll alone. strategy.fills.cycle_id names the cycle.
+    with duckdb.connect(str(ranged), read_only=True) as con:
+        losing = con.execute(
+            "SELECT strategy, cycle_id, sum(cash_flow) AS pnl FROM strategy.fills "
+            "WHERE cycle_id IS NOT NULL GROUP BY ALL "
+            "HAVING bool_or(reason LIKE 'exit: profit take%') AND sum(cash_flow) <= 0"
+        ).fetchall()
+        kinds = con.execute(
+            "SELECT DISTINCT kind, trade_kind, cycle_id IS NULL FROM strategy.fills ORDER BY ALL"
+        ).fetchall()
+        per_cycle = con.execute(
+            "SELECT strategy, cycle_id, count(*) FILTER (trade_kind = 'condor_entry') "
+            "FROM strategy.fills WHERE cycle_id IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+        rolls = con.execute(
+            "SELECT count(*) FROM strategy.fills WHERE trade_kind = 'condor_roll'"
+        ).fetchone()[0]
+    assert losing == []
+    assert per_cycle and all(n == 4 for *_, n in per_cycle)  # one entry (4 legs) per cycle
+    assert {k for k, _, no_cycle in kinds if not no_cycle} == {"condor"}
+    assert {t for _, t, _ in kinds} <= {
+        "condor_entry", "condor_roll", "condor_exit", "halt_close", "settlement",
+        "hedge_add", "hedge_roll", "hedge_trim", "hedge_monetize", "hedge_lapse",
+    }  # fmt: skip
+    assert rolls > 0  # the Oct-2008 crash rolls the put side
+
+
+def test_sized_on_nav_solvent_and_never_negative(ranged: Path) -> None:
+    # methodology §2: contracts from the NAV at entry (so the four books can differ), margin
+    # <= NAV on entry days, NAV never negative; no trade after a halt.
+    with duckdb.connect(str(ranged), read_only=True) as con:
+        negative = con.execute(
+            "SELECT count(*) FROM strategy.account_daily WHERE nav < 0"
+        ).fetchone()[0]
+        entries = con.execute(
+            "SELECT f.strategy, f.date, a.margin, a.nav, f.reason FROM strategy.fills f "
+            "JOIN strategy.account_daily a USING (strategy, date) "
+            "WHERE f.trade_kind = 'condor_entry' AND f.leg = 'short_put' ORDER BY ALL"
+        ).fetchall()
+        after_halt = con.execute(
+            "SELECT count(*) FROM strategy.fills f JOIN (SELECT strategy, min(halt_date) AS h "
+            "FROM strategy.account_daily WHERE halted GROUP BY ALL) USING (strategy) "
+            "WHERE f.date > h AND f.trade_kind NOT IN ('halt_close', 'settlement')"
+        ).fetchone()[0]
+    assert negative == 0 and after_halt == 0
+    assert entries
+    for _, _, margin, nav, reason in entries:
+        assert margin <= nav and " on NAV " in reason
