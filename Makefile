@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install demo test lint bench bench-w2 clean
+.PHONY: install demo test test-slow lint bench bench-w2 clean
 
 $(BIN)/alvh: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ lint: install
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not slow_cli"
+
+# one real CLI process per case: the bad-input corpus, crash and rerun at three points
+test-slow: install
+	$(BIN)/pytest -m slow_cli
 
 bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
