@@ -234,6 +234,25 @@ class BaselineConfig(_Section):
     )
 
 
+class CndrConfig(_Section):
+    """The Cboe CNDR reference strategy ``cboe_cndr`` (methodology §4 item 5): the strike
+    deltas of Cboe's SPX iron condor index. Its size uses ``condor.risk_budget_pct`` (the
+    house condor's risk budget share of NAV), its account the short rate like every cash."""
+
+    short_delta: float = _f(
+        0.20, 0.05, 0.45, description="|delta| of the short put and call (Cboe CNDR: ~0.20)"
+    )
+    long_delta: float = _f(
+        0.05, 0.01, 0.25, description="|delta| of the long put and call (Cboe CNDR: ~0.05)"
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CndrConfig:
+        if self.long_delta >= self.short_delta:
+            raise ValueError("need long_delta < short_delta")
+        return self
+
+
 class ExecutionConfig(_Section):
     """Trading costs and account [choice]."""
 
@@ -302,6 +321,7 @@ class AlvhConfig(_Section):
     signals: SignalConfig = SignalConfig()
     regimes: RegimeConfig = RegimeConfig()
     baselines: BaselineConfig = BaselineConfig()
+    cndr: CndrConfig = CndrConfig()
     execution: ExecutionConfig = ExecutionConfig()
     attribution: AttributionConfig = AttributionConfig()
     ingest: IngestConfig = IngestConfig()

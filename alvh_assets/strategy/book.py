@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -187,6 +188,11 @@ def settlement_value(root: str, day: MarketDay) -> float | None:
     if root == "VIX":
         return day.vix_open
     raise ValueError(f"no settlement rule for root {root!r}")
+
+
+def mark_value(positions: Iterable[Position]) -> float:
+    """Σ quantity × last mid × 100 (a leg never marked counts 0)."""
+    return sum(p.quantity * (p.last_mid or 0.0) for p in positions) * MULTIPLIER
 
 
 def intrinsic(option_type: str, strike: float, level: float) -> float:

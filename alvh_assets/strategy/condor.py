@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,7 +46,7 @@ import polars as pl
 from scipy.special import ndtr
 
 from alvh_assets.calendars import next_trading_day
-from alvh_assets.config import CondorConfig
+from alvh_assets.config import AlvhConfig, CondorConfig
 from alvh_assets.strategy.book import (
     MULTIPLIER,
     Ledger,
@@ -292,6 +293,16 @@ def margin_of(legs: list[Position]) -> float:
     return max(widths, default=0.0) * MULTIPLIER * contracts
 
 
+def condor_book(positions: Iterable[Position]) -> tuple[float, float, float]:
+    """(notional, open credit, margin) of the condor legs: notional = margin = the wider
+    wing × 100 × contracts (:func:`margin_of`; methodology §2 defined risk, §3 notional),
+    credit = Σ −qty × entry price × 100."""
+    legs = [p for p in positions if p.kind == "condor"]
+    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
+    margin = margin_of(legs)
+    return margin, credit, margin
+
+
 def cycle_of(legs: list[Position]) -> tuple[float, float]:
     """(original credit, cash so far) of the cycle of ``legs`` (USD). Legs written before
     the cycle columns existed carry neither: their open premium stands for both."""
@@ -367,6 +378,14 @@ def manage_condor(
     return others + _enter(day, ledger, cfg, distorted, nav)
 
 
+def house_condor(
+    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: AlvhConfig, nav: float
+) -> list[Position]:
+    """The house condor rules of methodology §2 (:func:`manage_condor` with ``cfg.condor``):
+    the condor rule of every house strategy in :mod:`.registry`."""
+    return manage_condor(positions, day, ledger, cfg.condor, nav)
+
+
 def _enter(
     day: MarketDay, ledger: Ledger, cfg: CondorConfig, distorted: bool, nav: float
 ) -> list[Position]:
@@ -375,6 +394,24 @@ def _enter(
     pick = select_condor(day.chain, day.date, cfg, distorted)
     if isinstance(pick, str):
         return []
+    note = f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
+    reason = f"entry: POP {pick.pop:.4f}"
+    return open_condor(pick, day, ledger, cfg, nav, reason, note if pick.adjusted_put_steps else "")
+
+
+def open_condor(
+    pick: CondorPick,
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: CondorConfig,
+    nav: float,
+    reason: str,
+    note: str = "",
+) -> list[Position]:
+    """Sell ``pick`` (a new cycle ``condor-YYYYMMDD``): ``min(`` :func:`contracts_for` ``,``
+    :func:`solvent_contracts` ``)`` condors on ``nav`` (methodology §2, size and solvency),
+    credit and costs at fill prices; [] when not one contract fits. ``reason`` must start
+    with ``entry:`` (the fills' trade kind)."""
     ex = ledger.execution
     share = ex.slippage_share_of_half_spread
     credit = sum(
@@ -389,10 +426,7 @@ def _enter(
     if contracts < 1:
         return []
     group = f"condor-{day.date:%Y%m%d}"
-    note = f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
-    reason = f"entry: POP {pick.pop:.4f}, {contracts} condors on NAV {nav:,.2f}" + (
-        note if pick.adjusted_put_steps else ""
-    )
+    reason = f"{reason}, {contracts} condors on NAV {nav:,.2f}{note}"
     start = len(ledger.fills)
     opened = []
     for name, row in pick.legs.items():

@@ -1,7 +1,9 @@
-"""The daily fold of the four strategies: ``state(t) = step(state(t−1), market(t))``.
+"""The daily fold of the strategies: ``state(t) = step(state(t−1), market(t))``.
 
-Each strategy is a complete account: ``unhedged``, ``single_layer_vix_call``,
-``static_permanent`` and ``alvh_442``. A day, in order (each a named step of :func:`step`):
+Each strategy of :data:`registry.REGISTRY` is a complete account (``unhedged``,
+``single_layer_vix_call``, ``static_permanent``, ``alvh_442`` and the Cboe CNDR reference
+``cboe_cndr``); the engine reads its condor rule and hedge rule from its registry entry.
+A day, in order (each a named step of :func:`step`):
 
 1. interest on yesterday's cash at yesterday's short rate: ``cash × (e^{r·days/365} − 1)``;
 2. cash settlement of every position expiring today (:func:`book.settlement_value`);
@@ -10,10 +12,12 @@ Each strategy is a complete account: ``unhedged``, ``single_layer_vix_call``,
    is ≤ the margin of the open book, every quoted leg is closed at today's quotes (the first
    quotes after the breach is known; a leg without one is closed at its next quote), the
    account records ``halt_date`` and ``halt_reason`` and trades no more;
-4. the condor book (:func:`condor.manage_condor`): exit, roll or entry, sized on the NAV at
-   entry — so the four strategies' condor books differ once their NAVs do;
-5. the strategy's hedge: ALVH tranches under the day's budget (:mod:`.budget`,
-   :mod:`.hedges`), a baseline hedge, or none;
+4. the condor book by the entry's condor rule (the house rules,
+   :func:`condor.manage_condor`, or the CNDR rules, :func:`cndr.manage_cndr`): exit, roll or
+   entry, sized on the NAV at entry — so the strategies' condor books differ once their
+   NAVs do;
+5. the strategy's hedge rule (:mod:`.hedge_rules`): ALVH tranches under the day's budget
+   (:mod:`.budget`, :mod:`.hedges`), a baseline hedge, or none;
 6. marks at mid and at liquidation value, Greeks in USD, the combined break-evens, and the
    account (cash, margin of defined-risk spreads, NAV, halt state).
 
@@ -39,21 +43,18 @@ from alvh_assets.strategy.book import (
     Position,
     intrinsic,
     is_quoted,
+    mark_value,
     mid,
     settlement_value,
 )
-from alvh_assets.strategy.budget import BudgetDecision, BudgetInputs, alvh_budget
-from alvh_assets.strategy.condor import manage_condor, margin_of
-from alvh_assets.strategy.hedges import (
-    Tranche,
-    alvh_day,
-    baseline_day,
-    halted_tranches,
-    initial_tranches,
-)
+from alvh_assets.strategy.budget import BudgetDecision
+from alvh_assets.strategy.condor import condor_book
+from alvh_assets.strategy.hedge_rules import rolling_beta
+from alvh_assets.strategy.hedges import Tranche
 from alvh_assets.strategy.market import MarketDay
+from alvh_assets.strategy.registry import STRATEGIES, strategy
 
-STRATEGIES = ("unhedged", "single_layer_vix_call", "static_permanent", "alvh_442")
+__all__ = ["STRATEGIES", "condor_book", "mark_value", "rolling_beta"]
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ class StrategyState:
     halt_reason: str | None = None
 
 
-def initial_state(strategy: str, cfg: AlvhConfig) -> StrategyState:
-    """A flat account holding the initial capital in cash."""
-    tranches = initial_tranches(cfg) if strategy == "alvh_442" else {}
-    return StrategyState(strategy, cfg.execution.initial_capital, tranches=tranches)
+def initial_state(name: str, cfg: AlvhConfig) -> StrategyState:
+    """A flat account holding the initial capital in cash, with the tranches its registry
+    entry starts from."""
+    tranches = strategy(name).tranches(cfg)
+    return StrategyState(name, cfg.execution.initial_capital, tranches=tranches)
 
 
 @dataclass
@@ -87,30 +89,6 @@ class DayRows:
     budget: dict[str, Any]
     layers: list[dict[str, Any]]
     account: dict[str, Any]
-
-
-def condor_book(positions: Iterable[Position]) -> tuple[float, float, float]:
-    """(notional, open credit, margin) of the condor legs: notional = margin = the wider
-    wing × 100 × contracts (:func:`condor.margin_of`; methodology §2 defined risk, §3
-    notional), credit = Σ −qty × entry price × 100."""
-    legs = [p for p in positions if p.kind == "condor"]
-    credit = sum(-p.quantity * p.entry_price for p in legs) * MULTIPLIER
-    margin = margin_of(legs)
-    return margin, credit, margin
-
-
-def rolling_beta(history: tuple[tuple[float, float | None], ...], window: int) -> float | None:
-    """OLS beta of daily NAV returns on SPX returns over the last ``window`` returns (None
-    with fewer, or a missing SPX close)."""
-    if len(history) < window + 1:
-        return None
-    nav = np.array([h[0] for h in history[-(window + 1) :]], dtype=float)
-    spx = np.array([np.nan if h[1] is None else h[1] for h in history[-(window + 1) :]])
-    if not np.isfinite(spx).all() or (nav <= 0).any():
-        return None
-    rn, rs = np.diff(nav) / nav[:-1], np.diff(spx) / spx[:-1]
-    var = rs.var()
-    return float(((rn - rn.mean()) * (rs - rs.mean())).mean() / var) if var > 0 else None
 
 
 def breakevens(positions: Iterable[Position]) -> tuple[float | None, ...]:
@@ -202,26 +180,6 @@ def _position_row(p: Position, row: dict[str, Any] | None, day: dt.date) -> dict
     }
 
 
-def _fixed_budget(pct: float, notional: float, rule: str) -> BudgetDecision:
-    return BudgetDecision(
-        base_pct=pct,
-        base_rule=rule,
-        regime_ceiling_pct=None,
-        leverage_cap_pct=None,
-        cost_ceiling_pct=None,
-        budget_pct=pct if notional > 0 else 0.0,
-        budget_usd=pct * notional,
-        binding_rule=rule if notional > 0 or rule == "halted" else "no_condor",
-        gross_leverage=None,
-        beta_raised=False,
-        pe_blocked=False,
-        liquidity_ok=None,
-        new_layers_blocked=False,
-        blocked_by=None,
-        skipped_rules=None,
-    )
-
-
 def _interest(state: StrategyState, day: MarketDay) -> float:
     """Interest on yesterday's cash at yesterday's short rate (continuous)."""
     if state.last_date is None or state.rate is None:
@@ -247,11 +205,6 @@ def _settle(positions: Iterable[Position], day: MarketDay, ledger: Ledger) -> li
     return kept
 
 
-def mark_value(positions: Iterable[Position]) -> float:
-    """Σ quantity × last mid × 100 (a leg never marked counts 0)."""
-    return sum(p.quantity * (p.last_mid or 0.0) for p in positions) * MULTIPLIER
-
-
 def _solvency(
     state: StrategyState, positions: list[Position], day: MarketDay, cash: float, ledger: Ledger
 ) -> tuple[StrategyState, list[Position]]:
@@ -273,76 +226,6 @@ def _solvency(
     return state, kept
 
 
-def _alvh_budget(
-    state: StrategyState, positions: list[Position], day: MarketDay, nav: float, cfg: AlvhConfig
-) -> BudgetDecision:
-    """ALVH's budget inputs from the book before the hedge step (:func:`budget.alvh_budget`)."""
-    notional, credit, _ = condor_book(positions)
-    rows = [day.quote(p.key) for p in positions]
-    half = [
-        abs(p.quantity) * (r["ask"] - r["bid"]) / 2.0 * MULTIPLIER
-        for p, r in zip(positions, rows, strict=True)
-        if is_quoted(r)
-    ]
-    liquid = sum(
-        p.quantity * (r["bid"] if p.quantity > 0 else r["ask"]) * MULTIPLIER
-        for p, r in zip(positions, rows, strict=True)
-        if p.kind != "condor" and is_quoted(r)
-    )
-    return alvh_budget(
-        BudgetInputs(
-            condor_notional=notional,
-            condor_credit=credit,
-            nav=nav,
-            premium_at_risk=mark_value(p for p in positions if p.kind != "condor"),
-            regime=day.signal("regime"),
-            neutral_to_bullish=day.signal("neutral_to_bullish"),
-            pcf=day.signal("pcf"),
-            pe=day.signal("pe"),
-            beta=rolling_beta(state.history, cfg.hedge.beta_window),
-            event_window=day.signal("event_window"),
-            liquid_hedge_value=liquid,
-            event_slippage=sum(half) * cfg.hedge.event_spread_multiple,
-        ),
-        cfg.hedge,
-    )
-
-
-def _hedge(
-    state: StrategyState,
-    positions: list[Position],
-    day: MarketDay,
-    ledger: Ledger,
-    nav: float,
-    cfg: AlvhConfig,
-) -> tuple[BudgetDecision, list[Position], dict[tuple[str, int], Tranche], list[dict]]:
-    """The strategy's hedge step: (budget, positions, tranches, layer rows). A halted account
-    buys nothing: budget 0 (rule ``halted``), every ALVH tranche inactive."""
-    notional = condor_book(positions)[0]
-    if state.strategy == "alvh_442":
-        if state.halted:
-            tranches, layers = halted_tranches(state.tranches, day, state.halt_reason, cfg)
-            return _fixed_budget(0.0, 0.0, "halted"), positions, tranches, layers
-        budget = _alvh_budget(state, positions, day, nav, cfg)
-        positions, tranches, layers = alvh_day(
-            positions, state.tranches, day, ledger, budget, notional > 0, cfg
-        )
-        return budget, positions, tranches, layers
-    if state.strategy in ("single_layer_vix_call", "static_permanent"):
-        b = cfg.baselines
-        single = state.strategy == "single_layer_vix_call"
-        pct = b.single_layer_notional_pct if single else b.static_notional_pct
-        if state.halted:
-            pct, notional = 0.0, 0.0
-        budget = _fixed_budget(pct, notional, "halted" if state.halted else "fixed_baseline")
-        positions, layers = baseline_day(state.strategy, positions, day, ledger, notional, cfg)
-        if state.halted:
-            layers = [{**r, "blocked_by": f"halted: {state.halt_reason}"} for r in layers]
-        return budget, positions, state.tranches, layers
-    rule = "halted" if state.halted else "unhedged"
-    return _fixed_budget(0.0, notional, rule), positions, state.tranches, []
-
-
 def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[StrategyState, DayRows]:
     """One session of one strategy (module docstring)."""
     if state.last_date is not None and day.date <= state.last_date:
@@ -355,11 +238,11 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
 
     positions = _settle(state.positions, day, ledger)
     state, positions = _solvency(state, positions, day, cash(), ledger)
+    rules = strategy(state.strategy)
     if not state.halted:
-        nav = cash() + mark_value(positions)
-        positions = manage_condor(positions, day, ledger, cfg.condor, nav)
+        positions = rules.condor(positions, day, ledger, cfg, cash() + mark_value(positions))
     margin = condor_book(positions)[2]  # hedges never touch the condor legs
-    budget, positions, tranches, layers = _hedge(
+    budget, positions, tranches, layers = rules.hedge(
         state, positions, day, ledger, cash() + mark_value(positions), cfg
     )
     pos_rows, budget_row, account = _day_rows(state, positions, day, ledger, budget, cfg)
