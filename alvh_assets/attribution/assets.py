@@ -18,6 +18,7 @@ from alvh_assets.attribution.run import attribute_window
 from alvh_assets.attribution.schema import COMPONENTS, KEYS, TABLES
 from alvh_assets.metadata import markdown_table
 from alvh_assets.strategy.book import REBALANCING_KINDS
+from alvh_assets.strategy.registry import REGISTRY, names_sql
 from alvh_assets.strategy.run import strategy_window
 from orchestration.partitions import TRADING_DAYS, window_sessions
 from orchestration.resources import AlvhSettings, WarehouseResource
@@ -168,5 +169,15 @@ ATTRIBUTION_CHECKS = [
         "FROM attribution.performance p LEFT JOIN f USING (strategy) WHERE p.period = 'all' "
         "AND (abs(p.rebalancing_cost - coalesce(f.cash_costs, 0)) > 0.005 "
         "OR abs(p.roll_opportunity_cost - coalesce(f.memo, 0)) > 0.005) LIMIT 50",
+    ),
+    sql_check(
+        PERFORMANCE,
+        "every_registered_strategy_has_its_performance",
+        "attribution.performance has the whole-range row ('all') of every strategy of the "
+        f"registry ({', '.join(REGISTRY)}) that has account rows, and no other strategy.",
+        "SELECT DISTINCT a.strategy, 'no performance row' AS what FROM strategy.account_daily a "
+        "ANTI JOIN attribution.performance p ON p.strategy = a.strategy AND p.period = 'all' "
+        "UNION ALL SELECT DISTINCT strategy, 'not registered' FROM attribution.performance "
+        f"WHERE strategy NOT IN {names_sql()} LIMIT 50",
     ),
 ]

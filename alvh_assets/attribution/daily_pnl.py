@@ -33,14 +33,11 @@ import datetime as dt
 import polars as pl
 
 from alvh_assets.attribution.schema import COMPONENTS, DAILY_PNL
+from alvh_assets.strategy.registry import REGISTRY
 
-HEDGE_BUCKETS = {
-    "unhedged": (),
-    "single_layer_vix_call": ("single_layer",),
-    "static_permanent": ("static",),
-    "alvh_442": ("short_term", "medium_term", "long_dated"),
-}
-"""Hedge buckets reported for each strategy (a row every day, zero when idle)."""
+HEDGE_BUCKETS = {s.name: s.hedge_buckets for s in REGISTRY.values()}
+"""Hedge buckets reported for each strategy (a row every day, zero when idle), from the
+strategy registry (:data:`alvh_assets.strategy.registry.REGISTRY`)."""
 
 CENT = 0.005
 """Largest |residual| accepted (USD): half a cent."""

@@ -26,6 +26,7 @@ from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
 from alvh_assets.report import charts
 from alvh_assets.sample.manifest import MANIFEST_NAME, read_manifest
+from alvh_assets.strategy.registry import REGISTRY
 
 REPORT_NAME = "alvh_report.html"
 CHARTS = ("nav", "drawdown", "layers", "waterfall")
@@ -277,6 +278,115 @@ def metrics_markdown(performance: pl.DataFrame) -> str:
     return "\n".join(lines)
 
 
+COST_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("premium_collected", "Premium collected", "usd"),
+    ("trading_costs_entry", "Entry", "usd"),
+    ("trading_costs_roll", "Roll", "usd"),
+    ("trading_costs_exit", "Exit", "usd"),
+    ("trading_costs_hedge", "Hedge", "usd"),
+    ("trading_costs", "All trading costs", "usd"),
+)
+"""Columns of the trading-costs table: cash costs (commissions, exchange fees, slippage) by
+trade kind beside the condors' premium collected (methodology §2; issue 14)."""
+
+
+def _all_rows(performance: pl.DataFrame) -> list[dict[str, Any]]:
+    return [r for r in sorted_performance(performance) if r["period"] == "all"]
+
+
+def trading_costs_table(performance: pl.DataFrame) -> str:
+    """Trading costs by trade kind set against the premium collected (``<table
+    id="trading-costs">``): per strategy over the whole range, the cash costs of entries,
+    rolls, exits and hedge trades (``attribution.performance.trading_costs_*``), their sum
+    and its share of the premium the condors collected."""
+    cols = [c for c in COST_COLUMNS if c[0] in performance.columns]
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
+    body = []
+    for r in _all_rows(performance):
+        share = None
+        if "trading_costs" in r and not _missing(r.get("premium_collected")):
+            share = r["trading_costs"] / r["premium_collected"] if r["premium_collected"] else None
+        cells = "".join(_cell(r[c], k) for c, _, k in cols)
+        body.append(
+            f"<tr><th>{html.escape(charts.label(r['strategy']))}</th>{cells}"
+            f"{_cell(share, 'pct')}</tr>"
+        )
+    return (
+        '<div class="scroll"><table id="trading-costs"><thead><tr><th>Strategy</th>'
+        f"{head}<th>Costs % of premium</th></tr></thead><tbody>{''.join(body)}</tbody>"
+        "</table></div>"
+        '<p class="note">Cash costs only (commissions, exchange fees and slippage) of the '
+        "whole range, by trade kind: condor entries, condor rolls, condor exits (halt "
+        "close-outs included) and hedge trades; settlements cost nothing. Premium collected "
+        "= the condors' original credits at fill prices.</p>"
+    )
+
+
+def memo_table(performance: pl.DataFrame) -> str:
+    """The roll opportunity cost as a memo (``<table id="roll-memo">``), apart from every
+    cost and P&L figure (methodology §2: "reported as a memo figure beside the P&L, never
+    added to costs or P&L components")."""
+    body = "".join(
+        f"<tr><th>{html.escape(charts.label(r['strategy']))}</th>"
+        f"{_cell(r.get('roll_opportunity_cost'), 'usd')}</tr>"
+        for r in _all_rows(performance)
+    )
+    return (
+        '<div class="scroll"><table id="roll-memo"><thead><tr><th>Strategy</th>'
+        "<th>Roll opportunity cost (memo)</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+        '<p class="note">Memo: the time value of the closed legs that the condor\'s rolls gave '
+        "up (002, 'value given up'). It is not a cash cost, not in the waterfall and not in "
+        "any sum of P&amp;L components: the NAV change is fully explained without it.</p>"
+    )
+
+
+REFERENCE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("cagr", "CAGR", "pct"),
+    ("ann_vol", "Ann. vol", "pct"),
+    ("max_drawdown", "Max drawdown", "pct"),
+    ("worst_month", "Worst month", "pct"),
+    ("total_pnl", "Total P&L", "usd"),
+    ("premium_collected", "Premium collected", "usd"),
+    ("trading_costs", "Trading costs", "usd"),
+)
+
+
+def reference_section(performance: pl.DataFrame) -> str:
+    """Each reference strategy of the registry (an entry with published figures) beside the
+    strategies it is compared with, per period (``<table id="reference-<name>">``), its
+    published figures (``<ul id="published-<name>">``) and why the numbers differ."""
+    parts = []
+    rows = sorted_performance(performance)
+    cols = [c for c in REFERENCE_COLUMNS if c[0] in performance.columns]
+    for ref in (s for s in REGISTRY.values() if s.published):
+        shown = (ref.name, *ref.compared_with)
+        mine = [r for r in rows if r["strategy"] in shown]
+        head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
+        body = "".join(
+            f"<tr><td>{html.escape(r['period'])}</td>"
+            f"<th>{html.escape(charts.label(r['strategy']))}</th>"
+            + "".join(_cell(r[c], k) for c, _, k in cols)
+            + "</tr>"
+            for r in mine
+        )
+        published = "".join(
+            f"<li>{html.escape(p.figure)}: <strong>{html.escape(p.value)}</strong> "
+            f'<span class="note">({html.escape(p.source)})</span></li>'
+            for p in ref.published
+        )
+        parts.append(
+            f"<h3>{html.escape(ref.label)} beside "
+            f"{html.escape(', '.join(charts.label(c) for c in ref.compared_with))}</h3>"
+            f'<div class="scroll"><table id="reference-{ref.name}"><thead><tr><th>Period</th>'
+            f"<th>Strategy</th>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+            + ("" if body else '<p class="note">No rows for this strategy.</p>')
+            + f'<p>Published figures:</p><ul id="published-{ref.name}">{published}</ul>'
+            f'<p class="note" id="published-{ref.name}-note">{html.escape(ref.published_note)}</p>'
+        )
+    return "".join(parts)
+
+
 def stress_table(stress: pl.DataFrame) -> str:
     """The stress-window table (``<table id="stress">``): windows with sessions in the
     backtest; the others are named in a note below it."""
@@ -436,16 +546,22 @@ def _captions(modelled: set[str]) -> dict[str, str]:
         f"releases ticked below.{calendar}",
         "waterfall": "attribution.daily_pnl summed over the range by component: each bar "
         "starts where the previous ended; the last bar is the final P&amp;L. Costs are "
-        f"negative.{chains}",
+        "negative. The roll opportunity cost is a memo, not a bar (see below)."
+        f"{chains}",
     }
 
 
 TITLES = {
-    "nav": "NAV: four strategies and SPX",
+    "nav": "NAV: every strategy and SPX",
     "drawdown": "Drawdowns",
     "layers": "ALVH layer allocation, regimes and macro events",
     "waterfall": "Cost waterfall per strategy",
 }
+
+
+def _subtitle() -> str:
+    """The strategies of the registry, for the page's subtitle."""
+    return "Strategies: " + "; ".join(f"{s.label} ({s.description})" for s in REGISTRY.values())
 
 
 def render_html(data: ReportData, pngs: dict[str, bytes], provenance: list[dict] | None) -> str:
@@ -474,13 +590,18 @@ def render_html(data: ReportData, pngs: dict[str, bytes], provenance: list[dict]
 <link rel="icon" href="data:,">
 <title>ALVH strategy report {first} – {last}</title><style>{CSS}</style></head>
 <body><h1>ALVH strategy report</h1>
-<p class="sub">SPX iron condors with four hedges (unhedged, single-layer VIX call, static
-permanent put, ALVH 4/4/2) on one condor book: {first} – {last}, {sessions} sessions.</p>
+<p class="sub">{html.escape(_subtitle())}: {first} – {last}, {sessions} sessions.</p>
 {banner}{sections}
 <section id="section-metrics"><h2>Performance metrics</h2>{metrics_table(data.performance)}
 <p class="note">attribution.performance: the whole range (<em>all</em>) first, then each
 calendar year. Returns, volatility, drawdowns and costs per year in percent of NAV; P&amp;L
 and costs in USD.</p></section>
+<section id="section-costs"><h2>Trading costs by trade kind against the premium collected</h2>
+{trading_costs_table(data.performance)}</section>
+<section id="section-memo"><h2>Roll opportunity cost (memo)</h2>{memo_table(data.performance)}
+</section>
+<section id="section-reference"><h2>Reference strategies by published rules</h2>
+{reference_section(data.performance)}</section>
 <section id="section-stress"><h2>Stress windows</h2>{stress_table(data.stress)}</section>
 <section id="provenance"><h2>Data provenance</h2>{provenance_section(provenance)}</section>
 </body></html>

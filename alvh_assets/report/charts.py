@@ -20,18 +20,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-STRATEGY_LABELS: dict[str, str] = {
-    "unhedged": "Unhedged condor",
-    "single_layer_vix_call": "Single-layer VIX call",
-    "static_permanent": "Static permanent put",
-    "alvh_442": "ALVH 4/4/2",
-}
-STRATEGY_COLORS: dict[str, str] = {
-    "unhedged": "#7f7f7f",
-    "single_layer_vix_call": "#1f77b4",
-    "static_permanent": "#2ca02c",
-    "alvh_442": "#d62728",
-}
+from alvh_assets.attribution.schema import MEMOS
+from alvh_assets.strategy.registry import REGISTRY
+
+STRATEGY_LABELS: dict[str, str] = {s.name: s.label for s in REGISTRY.values()}
+"""Display name of each strategy, in report order (the strategy registry)."""
+STRATEGY_COLORS: dict[str, str] = {s.name: s.color for s in REGISTRY.values()}
 BUCKET_LABELS: dict[str, str] = {
     "short_term": "short-term (VIX call spreads)",
     "medium_term": "medium-term (SPX puts)",
@@ -62,10 +56,13 @@ COMPONENT_LABELS: dict[str, str] = {
     "commissions": "commissions",
     "exchange_fees": "exchange fees",
     "slippage": "slippage",
-    "opportunity_cost": "opportunity cost",
     "interest": "interest",
     "residual": "residual",
 }
+
+
+MEMO_NAMES = frozenset({*MEMOS, "opportunity_cost"})
+"""Memo figures (and the legacy component name of the roll opportunity cost): never a bar."""
 
 
 def label(strategy: str) -> str:
@@ -237,9 +234,11 @@ def layer_chart(
 def waterfall_chart(pnl: pl.DataFrame, components: Sequence[str]) -> bytes:
     """Cost waterfall per strategy: the P&L of every attribution component summed over the
     range (condor theta, delta/gamma, vega, the hedge buckets, hedge carry, commissions,
-    exchange fees, slippage, opportunity cost, interest, residual), each bar starting where
-    the previous ended, and the final P&L as the last bar; every bar is labelled with its
-    amount. Gains green, costs red; each panel has its own USD scale (the hedges' payoffs
+    exchange fees, slippage, interest, residual: the components that sum to the NAV change),
+    each bar starting where the previous ended, and the final P&L as the last bar; every bar
+    is labelled with its amount. No memo figure is a bar: the roll opportunity cost
+    (methodology §2 memo) is neither a cost nor a P&L component and the report shows it
+    apart. Gains green, costs red; each panel has its own USD scale (the hedges' payoffs
     differ by orders of magnitude between strategies).
 
     ``pnl``: strategy, component, amount (USD, summed); ``components``: display order."""
@@ -251,7 +250,11 @@ def waterfall_chart(pnl: pl.DataFrame, components: Sequence[str]) -> bytes:
     for ax, s in zip(axes, strategies, strict=False):
         amounts = dict(pnl.filter(pl.col("strategy") == s).select("component", "amount").rows())
         order = [c for c in components if c in amounts and abs(amounts[c]) >= 0.005]
-        order += sorted(c for c in amounts if c not in components and abs(amounts[c]) >= 0.005)
+        order += sorted(
+            c
+            for c in amounts
+            if c not in components and c not in MEMO_NAMES and abs(amounts[c]) >= 0.005
+        )
         bottoms, heights, colors, running = [], [], [], 0.0
         for c in order:
             bottoms.append(running)

@@ -1,11 +1,14 @@
-"""Dagster assets ``strategy/*``: the four strategies run over a window of trading days.
+"""Dagster assets ``strategy/*``: the registered strategies (:data:`registry.REGISTRY`) run
+over a window of trading days.
 
 One multi-asset writes the five tables of :mod:`alvh_assets.strategy.store` (one run for a
 backfill range, continuing from the book persisted at the session before it) and SQL checks
 guard them: keys unique, NAV finite and equal to cash + marks, cash conserved day to day, no
 open position without a quote, fills only inside the quoted spread, budget within its caps,
 ten ALVH tranches every day, NAV never negative, no trade after a halt, entries within the
-solvency rule, and no losing condor cycle closed as a profit take (methodology §2).
+solvency rule, no losing condor cycle closed as a profit take (methodology §2), every
+registered strategy on every session, and the CNDR reference book holding to settlement
+(§4 item 5).
 """
 
 import time
@@ -17,6 +20,7 @@ import polars as pl
 
 from alvh_assets import warehouse as wh
 from alvh_assets.metadata import markdown_table
+from alvh_assets.strategy.registry import REGISTRY, names_sql
 from alvh_assets.strategy.run import run_window, strategy_window
 from alvh_assets.strategy.store import KEYS, TABLES
 from orchestration.partitions import TRADING_DAYS, window_sessions
@@ -41,8 +45,8 @@ DEPS = [
     ),
 ]
 DESCRIPTIONS = {
-    "strategy.fills": "Every trade of the four strategies (unhedged, single_layer_vix_call, "
-    "static_permanent, alvh_442) with bid, ask, mid, fill price (mid ± share of the "
+    "strategy.fills": f"Every trade of the strategies ({', '.join(REGISTRY)}) "
+    "with bid, ask, mid, fill price (mid ± share of the "
     "half-spread), commission, exchange fees, slippage, cash flow, the reason (entry, roll "
     "with its trigger, exit kind, halt close-out, settlement, tranche add/trim/monetize with "
     "its signal), trade_kind (condor_entry, condor_roll, condor_exit, halt_close, settlement, "
@@ -64,7 +68,9 @@ DESCRIPTIONS = {
     "(short_term 1-4, medium_term 1-4, long_dated 1-2) with target share, active flag, "
     "instrument, strikes, expiry, contracts, premium at risk, the rule or signal that set "
     "them and the day's action; the baselines' single layer.",
-    "strategy.account_daily": "The account of each strategy every day: cash, interest at the "
+    "strategy.account_daily": "The account of each strategy every day ("
+    + "; ".join(f"{s.name}: {s.description}" for s in REGISTRY.values())
+    + "): cash, interest at the "
     "short rate, trading cash flow and costs, margin of defined-risk spreads, NAV at mid and "
     "at liquidation value, and the solvency halt (halted, halt_date, halt_reason): when NAV "
     "<= margin the account closes everything and trades no more (methodology §2).",
@@ -106,7 +112,7 @@ def _nav_summary(frame: pl.DataFrame) -> pl.DataFrame:
 def strategy_book(
     context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
-    """Run the four strategies over the partition window (from ``sample_start``) and replace
+    """Run the registered strategies over the partition window (from ``sample_start``) and replace
     it in the ``strategy`` tables."""
     cfg = alvh.load()
     t0 = time.perf_counter()
@@ -270,6 +276,28 @@ STRATEGY_CHECKS = [
         "WHERE a.margin > a.nav + 1e-6 AND EXISTS (SELECT 1 FROM strategy.fills f "
         "WHERE f.strategy = a.strategy AND f.date = a.date AND f.trade_kind = 'condor_entry') "
         "LIMIT 50",
+    ),
+    sql_check(
+        ACCOUNT,
+        "every_registered_strategy_every_session",
+        "Each session of strategy.account_daily has one row for each strategy of the registry "
+        "(alvh_assets.strategy.registry) and no other strategy.",
+        "WITH d AS (SELECT DISTINCT date FROM strategy.account_daily), "
+        f"r AS (SELECT unnest([{', '.join(repr(n) for n in REGISTRY)}]) AS strategy) "
+        "SELECT d.date, r.strategy, 'missing' AS what FROM d CROSS JOIN r "
+        "ANTI JOIN strategy.account_daily a ON a.date = d.date AND a.strategy = r.strategy "
+        "UNION ALL SELECT date, strategy, 'not registered' FROM strategy.account_daily "
+        f"WHERE strategy NOT IN {names_sql()} LIMIT 50",
+    ),
+    sql_check(
+        FILLS,
+        "cndr_condors_held_to_settlement",
+        "The Cboe CNDR reference book (cboe_cndr) never rolls nor exits early: its condor fills "
+        "are entries, settlements and halt close-outs only, on SPX monthly expiries "
+        "(methodology §4 item 5).",
+        "SELECT strategy, fill_id, root, trade_kind, reason FROM strategy.fills "
+        "WHERE strategy = 'cboe_cndr' AND kind = 'condor' AND (trade_kind NOT IN "
+        "('condor_entry', 'settlement', 'halt_close') OR root <> 'SPX') LIMIT 50",
     ),
     sql_check(
         FILLS,

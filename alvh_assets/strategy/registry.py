@@ -10,7 +10,9 @@ An entry names the strategy and carries its rules and how it is shown:
 * ``hedge_buckets``: the hedge buckets it reports in ``attribution.daily_pnl``;
 * ``tranches``: the ALVH tranche state it starts from (none for the others);
 * ``label``, ``color``, ``description``: the report's name, colour and one-line rule;
-* ``published``: published figures quoted beside its results (the CNDR reference).
+* ``published``, ``published_note``, ``compared_with``: published figures quoted beside its
+  results, why they differ, and the strategies it is set beside in the report (the CNDR
+  reference beside the house condor).
 
 The engine (:mod:`.engine`), the store (:mod:`.store`), the strategy tables' descriptions and
 checks (:mod:`.assets`), the attribution (:mod:`alvh_assets.attribution.daily_pnl`) and the
@@ -69,6 +71,7 @@ class Strategy:
     tranches: Callable[[AlvhConfig], dict[tuple[str, int], Tranche]] = _no_tranches
     published: tuple[Published, ...] = ()
     published_note: str = ""
+    compared_with: tuple[str, ...] = ()
 
 
 BLACK_SZADO = (
@@ -145,6 +148,7 @@ REGISTRY: dict[str, Strategy] = {
             no_hedge,
             published=CNDR_PUBLISHED,
             published_note=CNDR_NOTE,
+            compared_with=("unhedged",),
         ),
     )
 }

@@ -1,7 +1,7 @@
 """The HTML report: built from a small synthetic warehouse, rendered in headless Chromium.
 
 The warehouse holds synthetic rows (not market data) laid out as the strategy, marts and
-attribution tables the report reads: four strategies over 30 sessions across a year end,
+attribution tables the report reads: the registry's strategies over 30 sessions across a year end,
 their layers, regimes, macro events and attribution rows. The page is opened from disk in
 Debian's chromium through Playwright, with every request recorded.
 """
@@ -23,7 +23,9 @@ from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
 from alvh_assets.attribution.schema import TABLES as ATTRIBUTION_TABLES
 from alvh_assets.cli import main
+from alvh_assets.report import charts
 from alvh_assets.report.build import CHARTS, provenance_section, read_data, write_report
+from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.store import ACCOUNT, LAYERS
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,13 +40,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-STRATEGIES = ("unhedged", "single_layer_vix_call", "static_permanent", "alvh_442")
-HEDGES = {
-    "unhedged": (),
-    "single_layer_vix_call": ("single_layer",),
-    "static_permanent": ("static",),
-    "alvh_442": ("short_term", "medium_term", "long_dated"),
-}
+STRATEGIES = tuple(REGISTRY)
+HEDGES = {s.name: s.hedge_buckets for s in REGISTRY.values()}
 TRANCHES = {"short_term": 4, "medium_term": 4, "long_dated": 2}
 REGIMES = ("calm", "neutral", "elevated", "stressed")
 PERIODS = ("all", "2008", "2009")
@@ -146,6 +143,14 @@ def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
                     "max_drawdown": -0.02 * (k + 1),
                     "hedge_cost_drag": 0.01 if k else None,
                     "xirr": float("nan"),
+                    "premium_collected": 40_000.0 * (k + 1),
+                    "trading_costs_entry": 1_000.0 * (k + 1),
+                    "trading_costs_roll": 500.0 * k,
+                    "trading_costs_exit": 700.0,
+                    "trading_costs_hedge": 300.0 * k,
+                    "trading_costs": 1_000.0 * (k + 1) + 500.0 * k + 700.0 + 300.0 * k,
+                    "rebalancing_cost": 500.0 * k,
+                    "roll_opportunity_cost": 12_345.0 * k,
                 }
             )
         for w, start, sessions in (
@@ -265,9 +270,35 @@ def test_report_renders_in_chromium_without_errors_or_network(
     assert "modelled" in provenance and "real reformatted" in provenance
     assert page.locator("#modelled-banner").count() == 1
     assert "synthetic window outside the range" in page.locator("#section-stress").inner_text()
+    costs = page.locator("table#trading-costs tbody tr")
+    assert costs.count() == len(STRATEGIES)
+    head = page.locator("table#trading-costs thead").inner_text()
+    assert all(k in head for k in ("Premium collected", "Entry", "Roll", "Exit", "Hedge"))
+    assert page.locator("table#roll-memo tbody tr").count() == len(STRATEGIES)
+    assert "Memo" in page.locator("#section-memo").inner_text()
+    reference = page.locator("table#reference-cboe_cndr tbody tr")
+    assert reference.count() == 2 * len(PERIODS)  # CNDR rules beside the house condor
+    published = page.locator("ul#published-cboe_cndr").inner_text()
+    assert all(f in published for f in ("7.1%", "7.2%", "-13.7%", "771.31", "713.49"))
+    assert "period" in page.locator("#published-cboe_cndr-note").inner_text()
     assert console == [] and errors == []
     assert requests and all(u.startswith(("data:", "file:")) for u in requests), requests
     page.close()
+
+
+def test_trading_costs_are_set_against_the_premium_and_the_memo_is_apart(built: Built) -> None:
+    text = built.page.read_text()
+    costs = text[text.index('<table id="trading-costs">') : text.index('id="section-memo"')]
+    # unhedged (k = 0): 1,000 entry + 700 exit = 1,700 USD of 40,000 USD premium
+    assert "$1,700" in costs and "4.25%" in costs and "12,345" not in costs
+    memo = text[text.index('<table id="roll-memo">') : text.index('id="section-reference"')]
+    assert "$12,345" in memo and "$0" in memo
+    assert "opportunity cost" not in charts.COMPONENT_LABELS.values()
+
+
+def test_the_registry_drives_the_report() -> None:
+    assert list(charts.STRATEGY_LABELS) == list(REGISTRY)
+    assert list(charts.STRATEGY_COLORS) == list(REGISTRY)
 
 
 def test_provenance_without_a_manifest_is_the_generic_note() -> None:
