@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from alvh_assets.config import AlvhConfig, BucketConfig
@@ -128,6 +128,180 @@ def _pick(t: Tranche, day: MarketDay, cfg: AlvhConfig, tighten: int) -> HedgePic
 INSTRUMENT = {"short_term": "VIX call spread", "medium_term": "SPX put", "long_dated": "VIX call"}
 
 
+@dataclass
+class _AlvhDay:
+    """The working state of one ALVH day: the tranches, their held legs, and the day's
+    actions and blocks. Each method is one named step of :func:`alvh_day`."""
+
+    state: dict[tuple[str, int], Tranche]
+    held: dict[tuple[str, int], list[Position]]
+    day: MarketDay
+    ledger: Ledger
+    budget: BudgetDecision
+    cfg: AlvhConfig
+    actions: dict[tuple[str, int], str] = field(default_factory=dict)
+    blocked: dict[tuple[str, int], str] = field(default_factory=dict)
+
+    def drop(self, key: tuple[str, int], reason: str) -> float | None:
+        """Close a tranche's legs; the cash received, None when a leg has no quote."""
+        cash = close(self.held[key], self.day, self.ledger, reason)
+        if cash is not None:
+            self.held[key] = []
+        return cash
+
+    def activate(
+        self, key: tuple[str, int], rule: str, instrument: str, target: float | None = None
+    ) -> None:
+        """Activate a tranche (a new layer), unless the P/E rule blocks new layers."""
+        if self.budget.pe_blocked:
+            self.blocked[key] = f"{rule}: blocked by pe_block"
+            return
+        self.state[key] = replace(
+            self.state[key], active=True, rule=rule, since=self.day.date, instrument=instrument,
+            target_premium=target, entry_cost=None,
+        )  # fmt: skip
+        self.actions[key] = f"{self.actions[key]}+add" if key in self.actions else "add"
+
+    def free(self, bucket: str) -> tuple[str, int] | None:
+        """The first inactive tranche of ``bucket``."""
+        return next((k for k, t in self.state.items() if t.bucket == bucket and not t.active), None)
+
+    def monetize(self) -> None:
+        """Step 1: short-term tranches marked at ≥ +``monetize_gain`` are sold (004) and their
+        proceeds redeployed into the next free medium tranche."""
+        for key, t in self.state.items():
+            if t.bucket != "short_term" or not self.held[key] or not t.entry_cost:
+                continue
+            mark = value(self.held[key], self.day)
+            if mark is None or mark < (1 + self.cfg.hedge.monetize_gain) * t.entry_cost:
+                continue
+            gain = mark / t.entry_cost - 1
+            proceeds = self.drop(key, f"tranche_monetize: short_term/{t.tranche} at {gain:+.0%}")
+            if proceeds is None:
+                continue
+            self.state[key] = replace(
+                t, active=False, rule=f"monetized at {gain:+.0%}", since=self.day.date
+            )
+            self.actions[key] = "monetize"
+            free = self.free("medium_term")
+            if free is not None:
+                rule = f"redeploy: short_term/{t.tranche} monetization proceeds {proceeds:,.2f} USD"
+                self.activate(free, rule, "SPX put", proceeds)
+
+    def lapse_and_roll(self) -> None:
+        """Step 2: medium tranches lapse, long-dated tranches roll, at their bucket's
+        minimum DTE."""
+        for key, t in self.state.items():
+            if t.bucket == "short_term" or not self.held[key]:
+                continue
+            days = (self.held[key][0].expiration - self.day.date).days
+            floor = getattr(self.cfg.hedge, t.bucket).dte_min
+            if days > floor:
+                continue
+            kind = "tranche_lapse" if t.bucket == "medium_term" else "tranche_roll"
+            if self.drop(key, f"{kind}: {t.bucket}/{t.tranche} DTE {days} <= {floor}") is None:
+                continue
+            self.actions[key] = "lapse" if t.bucket == "medium_term" else "roll"
+            if t.bucket == "medium_term":
+                self.state[key] = replace(
+                    t, active=False, rule=f"lapsed at DTE {days}", since=self.day.date
+                )
+
+    def standing_and_macd(self, condor_open: bool) -> None:
+        """Step 3a: standing layers while the book holds a condor (short-term 1, the
+        long-dated tranches; 000), then MACD crosses of VIX / VX1 activate the next
+        short-term tranche (up) or trim the highest active one (down)."""
+        h = self.cfg.hedge
+        if condor_open:
+            for key in (
+                ("short_term", 1),
+                *(("long_dated", k) for k in range(1, h.long_dated.tranches + 1)),
+            ):
+                if key in self.state and not self.state[key].active:
+                    self.activate(key, "standing layer: condor book open", INSTRUMENT[key[0]])
+        crosses = {
+            "VIX": self.day.signal("vix_macd_cross"),
+            "VX1": self.day.signal("vx1_macd_cross"),
+        }
+        ups = [n for n, c in crosses.items() if c == 1]
+        downs = [n for n, c in crosses.items() if c == -1]
+        shorts = [k for k in self.state if k[0] == "short_term" and k[1] > 1]
+        if ups:
+            free = next((k for k in shorts if not self.state[k].active), None)
+            if free is not None:
+                self.activate(free, f"macd_cross_up ({'+'.join(ups)})", "VIX call spread")
+        elif downs:
+            self.trim(shorts, f"macd_cross_down ({'+'.join(downs)})")
+
+    def trim(self, shorts: list[tuple[str, int]], signal: str) -> None:
+        """Trim the highest active short-term tranche (sold if held)."""
+        top = next((k for k in reversed(shorts) if self.state[k].active), None)
+        if top is None:
+            return
+        if self.held[top] and self.drop(top, f"tranche_trim: {signal}") is None:
+            return
+        self.state[top] = replace(
+            self.state[top], active=False, rule=f"trimmed: {signal}", since=self.day.date
+        )
+        self.actions[top] = "trim"
+
+    def medium_signals(self) -> None:
+        """Step 3b: an A/D divergence during term-structure steepening adds an SPX put
+        tranche (002, 004); implied ERP > 6.5% with RV20 < 18% adds one mid-layer VIX call
+        spread when none is held (001)."""
+        mediums = [k for k in self.state if k[0] == "medium_term"]
+        if self.day.signal("ad_divergence_with_steepening"):
+            free = self.free("medium_term")
+            if free is not None:
+                self.activate(free, "ad_divergence with term-structure steepening", "SPX put")
+        if self.day.signal("distorted_fundamentals") and not any(
+            self.state[k].active and self.state[k].instrument == "VIX call spread" for k in mediums
+        ):
+            free = self.free("medium_term")
+            if free is not None:
+                self.activate(
+                    free,
+                    "implied ERP > threshold and RV20 < threshold (mid-layer spread)",
+                    "VIX call spread",
+                )
+
+    def purchases(self) -> None:
+        """Step 4: active tranches without a position (new, rolled or expired) buy their
+        instrument within the budget left (a redeployment spends its proceeds in full),
+        unless the liquidity test fails."""
+        h, budget = self.cfg.hedge, self.budget
+        at_risk = sum(value(v, self.day) or 0.0 for v in self.held.values())
+        distorted = self.day.signal("vix_rsi_ad_distortion")
+        tighten = self.cfg.condor.distorted_strike_steps if distorted else 0
+        for key, t in self.state.items():
+            if not t.active or self.held[key]:
+                continue
+            if budget.liquidity_ok is False:
+                self.blocked[key] = "purchase blocked: liquidity test failed in event window"
+                continue
+            bucket = getattr(h, t.bucket)
+            target = t.target_premium or budget.budget_usd * bucket.budget_share / bucket.tranches
+            amount = (
+                min(target, budget.budget_usd - at_risk) if t.target_premium is None else target
+            )
+            pick = _pick(t, self.day, self.cfg, tighten if t.bucket == "short_term" else 0)
+            if pick is None:
+                self.blocked[key] = "no quoted instrument"
+                continue
+            action = self.actions.get(key, "roll").split("+")[-1]
+            group, reason = f"alvh-{t.bucket}-{t.tranche}", f"tranche_{action}: {t.rule}"
+            legs, paid = buy(pick, amount, self.ledger, "alvh", group, reason, t.bucket, t.tranche)
+            if not legs:
+                self.blocked[key] = (
+                    f"budget left {max(amount, 0):,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+                )
+                continue
+            self.held[key] = legs
+            at_risk += paid
+            self.state[key] = replace(t, entry_cost=paid, target_premium=t.target_premium)
+            self.actions.setdefault(key, "roll")
+
+
 def alvh_day(
     positions: list[Position],
     tranches: dict[tuple[str, int], Tranche],
@@ -137,147 +311,18 @@ def alvh_day(
     condor_open: bool,
     cfg: AlvhConfig,
 ) -> tuple[list[Position], dict[tuple[str, int], Tranche], list[dict[str, Any]]]:
-    """One day of the ALVH tranches (module docstring)."""
-    h = cfg.hedge
+    """One day of the ALVH tranches (module docstring), in named steps: monetize, lapse and
+    roll, standing layers and MACD signals, medium-bucket signals, purchases."""
     state = dict(tranches)
-    actions: dict[tuple[str, int], str] = {}
-    blocked: dict[tuple[str, int], str] = {}
     held = {k: [p for p in positions if (p.bucket, p.tranche) == k] for k in state}
     others = [p for p in positions if p.kind != "alvh"]
-
-    def drop(key: tuple[str, int], reason: str) -> float | None:
-        cash = close(held[key], day, ledger, reason)
-        if cash is not None:
-            held[key] = []
-        return cash
-
-    def activate(key: tuple[str, int], rule: str, instrument: str, target: float | None = None):
-        if budget.pe_blocked:
-            blocked[key] = f"{rule}: blocked by pe_block"
-            return
-        state[key] = replace(
-            state[key], active=True, rule=rule, since=day.date, instrument=instrument,
-            target_premium=target, entry_cost=None,
-        )  # fmt: skip
-        actions[key] = f"{actions[key]}+add" if key in actions else "add"
-
-    # 1. monetize short-term tranches at +100% (004), redeploy into the medium bucket
-    for key, t in state.items():
-        if t.bucket != "short_term" or not held[key] or not t.entry_cost:
-            continue
-        mark = value(held[key], day)
-        if mark is None or mark < (1 + h.monetize_gain) * t.entry_cost:
-            continue
-        gain = mark / t.entry_cost - 1
-        proceeds = drop(key, f"tranche_monetize: short_term/{t.tranche} at {gain:+.0%}")
-        if proceeds is None:
-            continue
-        state[key] = replace(t, active=False, rule=f"monetized at {gain:+.0%}", since=day.date)
-        actions[key] = "monetize"
-        free = next(
-            (k for k, m in state.items() if m.bucket == "medium_term" and not m.active), None
-        )
-        if free is not None:
-            rule = f"redeploy: short_term/{t.tranche} monetization proceeds {proceeds:,.2f} USD"
-            activate(free, rule, "SPX put", proceeds)
-
-    # 2. medium tranches lapse, long-dated tranches roll, at their bucket's minimum DTE
-    for key, t in state.items():
-        if t.bucket == "short_term" or not held[key]:
-            continue
-        days = (held[key][0].expiration - day.date).days
-        floor = getattr(h, t.bucket).dte_min
-        if days > floor:
-            continue
-        kind = "tranche_lapse" if t.bucket == "medium_term" else "tranche_roll"
-        if drop(key, f"{kind}: {t.bucket}/{t.tranche} DTE {days} <= {floor}") is None:
-            continue
-        actions[key] = "lapse" if t.bucket == "medium_term" else "roll"
-        if t.bucket == "medium_term":
-            state[key] = replace(t, active=False, rule=f"lapsed at DTE {days}", since=day.date)
-
-    # 3. signals
-    if condor_open:
-        for key in (
-            ("short_term", 1),
-            *(("long_dated", k) for k in range(1, h.long_dated.tranches + 1)),
-        ):
-            if key in state and not state[key].active:
-                activate(key, "standing layer: condor book open", INSTRUMENT[key[0]])
-    crosses = {"VIX": day.signal("vix_macd_cross"), "VX1": day.signal("vx1_macd_cross")}
-    ups = [n for n, c in crosses.items() if c == 1]
-    downs = [n for n, c in crosses.items() if c == -1]
-    shorts = [k for k in state if k[0] == "short_term" and k[1] > 1]
-    if ups:
-        free = next((k for k in shorts if not state[k].active), None)
-        if free is not None:
-            activate(free, f"macd_cross_up ({'+'.join(ups)})", "VIX call spread")
-    elif downs:
-        top = next((k for k in reversed(shorts) if state[k].active), None)
-        if top is not None and (
-            not held[top]
-            or drop(top, f"tranche_trim: macd_cross_down ({'+'.join(downs)})") is not None
-        ):
-            state[top] = replace(
-                state[top],
-                active=False,
-                rule=f"trimmed: macd_cross_down ({'+'.join(downs)})",
-                since=day.date,
-            )
-            actions[top] = "trim"
-    mediums = [k for k in state if k[0] == "medium_term"]
-    if day.signal("ad_divergence_with_steepening"):
-        free = next((k for k in mediums if not state[k].active), None)
-        if free is not None:
-            activate(free, "ad_divergence with term-structure steepening", "SPX put")
-    if day.signal("distorted_fundamentals") and not any(
-        state[k].active and state[k].instrument == "VIX call spread" for k in mediums
-    ):
-        free = next((k for k in mediums if not state[k].active), None)
-        if free is not None:
-            activate(
-                free,
-                "implied ERP > threshold and RV20 < threshold (mid-layer spread)",
-                "VIX call spread",
-            )
-
-    # 4. purchases: active tranches without a position (new, rolled or expired)
-    at_risk = sum(value(v, day) or 0.0 for v in held.values())
-    tighten = cfg.condor.distorted_strike_steps if day.signal("vix_rsi_ad_distortion") else 0
-    for key, t in state.items():
-        if not t.active or held[key]:
-            continue
-        if budget.liquidity_ok is False:
-            blocked[key] = "purchase blocked: liquidity test failed in event window"
-            continue
-        bucket = getattr(h, t.bucket)
-        target = t.target_premium or budget.budget_usd * bucket.budget_share / bucket.tranches
-        amount = min(target, budget.budget_usd - at_risk) if t.target_premium is None else target
-        pick = _pick(t, day, cfg, tighten if t.bucket == "short_term" else 0)
-        if pick is None:
-            blocked[key] = "no quoted instrument"
-            continue
-        legs, paid = buy(
-            pick,
-            amount,
-            ledger,
-            "alvh",
-            f"alvh-{t.bucket}-{t.tranche}",
-            f"tranche_{actions.get(key, 'roll').split('+')[-1]}: {t.rule}",
-            t.bucket,
-            t.tranche,
-        )
-        if not legs:
-            blocked[key] = (
-                f"budget left {max(amount, 0):,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
-            )
-            continue
-        held[key] = legs
-        at_risk += paid
-        state[key] = replace(t, entry_cost=paid, target_premium=t.target_premium)
-        actions.setdefault(key, "roll")
-
-    rows = layer_rows(state, held, budget.budget_usd, actions, blocked, day, cfg)
+    work = _AlvhDay(state, held, day, ledger, budget, cfg)
+    work.monetize()
+    work.lapse_and_roll()
+    work.standing_and_macd(condor_open)
+    work.medium_signals()
+    work.purchases()
+    rows = layer_rows(state, held, budget.budget_usd, work.actions, work.blocked, day, cfg)
     return others + [p for v in held.values() for p in v], state, rows
 
 
