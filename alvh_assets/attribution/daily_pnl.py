@@ -35,9 +35,12 @@ import polars as pl
 from alvh_assets.attribution.schema import COMPONENTS, DAILY_PNL
 from alvh_assets.strategy.registry import REGISTRY
 
-HEDGE_BUCKETS = {s.name: s.hedge_buckets for s in REGISTRY.values()}
-"""Hedge buckets reported for each strategy (a row every day, zero when idle), from the
-strategy registry (:data:`alvh_assets.strategy.registry.REGISTRY`)."""
+
+def hedge_buckets(strategy: str) -> tuple[str, ...]:
+    """Hedge buckets reported for ``strategy`` (a row every day, zero when idle), from its
+    entry in the strategy registry (:data:`alvh_assets.strategy.registry.REGISTRY`)."""
+    return REGISTRY[strategy].hedge_buckets
+
 
 CENT = 0.005
 """Largest |residual| accepted (USD): half a cent."""
@@ -165,9 +168,10 @@ def daily_pnl(
             c: (parts.get(c) or 0.0, None)
             for c in ("condor_theta", "condor_delta_gamma", "condor_vega")
         }
-        for b in HEDGE_BUCKETS[s]:
+        buckets = hedge_buckets(s)
+        for b in buckets:
             amounts[f"hedge_{b}"] = (bucket_map.get((s, d, b), 0.0), b)
-        if HEDGE_BUCKETS[s]:
+        if buckets:
             amounts["hedge_carry"] = (parts.get("hedge_carry") or 0.0, None)
         for c in ("commissions", "exchange_fees", "slippage"):
             amounts[c] = (parts.get(c) or 0.0, None)

@@ -45,7 +45,7 @@ script, a CSS url()."""
     deps=DEPS,
     description=(
         "The trader-facing HTML report (one self-contained file: inline CSS, charts as "
-        "base64 PNG): NAV of the four strategies and SPX, drawdowns, ALVH 4/4/2 premium at "
+        "base64 PNG): NAV of every registered strategy and SPX, drawdowns, ALVH 4/4/2 premium at "
         "risk by bucket with regimes shaded and FOMC/CPI/PPI marks, a cost waterfall per "
         "strategy from attribution.daily_pnl, the attribution.performance metrics (all, then "
         "each year), the stress windows, and which inputs are real and which modelled (from "

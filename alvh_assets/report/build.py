@@ -227,7 +227,7 @@ def _cell(value: Any, kind: str) -> str:
 
 
 def _strategy_rank(strategy: str) -> tuple[int, str]:
-    order = list(charts.STRATEGY_LABELS)
+    order = list(REGISTRY)
     return (order.index(strategy) if strategy in order else len(order), strategy)
 
 

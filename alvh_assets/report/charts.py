@@ -66,8 +66,13 @@ MEMO_NAMES = frozenset({*MEMOS, "opportunity_cost"})
 
 
 def label(strategy: str) -> str:
-    """Display name of a strategy (its id when unknown)."""
-    return STRATEGY_LABELS.get(strategy, strategy)
+    """Display name of a strategy from its registry entry (its id when unknown)."""
+    return REGISTRY[strategy].label if strategy in REGISTRY else strategy
+
+
+def color(strategy: str) -> str | None:
+    """Line colour of a strategy from its registry entry (matplotlib's cycle when unknown)."""
+    return REGISTRY[strategy].color if strategy in REGISTRY else None
 
 
 def _usd(value: float, _pos: object = None) -> str:
@@ -99,9 +104,9 @@ def _date_axis(ax: Axes) -> None:
 
 
 def _strategies(frame: pl.DataFrame) -> list[str]:
-    """Strategies of ``frame`` in report order (known ones first, then the rest sorted)."""
+    """Strategies of ``frame`` in report order (the registry's first, then the rest sorted)."""
     present = set(frame["strategy"].to_list())
-    return [s for s in STRATEGY_LABELS if s in present] + sorted(present - set(STRATEGY_LABELS))
+    return [s for s in REGISTRY if s in present] + sorted(present - set(REGISTRY))
 
 
 def nav_chart(account: pl.DataFrame, base: float) -> bytes:
@@ -113,7 +118,7 @@ def nav_chart(account: pl.DataFrame, base: float) -> bytes:
     ax = fig.add_subplot()
     for s in _strategies(account):
         rows = account.filter(pl.col("strategy") == s).sort("date")
-        ax.plot(rows["date"], rows["nav"], color=STRATEGY_COLORS.get(s), lw=1.6, label=label(s))
+        ax.plot(rows["date"], rows["nav"], color=color(s), lw=1.6, label=label(s))
     spx = account.group_by("date").agg(pl.col("spx_close").first()).sort("date").drop_nulls()
     if spx.height:
         rebased = spx["spx_close"] / spx["spx_close"][0] * base
@@ -121,7 +126,7 @@ def nav_chart(account: pl.DataFrame, base: float) -> bytes:
     ax.axhline(base, color="#999999", lw=0.6)
     ax.yaxis.set_major_formatter(FuncFormatter(_usd))
     ax.set_ylabel("NAV (USD, marked at mid)")
-    ax.set_title("Net asset value of the four strategies and SPX")
+    ax.set_title("Net asset value of every strategy and SPX")
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=9)
     _date_axis(ax)
@@ -138,7 +143,7 @@ def drawdown_chart(account: pl.DataFrame) -> bytes:
     for s in _strategies(account):
         rows = account.filter(pl.col("strategy") == s).sort("date")
         dd = rows["nav"] / rows["nav"].cum_max() - 1.0
-        ax.plot(rows["date"], dd, color=STRATEGY_COLORS.get(s), lw=1.4, label=label(s))
+        ax.plot(rows["date"], dd, color=color(s), lw=1.4, label=label(s))
     spx = account.group_by("date").agg(pl.col("spx_close").first()).sort("date").drop_nulls()
     if spx.height:
         dd = spx["spx_close"] / spx["spx_close"].cum_max() - 1.0

@@ -1,4 +1,5 @@
-"""Run the four strategies over a window of sessions and replace it in the warehouse."""
+"""Run the registered strategies (:data:`.registry.REGISTRY`) over a window of sessions and
+replace it in the warehouse."""
 
 from __future__ import annotations
 

@@ -27,8 +27,9 @@ import polars as pl
 from alvh_assets import warehouse as wh
 from alvh_assets.config import AlvhConfig
 from alvh_assets.strategy.book import Fill, Position
-from alvh_assets.strategy.engine import STRATEGIES, DayRows, StrategyState, initial_state
+from alvh_assets.strategy.engine import DayRows, StrategyState, initial_state
 from alvh_assets.strategy.hedges import BUCKETS, Tranche
+from alvh_assets.strategy.registry import REGISTRY
 
 F, N, S, D, B = pl.Float64(), pl.Int64(), pl.Utf8(), pl.Date(), pl.Boolean()
 KEYED = {"strategy": S, "date": D}
@@ -234,11 +235,11 @@ def load_states(
         ).fetchone()[0]
         day = day if earlier else None
     if day is None:
-        return {s: initial_state(s, cfg) for s in STRATEGIES}
+        return {s: initial_state(s, cfg) for s in REGISTRY}
     account = wh.read_frame(
         con, "SELECT * FROM strategy.account_daily WHERE date = ? ORDER BY strategy", [day]
     )
-    missing = sorted(set(STRATEGIES) - set(account["strategy"].to_list()))
+    missing = sorted(set(REGISTRY) - set(account["strategy"].to_list()))
     if missing:
         raise LookupError(
             f"strategy book for {day} not found for {', '.join(missing)} although earlier "
