@@ -1,15 +1,17 @@
-"""Operations through the real CLI in subprocesses: a backfill killed mid-run resumes to
-the same tables as an uninterrupted run, with no duplicates; then `alvh status` and
-`alvh sql` on the result."""
+"""Operations through the real CLI in subprocesses: a backfill killed (``kill -9`` of the
+CLI process alone, as a user would) at three points — while the raw tables load, while dbt
+builds the marts, while the strategies run — leaves no process of its tree behind, and each
+rerun resumes; the last one ends on the same tables as an uninterrupted run, with no
+duplicates. Then `alvh status` and `alvh sql` on the result. Slow: ``make test-slow``."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -17,29 +19,19 @@ import duckdb
 import polars as pl
 import pytest
 
-from alvh_assets.config import AlvhConfig
-from alvh_assets.strategy.run import run_window
-from tests.integration.oct08 import END, START, WARMUP
-
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow_cli
 
 ALVH = str(Path(sys.executable).with_name("alvh"))
-WARMUP_DAYS = (START - WARMUP).days  # the same ingest window as the `built` fixture
-BACKFILL = [
-    "--set",
-    f"warmup_days={WARMUP_DAYS}",
-    "backfill",
-    "--start",
-    f"{START}",
-    "--end",
-    f"{END}",
-]
+START, END = "2008-10-06", "2008-10-10"
+BACKFILL = ["--set", "warmup_days=10", "backfill", "--start", START, "--end", END]
 COMPARED = {
     "raw.cboe_option_eod": "quote_date, root, expiration, strike, option_type",
     "raw.cboe_index_daily": "symbol, date",
     "raw.cfe_vx_settlements": "trade_date, contract_expiration",
     "raw.nyse_breadth_daily": "date",
+    "raw.fred_observations": "ALL",
     "quarantine.rejected_rows": "source, source_file, source_row",
+    "quarantine.ingest_log": "ALL",
     "pricing.option_greeks": "quote_date, root, expiration, strike, option_type",
     "marts.fct_regime_daily": "date",
     "marts.fct_indicators_daily": "date",
@@ -61,47 +53,87 @@ def _env(home: Path, landing: Path) -> dict[str, str]:
     }
 
 
-def _kill_when_raw_loaded(proc: subprocess.Popen, dagster_home: Path, timeout: float) -> None:
-    """Kill the CLI (and its children) as soon as the raw option table is materialized:
-    mid-way through the backfill (usually inside the ingest-and-pricing run; wherever it
-    lands, the rerun must finish the work)."""
-    raw = dg.AssetKey(["raw", "cboe_option_eod"])
+def _logged(line: str) -> Callable[[subprocess.Popen, Path], bool]:
+    """True once the CLI's console log holds ``line`` (the per-asset structured line an asset
+    writes when its rows are in). The poller never opens the Dagster instance while the CLI
+    may be creating it: two processes initialising one SQLite storage corrupt its schema."""
+
+    def logged(proc: subprocess.Popen, log: Path) -> bool:
+        return line in log.read_text(errors="replace")
+
+    return logged
+
+
+def _dbt_running(proc: subprocess.Popen, log: Path) -> bool:
+    """A ``dbt`` process runs in the CLI's process group (the staging views or the marts)."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[2]) == proc.pid and any(
+            a.endswith(b"/dbt") or a == b"dbt" for a in cmdline.split(b"\0")[:2]
+        ):
+            return True
+    return False
+
+
+KILL_POINTS: dict[str, tuple[Callable[[subprocess.Popen, Path], bool], float]] = {
+    # point: (when it is reached, seconds to wait after, so the step is well under way)
+    "ingest": (_logged("asset=raw.cboe_option_eod "), 0.0),
+    "dbt": (_dbt_running, 2.0),
+    "strategies": (_logged("asset=strategy."), 0.0),
+}
+
+
+def _kill_at(proc: subprocess.Popen, log: Path, point: str, timeout: float) -> None:
+    """SIGKILL the CLI process alone once ``point`` is reached, then require every process
+    of its group (dbt, reader workers, the watchdog) gone within 20 s."""
+    reached, delay = KILL_POINTS[point]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert proc.poll() is None, "the backfill ended before it could be interrupted"
-        if (dagster_home / "dagster.yaml").exists():
-            os.environ["DAGSTER_HOME"] = str(dagster_home)
-            with dg.DagsterInstance.get() as instance:
-                if instance.get_latest_materialization_event(raw) is not None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                    return
+        assert proc.poll() is None, f"the backfill ended before reaching {point}"
+        if reached(proc, log):
+            time.sleep(delay)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            _assert_group_gone(proc.pid, 20.0)
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the backfill never reached {point}")
+
+
+def _assert_group_gone(pgid: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
         time.sleep(0.2)
-    raise AssertionError("the raw tables were never loaded")
+    os.killpg(pgid, signal.SIGKILL)
+    raise AssertionError(f"processes of the killed CLI's group {pgid} outlived it by {seconds}s")
 
 
 @pytest.fixture(scope="module")
 def resumed(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     home = tmp_path_factory.mktemp("ops")
     env = _env(home, landing)
-    saved = os.environ.get("DAGSTER_HOME")
-    proc = subprocess.Popen(
-        [ALVH, *BACKFILL], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        _kill_when_raw_loaded(proc, home / "dagster_home", timeout=600)
-    finally:
-        if saved is None:
-            os.environ.pop("DAGSTER_HOME", None)
-        else:
-            os.environ["DAGSTER_HOME"] = saved
+    for point in KILL_POINTS:
+        log = home / f"killed_at_{point}.log"
+        with log.open("w") as err:
+            proc = subprocess.Popen(
+                [ALVH, *BACKFILL], env=env, stdout=subprocess.DEVNULL, stderr=err,
+                start_new_session=True,
+            )  # fmt: skip
+            _kill_at(proc, log, point, timeout=600)
     done = subprocess.run([ALVH, *BACKFILL], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     saved = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
     try:
-        with dg.DagsterInstance.get() as instance:  # the killed run is not left 'started'
+        with dg.DagsterInstance.get() as instance:  # no killed run left 'started'
             stuck = instance.get_run_records(
                 filters=dg.RunsFilter(
                     statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
@@ -116,25 +148,29 @@ def resumed(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     return home, env
 
 
+@pytest.fixture(scope="module")
+def uninterrupted(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("ops_reference")
+    done = subprocess.run(
+        [ALVH, *BACKFILL], env=_env(home, landing), capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return home / "warehouse" / "alvh.duckdb"
+
+
 def _table(db: Path, table: str) -> pl.DataFrame:
     with duckdb.connect(str(db), read_only=True) as con:
         frame = con.execute(f"SELECT * FROM {table} ORDER BY {COMPARED[table]}").pl()
-    return frame.drop([c for c in TIMESTAMPS if c in frame.columns])
+    frame = frame.drop([c for c in TIMESTAMPS if c in frame.columns])
+    return frame.sort(frame.columns)  # 'ORDER BY ALL' included the stamps
 
 
-def test_a_killed_backfill_resumes_to_the_uninterrupted_tables(
-    resumed: tuple[Path, dict], built: Path, tmp_path: Path
+def test_a_backfill_killed_at_three_points_resumes_to_the_uninterrupted_tables(
+    resumed: tuple[Path, dict], uninterrupted: Path
 ) -> None:
     home, _ = resumed
-    reference = tmp_path / "alvh.duckdb"
-    shutil.copy(built, reference)
-    with duckdb.connect(str(reference)) as con:  # the strategy of an uninterrupted run
-        from alvh_assets.attribution.run import attribute_window
-
-        run_window(con, (START, END), AlvhConfig())
-        attribute_window(con, (START, END), AlvhConfig())
     for table in COMPARED:
-        got, want = _table(home / "warehouse" / "alvh.duckdb", table), _table(reference, table)
+        got, want = _table(home / "warehouse" / "alvh.duckdb", table), _table(uninterrupted, table)
         assert want.height > 0 or table == "quarantine.rejected_rows", table
         assert got.equals(want), table
 
@@ -157,7 +193,7 @@ def test_sql_reads_the_published_copy(resumed: tuple[Path, dict]) -> None:
         [ALVH, "sql", "--format", "csv", query], env=env, capture_output=True, text=True
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == ["days", "15"]
+    assert out.stdout.splitlines() == ["days", "5"]
     bad = subprocess.run(
         [ALVH, "sql", "select * from nope"], env=env, capture_output=True, text=True
     )
