@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from alvh_assets.calendars import trading_days
 from alvh_assets.config import load_config
+from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.run import run_window
 from alvh_assets.strategy.store import KEYS, TABLES
 from orchestration.definitions import STRATEGY
@@ -67,7 +70,8 @@ def test_dagster_run_and_every_check_pass(landing: Path, built: Path, tmp_path: 
     ]
     assert run_steps(landing, db, steps, json.dumps(OVERRIDES)) == []
     frames = _tables(db)
-    assert frames["strategy.account_daily"].height == 4 * len(trading_days(START, END))
+    assert frames["strategy.account_daily"].height == len(REGISTRY) * len(trading_days(START, END))
+    assert set(frames["strategy.account_daily"]["strategy"]) == set(REGISTRY)
 
 
 def test_named_day_shows_ten_tranches_with_their_rules(ranged: Path) -> None:
@@ -184,3 +188,56 @@ def test_sized_on_nav_solvent_and_never_negative(ranged: Path) -> None:
     assert entries
     for _, _, margin, nav, reason in entries:
         assert margin <= nav and " on NAV " in reason
+
+
+def test_cndr_rules_on_the_fixture(ranged: Path) -> None:
+    # methodology §4 item 5: the CNDR book joins the index's series on its first session
+    # (SPX 2008-10-17, the October monthly), holds it through the October 2008 crash with no
+    # roll, stop, profit take or DTE exit, settles it at the SPX open of 2008-10-17 and
+    # re-enters that session on the next monthly (2008-11-21); its max loss at entry is the
+    # house condor's risk budget share of NAV (20%).
+    cfg = CFG.condor
+    with duckdb.connect(str(ranged), read_only=True) as con:
+        fills = con.execute(
+            "SELECT date, trade_kind, leg, root, expiration, strike, quantity, price, reason "
+            "FROM strategy.fills WHERE strategy = 'cboe_cndr' ORDER BY fill_id"
+        ).pl()
+        entries = con.execute(
+            "SELECT f.date, f.leg, f.strike, f.quantity, f.price, abs(g.delta) AS delta, a.nav "
+            "FROM strategy.fills f JOIN strategy.account_daily a USING (strategy, date) "
+            "LEFT JOIN pricing.option_greeks g ON g.quote_date = f.date AND g.root = f.root "
+            "AND g.expiration = f.expiration AND g.strike = f.strike "
+            "AND g.option_type = f.option_type "
+            "WHERE f.strategy = 'cboe_cndr' AND f.trade_kind = 'condor_entry' ORDER BY ALL"
+        ).pl()
+    kinds = fills.group_by("date", "trade_kind").len().sort("date", "trade_kind").rows()
+    assert kinds == [
+        (dt.date(2008, 9, 29), "condor_entry", 4),
+        (dt.date(2008, 10, 17), "condor_entry", 4),
+        (dt.date(2008, 10, 17), "settlement", 4),
+    ]
+    assert set(fills["root"]) == {"SPX"}
+    first = fills.filter(pl.col("date") == dt.date(2008, 9, 29))
+    second = fills.filter(
+        pl.col("date") == dt.date(2008, 10, 17), pl.col("trade_kind") == "condor_entry"
+    )
+    assert set(first["expiration"]) == {dt.date(2008, 10, 17)}
+    assert set(second["expiration"]) == {dt.date(2008, 11, 21)}
+    for (day,), legs in entries.group_by("date"):
+        by = {r["leg"]: r for r in legs.iter_rows(named=True)}
+        assert 0.12 <= by["short_put"]["delta"] <= 0.28 and by["long_put"]["delta"] <= 0.10
+        assert 0.12 <= by["short_call"]["delta"] <= 0.28 and by["long_call"]["delta"] <= 0.10
+        width = max(
+            by["short_put"]["strike"] - by["long_put"]["strike"],
+            by["long_call"]["strike"] - by["short_call"]["strike"],
+        )
+        n = abs(by["short_put"]["quantity"])
+        credit = sum(-r["quantity"] * r["price"] for r in by.values()) / n
+        reason = fills.filter(pl.col("date") == day, pl.col("trade_kind") == "condor_entry")
+        m = re.search(r", (\d+) condors on NAV ([\d,.]+)", reason["reason"][0])
+        assert m is not None and int(m.group(1)) == n
+        nav = float(m.group(2).replace(",", ""))
+        if day == dt.date(2008, 9, 29):  # the first session: NAV at entry = initial capital
+            assert nav == CFG.execution.initial_capital
+        # sized like the house condor: max loss = 20% of the NAV at entry, rounded down
+        assert n == math.floor(cfg.risk_budget_pct * nav / ((width - credit) * 100))
