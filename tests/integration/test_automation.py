@@ -16,6 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from alvh_assets.strategy.registry import REGISTRY
 from orchestration import automation
 from orchestration.automation import daily_after_close, landing_day_sensor, macro_files_sensor
 from tests.integration.oct08 import START
@@ -260,7 +261,7 @@ def test_sensor_request_runs_through_the_dagster_cli(
         first = con.execute("SELECT min(date) FROM marts.fct_vix_term_structure_daily")
         assert first.fetchone() == (START,)
         books = con.execute("SELECT count(*) FROM strategy.account_daily WHERE date = ?", [day])
-        assert books.fetchone() == (4,)
+        assert books.fetchone() == (len(REGISTRY),)
         pnl = con.execute("SELECT count(*) FROM attribution.daily_pnl WHERE date = ?", [day])
         assert pnl.fetchone()[0] > 0
 
@@ -293,7 +294,7 @@ def test_one_day_is_one_run_and_rebuilds_views_only_when_outdated(
     assert ran == [steps[0].label, steps[1].label, "done"]
     with duckdb.connect(str(db), read_only=True) as con:
         books = con.execute("SELECT count(*) FROM strategy.account_daily WHERE date = ?", [END])
-        assert books.fetchone() == (4,)
+        assert books.fetchone() == (len(REGISTRY),)
         pnl = con.execute("SELECT count(*) FROM attribution.daily_pnl WHERE date = ?", [END])
         assert pnl.fetchone()[0] > 0
     assert (tmp_path / "reports" / "alvh_report.html").exists()
