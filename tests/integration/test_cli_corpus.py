@@ -27,6 +27,9 @@ import duckdb
 import polars as pl
 import pytest
 
+from alvh_assets.ingest.readers.cboe_option_eod import CALCS_COLUMNS
+from tests.warehouse_tables import warehouse_tables
+
 pytestmark = pytest.mark.slow_cli
 
 ALVH = str(Path(sys.executable).with_name("alvh"))
@@ -64,30 +67,6 @@ def _alvh(home: Path, landing: Path | str, *args: str) -> subprocess.CompletedPr
         timeout=600,
         stdin=subprocess.DEVNULL,
     )
-
-
-STAMPS = ("_ingested_at", "_computed_at")
-
-
-def _snapshot(db: Path, stamps: bool = True) -> dict[str, pl.DataFrame]:
-    """Every table of the warehouse, rows sorted. Without ``stamps``: the data tables only,
-    without their lineage stamps (:data:`STAMPS`) and without the run logs. A refusal in the
-    daily step comes after the monthly/calendar sources were reloaded, unchanged, by the
-    run's first step, and a refused source does not stop the sources of the same run whose
-    files are fine from replacing the day with the same rows (and logging that they did)."""
-    with duckdb.connect(str(db), read_only=True) as con:
-        tables = [
-            f"{s}.{t}"
-            for s, t in con.execute(
-                "SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL"
-            ).fetchall()
-        ]
-        if not stamps:
-            tables = [t for t in tables if not t.endswith("_log")]
-        frames = {t: con.execute(f"SELECT * FROM {t}").pl() for t in tables}
-    if not stamps:
-        frames = {t: f.drop(STAMPS, strict=False) for t, f in frames.items()}
-    return {t: f.sort(f.columns) for t, f in frames.items()}
 
 
 def _good_day(db: Path) -> dict[str, pl.DataFrame]:
@@ -214,7 +193,11 @@ def test_refused_in_one_line_with_every_table_identical(
     case: str, loaded: Path, pristine: Path, landing: Path, tmp_path: Path
 ) -> None:
     db = loaded / "warehouse" / "alvh.duckdb"
-    before, unstamped, good = _snapshot(db), _snapshot(db, stamps=False), _good_day(db)
+    before, unstamped, good = (
+        warehouse_tables(db),
+        warehouse_tables(db, stamps=False, logs=False),
+        _good_day(db),
+    )
     land = tmp_path / "landing"
     shutil.copytree(pristine, land, symlinks=True)
     day, expect = "2008-10-10", None
@@ -238,9 +221,12 @@ def test_refused_in_one_line_with_every_table_identical(
     assert "/bin/bash" not in line and "root:x" not in line  # never file content
     assert _same(_good_day(db), good) == []  # byte-identical, lineage stamps included
     if case == "missing_landing":  # refused before any step wrote: every table byte-identical
-        assert _same(_snapshot(db), before) == []
-    else:
-        assert _same(_snapshot(db, stamps=False), unstamped) == []
+        assert _same(warehouse_tables(db), before) == []
+    else:  # the data as before; only lineage stamps and run logs move: a refusal in the
+        # daily step comes after the monthly/calendar sources were reloaded, unchanged, by
+        # the run's first step, and the sources of the run whose files are fine replace the
+        # day with the same rows (and log that they did)
+        assert _same(warehouse_tables(db, stamps=False, logs=False), unstamped) == []
 
 
 def _append_rows(path: Path, edit: Callable[[list[dict[str, str]]], list[dict[str, str]]]) -> int:
@@ -261,18 +247,6 @@ def _bad_option_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return [absurd, negative_oi, conflicting]
 
 
-CALCS = (
-    "implied_underlying_price_1545",
-    "active_underlying_price_1545",
-    "implied_volatility_1545",
-    "delta_1545",
-    "gamma_1545",
-    "theta_1545",
-    "vega_1545",
-    "rho_1545",
-)
-
-
 def test_bad_rows_quarantined_and_the_good_day_identical(
     loaded: Path, pristine: Path, tmp_path: Path
 ) -> None:
@@ -285,7 +259,7 @@ def test_bad_rows_quarantined_and_the_good_day_identical(
     land = tmp_path / "landing"
     shutil.copytree(pristine, land)
     calcs = pl.read_csv(_chain(land, "SPX", "2008-10-13"), infer_schema=False)
-    calcs.drop(CALCS).write_csv(_chain(land, "SPX", "2008-10-13", calcs=False))
+    calcs.drop(CALCS_COLUMNS).write_csv(_chain(land, "SPX", "2008-10-13", calcs=False))
     assert _append_rows(_chain(land, "SPX", "2008-10-14"), _bad_option_rows) == 3
     spx = land / "cboe/index/SPX_History.csv"
     spx.write_text(spx.read_text() + "10/14/2008,999.0,999.5,998.5,999.0\n")

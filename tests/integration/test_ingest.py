@@ -18,6 +18,7 @@ from alvh_assets.sample.generate import generate_sample_market
 from orchestration.definitions import DAILY_INGEST, WHOLE, defs
 from orchestration.resources import AlvhSettings, WarehouseResource
 from orchestration.runs import materialize, partition_range_tags
+from tests.warehouse_tables import warehouse_tables
 
 START, END = dt.date(2008, 11, 17), dt.date(2008, 11, 21)
 
@@ -48,18 +49,7 @@ def _ingest(landing: Path, db: Path, start: dt.date = START, end: dt.date = END)
 
 
 def _tables(db: Path) -> dict[str, pl.DataFrame]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
-            ).fetchall()
-        ]
-        stamps = {"_ingested_at", "_computed_at"}  # when a run happened, not what it wrote
-        return {
-            n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").pl().drop(stamps, strict=False)
-            for n in names
-        }
+    return warehouse_tables(db, stamps=False)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import polars as pl
 import pytest
 
 from alvh_assets.ingest import assets as ingest_assets
@@ -22,6 +21,7 @@ from alvh_assets.ingest import load
 from alvh_assets.ingest.sources import SOURCES
 from orchestration.definitions import defs
 from orchestration.resources import AlvhSettings, WarehouseResource
+from tests.warehouse_tables import warehouse_tables
 
 DAY = dt.date(2008, 10, 8)
 WINDOW = (dt.date(2008, 10, 6), dt.date(2008, 10, 10))
@@ -36,17 +36,6 @@ def _resources(landing: Path, db: Path) -> dict:
         "alvh": AlvhSettings(landing_dir=str(landing)),
         "warehouse": WarehouseResource(path=str(db)),
     }
-
-
-def _tables(db: Path) -> dict[str, pl.DataFrame]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
-            ).fetchall()
-        ]
-        return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").pl() for n in names}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +57,7 @@ def test_cli_ingest_of_a_missing_landing_folder_fails_in_one_line_changing_nothi
     db = tmp_path / "warehouse" / "alvh.duckdb"
     db.parent.mkdir()
     shutil.copy(ingested, db)
-    before = _tables(db)
+    before = warehouse_tables(db)
     env = {
         **os.environ,
         "ALVH_HOME": str(tmp_path),
@@ -89,7 +78,7 @@ def test_cli_ingest_of_a_missing_landing_folder_fails_in_one_line_changing_nothi
     assert len(lines) == 1, r.stderr
     assert "/nonexistent does not exist" in lines[0]
     assert "ingested" not in r.stdout
-    after = _tables(db)
+    after = warehouse_tables(db)
     assert before.keys() == after.keys()
     for name, frame in before.items():
         assert frame.equals(after[name]), name
@@ -106,7 +95,7 @@ def test_a_refused_asset_fails_in_one_user_fixable_line(
     (land / f"cboe/option_eod/VIX/UnderlyingOptionsEODCalcs_^VIX_{DAY}.csv").unlink()
     db = tmp_path / "alvh.duckdb"
     shutil.copy(ingested, db)
-    before = _tables(db)
+    before = warehouse_tables(db)
     eod = [a for a in ingest_assets.INGEST_ASSETS if a.key.path[-1] == "cboe_option_eod"]
     r = dg.materialize(
         eod, resources=_resources(land, db), partition_key=DAY.isoformat(), raise_on_error=False
@@ -116,7 +105,7 @@ def test_a_refused_asset_fails_in_one_user_fixable_line(
     assert "\n" not in failure.description
     assert "no rows of ^VIX for session(s) 2008-10-08" in failure.description
     assert failure.metadata[ingest_assets.USER_FIXABLE].value is True
-    after = _tables(db)
+    after = warehouse_tables(db)
     for name, frame in before.items():
         assert frame.equals(after[name]), name
 

@@ -27,6 +27,7 @@ from alvh_assets.ingest import load
 from alvh_assets.ingest.quarantine import Reason
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.sample.generate import generate_sample_market
+from tests.warehouse_tables import warehouse_tables
 
 FIRST, LAST = dt.date(2008, 10, 7), dt.date(2008, 10, 10)  # Tuesday .. Friday
 DAY = dt.date(2008, 10, 8)
@@ -72,19 +73,8 @@ def _ingest(
         }
 
 
-def _tables(db: Path) -> dict[str, pl.DataFrame]:
-    with duckdb.connect(str(db), read_only=True) as con:
-        names = [
-            r[0]
-            for r in con.execute(
-                "SELECT schema_name || '.' || table_name FROM duckdb_tables() ORDER BY 1"
-            ).fetchall()
-        ]
-        return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").pl() for n in names}
-
-
 def _assert_same(before: dict[str, pl.DataFrame], db: Path) -> None:
-    after = _tables(db)
+    after = warehouse_tables(db)
     assert before.keys() == after.keys()
     for name, frame in before.items():
         assert frame.equals(after[name]), name
@@ -117,7 +107,7 @@ def db(loaded: Path, tmp_path: Path) -> Path:
 def test_a_missing_landing_folder_is_refused_and_every_table_stays(db: Path) -> None:
     """Before: `_replace` deleted the day (daily sources) or the whole table (FRED, FOMC,
     calendars, valuation), then inserted the nothing it found: exit 0, tables emptied."""
-    before = _tables(db)
+    before = warehouse_tables(db)
     for name in SOURCES:
         with pytest.raises(load.LandingError) as e:
             _ingest(db, Path("/nonexistent"), (name,), (DAY, DAY))
@@ -128,7 +118,7 @@ def test_a_missing_landing_folder_is_refused_and_every_table_stays(db: Path) -> 
 def test_the_days_missing_vix_file_refuses_the_window(db: Path, land: Path) -> None:
     """Before: the day loaded without its VIX rows (4,688 -> 4,048 rows), silently."""
     _eod(land, "VIX", DAY).unlink()
-    before = _tables(db)
+    before = warehouse_tables(db)
     with pytest.raises(load.RefusedWindowError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     line = _one_line(e)
@@ -159,7 +149,7 @@ def test_a_gzipped_delivery_is_refused_naming_the_file(db: Path, land: Path) -> 
     gz = spx.with_name(spx.name + ".gz")
     gz.write_bytes(spx.read_bytes())
     spx.unlink()
-    before = _tables(db)
+    before = warehouse_tables(db)
     with pytest.raises(load.LandingError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     line = _one_line(e)
@@ -181,7 +171,7 @@ def test_a_file_cut_to_its_header_is_refused(db: Path, land: Path) -> None:
     """Before: the SPX file reduced to its header replaced the day's SPX rows by none."""
     spx = _eod(land, "SPX", DAY)
     spx.write_text(spx.read_text().split("\n", 1)[0] + "\n")
-    before = _tables(db)
+    before = warehouse_tables(db)
     with pytest.raises(load.RefusedWindowError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     assert "no rows of ^SPX for session(s) 2008-10-08" in _one_line(e)
@@ -194,7 +184,7 @@ def test_a_shrink_beyond_the_configured_share_needs_force(db: Path, land: Path) 
     spx = _eod(land, "SPX", DAY)
     lines = spx.read_text().splitlines(keepends=True)
     spx.write_text("".join(lines[: len(lines) * 4 // 10]))  # 60 % fewer rows
-    before = _tables(db)
+    before = warehouse_tables(db)
     with pytest.raises(load.RefusedWindowError, match="max_day_shrink allows 50% less"):
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     _assert_same(before, db)
@@ -207,7 +197,7 @@ def test_whole_table_sources_never_lose_their_rows_to_no_file(
     """Before: a whole-table source without files replaced its table with nothing."""
     shutil.rmtree(land / "fred")
     (land / "fred").mkdir()
-    before = _tables(db)
+    before = warehouse_tables(db)
     with pytest.raises(load.RefusedWindowError) as e:
         _ingest(db, land, ("fred_observations",))
     assert "no rows in the landing folder (fred/*.csv)" in _one_line(e)
@@ -363,9 +353,9 @@ def test_a_history_row_dated_on_saturday_is_quarantined_once(db: Path, land: Pat
 def test_rerunning_one_day_keeps_the_log_of_every_other_day(db: Path, sample: Path) -> None:
     """Before: re-running one day deleted the log rows of every window overlapping it
     (1,048 -> 924 rows: every other day of the original backfill lost its audit)."""
-    before = _tables(db)["quarantine.ingest_log"]
+    before = warehouse_tables(db)["quarantine.ingest_log"]
     _ingest(db, sample, ("cboe_option_eod", "cboe_index_daily"), (DAY, DAY), at=LATER)
-    after = _tables(db)["quarantine.ingest_log"]
+    after = warehouse_tables(db)["quarantine.ingest_log"]
     reread = pl.col("source_file").str.contains("2008-10-08")
     untouched = before.filter(~reread)
     kept = after.join(untouched, on=list(after.columns), how="semi", nulls_equal=True)
