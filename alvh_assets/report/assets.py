@@ -48,7 +48,10 @@ script, a CSS url()."""
         "base64 PNG): NAV of every registered strategy and SPX, drawdowns, ALVH 4/4/2 premium at "
         "risk by bucket with regimes shaded and FOMC/CPI/PPI marks, a cost waterfall per "
         "strategy from attribution.daily_pnl, the attribution.performance metrics (all, then "
-        "each year), the stress windows, and which inputs are real and which modelled (from "
+        "each year), trading costs by trade kind against the premium collected, the roll "
+        "opportunity cost as a memo apart, the Cboe CNDR rules beside the house condor with "
+        "the published CNDR figures, the stress windows, and which inputs are real and which "
+        "modelled (from "
         "the landing manifest). Written to reports/alvh_report.html, charts in reports/png/."
     ),
     metadata={"file": f"reports/{REPORT_NAME}", "charts": ", ".join(CHARTS)},
