@@ -18,6 +18,7 @@ from alvh_assets.attribution.run import attribute_window
 from alvh_assets.attribution.schema import KEYS, TABLES
 from alvh_assets.calendars import trading_days
 from alvh_assets.config import load_config
+from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.run import run_window
 from orchestration.definitions import ATTRIBUTION
 from orchestration.runs import partition_range_tags
@@ -63,7 +64,7 @@ def test_components_sum_to_nav_change_for_every_strategy_and_day(attributed: Pat
             "JOIN attribution.daily_pnl p USING (strategy, date) GROUP BY ALL",
             [CFG.execution.initial_capital],
         ).fetchall()
-    assert len(rows) == 4 * len(trading_days(START, END))
+    assert len(rows) == len(REGISTRY) * len(trading_days(START, END))
     assert max(abs(change - total) for *_, change, total in rows) < 0.005
 
 
@@ -103,7 +104,8 @@ def test_analyst_views_are_documented(attributed: Path) -> None:
 def test_performance_has_every_strategy_for_the_range_and_year(attributed: Path) -> None:
     perf = _tables(attributed)["attribution.performance"]
     assert sorted(perf["period"].unique().to_list()) == ["2008", "all"]
-    assert perf.height == 8
+    assert perf.height == 2 * len(REGISTRY)
+    assert set(perf["strategy"]) == set(REGISTRY)
     unhedged = perf.filter(pl.col("strategy") == "unhedged", pl.col("period") == "all").row(
         0, named=True
     )
@@ -124,6 +126,11 @@ def test_report_on_the_built_warehouse(attributed: Path, landing: Path, tmp_path
     html = page.read_text()
     assert html.count("data:image/png;base64,") == 4
     assert "modelled" in html and "ALVH 4/4/2" in html and "Stress windows" in html
+    # the CNDR rules beside the house condor, the published figures quoted next to them;
+    # trading costs by kind against the premium; the roll opportunity cost as a memo apart
+    assert 'id="reference-cboe_cndr"' in html and "Cboe CNDR rules" in html
+    assert all(f in html for f in ("7.1%", "7.2%", "-13.7%", "771.31", "713.49"))
+    assert 'id="trading-costs"' in html and 'id="roll-memo"' in html
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "drawdown.png",
         "layers.png",
@@ -187,4 +194,43 @@ def test_condor_delta_gamma_is_its_true_pnl_and_the_memo_is_apart(attributed: Pa
         f"{comp['condor_delta_gamma']:,.2f}, theta {comp['condor_theta']:,.2f}, vega "
         f"{comp['condor_vega']:,.2f}, roll opportunity cost memo {memo:,.2f}, rebalancing "
         f"cost {perf[1]:,.2f}, trading costs {perf[2]:,.2f}"
+    )
+
+
+def test_cndr_beside_the_house_condor(attributed: Path) -> None:
+    # methodology §4 item 5: the CNDR reference book's rows pass every check (the Dagster run
+    # of the fixture asserts no failed check) and its results sit beside the house condor's
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        perf = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT strategy, total_pnl, cagr, ann_vol, max_drawdown, premium_collected, "
+                "trading_costs, trading_costs_entry, trading_costs_roll, trading_costs_exit, "
+                "rebalancing_cost, roll_opportunity_cost FROM attribution.performance "
+                "WHERE period = 'all' AND strategy IN ('cboe_cndr', 'unhedged')"
+            ).fetchall()
+        }
+        components = dict(
+            con.execute(
+                "SELECT component, sum(amount) FROM attribution.daily_pnl "
+                "WHERE strategy = 'cboe_cndr' GROUP BY ALL"
+            ).fetchall()
+        )
+    cndr = perf["cboe_cndr"]
+    assert set(perf) == {"cboe_cndr", "unhedged"}
+    # no rolls, no exits: every trading cost is an entry's, no rebalancing, no memo
+    _, _, _, _, premium, costs, entry, roll, exit_, rebalancing, memo = cndr
+    assert roll == 0 and exit_ == 0 and rebalancing == 0 and memo == 0
+    assert entry == pytest.approx(costs) and costs > 0 and premium > costs
+    assert not any(c.startswith("hedge_") for c in components)
+    assert sum(components.values()) == pytest.approx(cndr[0], abs=0.01)
+    print(
+        "\nOct-2008 fixture, whole range: "
+        + "; ".join(
+            f"{s}: P&L {p[0]:,.2f}, CAGR {p[1]:.2%}, vol {p[2]:.2%}, max DD {p[3]:.2%}, "
+            f"premium {p[4]:,.2f}, trading costs {p[5]:,.2f}"
+            for s, p in perf.items()
+        )
+        + "; cboe_cndr components "
+        + ", ".join(f"{c} {a:,.2f}" for c, a in sorted(components.items()))
     )
