@@ -370,3 +370,19 @@ def test_dagster_asset_writes_the_report_and_its_check_passes(
     assert (tmp_path / "reports" / "alvh_report.html").exists()
     assert all(e.passed for e in result.get_asset_check_evaluations())
     assert len(result.get_asset_check_evaluations()) == len(REPORT_CHECKS)
+
+
+def test_the_waterfall_has_no_memo_bar() -> None:
+    # methodology §2: the roll opportunity cost is a memo, never a cost bar; a row named so
+    # (a memo, or the legacy component of older warehouses) leaves the chart unchanged
+    pnl = pl.DataFrame(
+        {
+            "strategy": ["unhedged"] * 3,
+            "component": ["condor_theta", "slippage", "interest"],
+            "amount": [1_000.0, -300.0, 20.0],
+        }
+    )
+    base = charts.waterfall_chart(pnl, list(COMPONENTS))
+    for memo in ("roll_opportunity_cost", "opportunity_cost"):
+        extra = pl.DataFrame({"strategy": ["unhedged"], "component": [memo], "amount": [-5e4]})
+        assert charts.waterfall_chart(pl.concat([pnl, extra]), list(COMPONENTS)) == base
