@@ -10,6 +10,7 @@ import datetime as dt
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -27,7 +28,6 @@ DAY = dt.date(2008, 10, 8)
 WINDOW = (dt.date(2008, 10, 6), dt.date(2008, 10, 10))
 NOW = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
 LATER = dt.datetime(2024, 1, 3, tzinfo=dt.UTC)
-PROJECT = Path(__file__).parents[2]
 
 
 def _resources(landing: Path, db: Path) -> dict:
@@ -66,7 +66,7 @@ def test_cli_ingest_of_a_missing_landing_folder_fails_in_one_line_changing_nothi
         "DAGSTER_HOME": str(tmp_path / "dagster_home"),
     }
     r = subprocess.run(
-        [str(PROJECT / ".venv/bin/alvh"), "ingest", "--date", "2008-10-08"],
+        [str(Path(sys.executable).with_name("alvh")), "ingest", "--date", "2008-10-08"],
         env=env,
         cwd=tmp_path,
         capture_output=True,
