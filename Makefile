@@ -24,9 +24,10 @@ lint: install
 test: lint
 	$(BIN)/pytest -m "not slow_cli"
 
-# one real CLI process per case: the bad-input corpus, crash and rerun at three points
+# one real CLI process per case: the bad-input corpus, crash and rerun at three points;
+# the two files run side by side (each case is one single-threaded CLI process)
 test-slow: install
-	$(BIN)/pytest -m slow_cli
+	$(BIN)/pytest -m slow_cli -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'
