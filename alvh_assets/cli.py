@@ -375,7 +375,7 @@ def _resources(ctx: click.Context, force: bool = False) -> dict[str, object]:
     # a new resource: Dagster runs ignore values set by pydantic's model_copy
     settings = AlvhSettings(
         config_path=root["config"],
-        overrides_json=json.dumps(overrides),
+        overrides_json=json.dumps(overrides, default=str),  # YAML dates: ISO text again
         landing_dir=defs.resources["alvh"].landing_dir,
         **extra,
     )

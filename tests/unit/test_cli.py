@@ -67,6 +67,19 @@ def test_overrides_reach_the_dagster_runs_the_cli_launches() -> None:
     assert seen == [14]  # a pydantic model_copy of the resource would arrive as the default
 
 
+def test_a_date_override_reaches_the_runs() -> None:
+    """``--set sample_start=2006-02-24`` is a date once YAML-typed; it crashed the JSON
+    handoff to the Dagster resource ("date is not JSON serializable")."""
+    import datetime as dt
+
+    import click
+
+    from alvh_assets.cli import _resources
+
+    ctx = click.Context(main, obj={"overrides": ["sample_start=2006-02-24"], "config": None})
+    assert _resources(ctx)["alvh"].load().sample_start == dt.date(2006, 2, 24)
+
+
 # --- issue 13: one-line failures, status, locks, process hygiene, the manifest ----------------
 
 
