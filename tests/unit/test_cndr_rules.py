@@ -20,6 +20,7 @@ from alvh_assets.strategy.book import Ledger
 from alvh_assets.strategy.cndr import cndr_expiry, is_monthly, select_cndr
 from alvh_assets.strategy.condor import manage_condor
 from alvh_assets.strategy.market import CHAIN_SCHEMA, MarketDay
+from tests.unit.test_strategy_rules import opt as chain_row
 
 CFG = AlvhConfig()
 JAN, FEB, MAR = dt.date(2020, 1, 17), dt.date(2020, 2, 21), dt.date(2020, 3, 20)  # SPX monthlies
@@ -28,24 +29,8 @@ HELD = dt.date(2020, 1, 28)  # a crash day while the February condor is held
 
 
 def opt(root, exp, strike, typ, bid, ask, delta, fwd=3300.0) -> dict:
-    """One chain row (Greeks the rules do not read are placeholders)."""
-    return {
-        "root": root,
-        "expiration": exp,
-        "strike": float(strike),
-        "option_type": typ,
-        "bid": bid,
-        "ask": ask,
-        "iv": 0.15,
-        "delta": delta,
-        "gamma": 0.001,
-        "vega": 1.0,
-        "theta": -1.0,
-        "forward": fwd,
-        "underlying_price": fwd,
-        "spot_delta": delta,
-        "spot_gamma": 0.001,
-    }
+    """One chain row (:func:`tests.unit.test_strategy_rules.opt`) at IV 15%, forward 3300."""
+    return chain_row(root, exp, strike, typ, bid, ask, delta, iv=0.15, fwd=fwd)
 
 
 PUTS = {  # strike: (bid, ask, delta); forward 3300
