@@ -62,6 +62,8 @@ SIGNAL_COLUMNS = (
     "vix_macd_cross",
     "vx1_macd_cross",
     "vx1_macd_hist",
+    "vx30_macd_cross",
+    "vx30_macd_hist",
     "range_bound",
 )
 """Mart columns a strategy reads (``fct_regime_daily``, ``fct_indicators_daily``,
@@ -132,7 +134,7 @@ _SIGNALS_SQL = """
 SELECT r.date, r.regime, r.neutral_to_bullish, r.distorted_fundamentals,
        r.vix_rsi_ad_distortion, r.ad_divergence_with_steepening, r.event_window, r.rv20,
        r.erp_proxy, r.pe, v.pcf, i.vix_macd_cross, i.vx1_macd_cross, i.vx1_macd_hist,
-       m.range_bound
+       i.vx30_macd_cross, i.vx30_macd_hist, m.range_bound
 FROM marts.fct_regime_daily r
 LEFT JOIN marts.fct_indicators_daily i USING (date)
 LEFT JOIN marts.fct_valuation_daily v USING (date)

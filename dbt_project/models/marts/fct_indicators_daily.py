@@ -15,6 +15,11 @@ aligns the inputs, calls it and writes the partition window.
   with ``contract_expiration > date`` (the contract expiring on the day is already rolled
   out). The series is spliced, not back-adjusted: the jump between the old and the new
   front contract on a roll day is part of the series (``vx1_rolled`` marks those days).
+* 30-day constant-maturity VX (``vx30``, ``int_vx__constant_maturity``): the settles of the
+  two live contracts bracketing 30 calendar days, linear in days to expiry (the nearest
+  contract beyond the curve). Its MACD (``vx30_macd*``) is the series the tranche rules use
+  (methodology §3: MACD "on the 30-day constant-maturity VX (not the raw front contract,
+  whose roll jumps fake crosses)"); ``vx1_macd*`` stay as display columns.
 * The A/D line is cumulated from the first breadth day in the warehouse, based at
   ``AD_LINE_BASE`` (the convention of the Cboe-style sample files).
 * NaN (warm-up) becomes null.
@@ -72,13 +77,23 @@ def model(dbt, session):
             pl.col("contract_expiration").alias("vx1_expiration"),
         )
     )
+    cm30 = (
+        dbt.ref("int_vx__constant_maturity")
+        .filter(f"trade_date <= DATE '{end}'")
+        .pl()
+        .select(pl.col("trade_date").alias("date"), "vx30")
+    )
     breadth = (
         dbt.ref("stg_nyse__breadth_daily")
         .filter(f"date <= DATE '{end}'")
         .pl()
         .select("date", "advances", "declines")
     )
-    frame = days.join(front, on="date", how="left").join(breadth, on="date", how="left")
+    frame = (
+        days.join(front, on="date", how="left")
+        .join(cm30, on="date", how="left")
+        .join(breadth, on="date", how="left")
+    )
     frame = frame.sort("date")
 
     def on_valid(cols, fn):
@@ -112,7 +127,7 @@ def model(dbt, session):
     out["vix_rsi"] = on_valid(["vix_close"], lambda x: ind.rsi_wilder(x, rsi_period))
 
     int_cols = []
-    for prefix, source in (("vix", "vix_close"), ("vx1", "vx1_settle")):
+    for prefix, source in (("vix", "vix_close"), ("vx1", "vx1_settle"), ("vx30", "vx30")):
         line, sig, hist = on_valid(
             [source], lambda x: ind.macd(x, macd_fast, macd_slow, macd_signal)
         )
@@ -154,7 +169,14 @@ def model(dbt, session):
     )
 
     result = frame.select(
-        "date", "spx_close", "vix_close", "vx1_settle", "vx1_expiration", "advances", "declines"
+        "date",
+        "spx_close",
+        "vix_close",
+        "vx1_settle",
+        "vx1_expiration",
+        "vx30",
+        "advances",
+        "declines",
     ).with_columns(
         rolled.alias("vx1_rolled"),
         *[
@@ -181,6 +203,11 @@ def model(dbt, session):
         "vx1_macd_signal",
         "vx1_macd_hist",
         "vx1_macd_cross",
+        "vx30",
+        "vx30_macd",
+        "vx30_macd_signal",
+        "vx30_macd_hist",
+        "vx30_macd_cross",
         "advances",
         "declines",
         "ad_line",

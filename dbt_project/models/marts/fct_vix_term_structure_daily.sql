@@ -4,6 +4,8 @@
 -- excluded, so on an expiry day VX1 is already the next contract). Constant-maturity points
 -- interpolate linearly in calendar days to expiry between the two contracts bracketing the
 -- target (any rank, not only VX1…VX8); null when the target is not bracketed.
+-- vx30 (int_vx__constant_maturity): the 30-day point of the MACD tranche signal, equal to
+-- vx_cm30 when bracketed and the nearest contract's settle (vx30_beyond_curve) otherwise.
 -- Computed over all history up to window_end (lags warm), rows emitted only in the window.
 {%- set steepening_days = var('steepening_days') | int %}
 {%- set targets = [30, 60, 90] %}
@@ -56,6 +58,14 @@ brackets as (
 
 ),
 
+cm30 as (
+
+    select trade_date, vx30, vx30_beyond_curve
+    from {{ ref('int_vx__constant_maturity') }}
+    where {{ up_to_window_end('trade_date') }}
+
+),
+
 constant_maturity as (
 
     select
@@ -88,6 +98,8 @@ joined as (
         {%- for t in targets %}
         constant_maturity.vx_cm{{ t }},
         {%- endfor %}
+        cm30.vx30,
+        cm30.vx30_beyond_curve,
         pivoted.vx2_settle / pivoted.vx1_settle - 1 as slope,
         days.vix_close,
         days.vix3m_close,
@@ -95,6 +107,7 @@ joined as (
     from days
     left join pivoted on days.date = pivoted.trade_date
     left join constant_maturity on days.date = constant_maturity.trade_date
+    left join cm30 on days.date = cm30.trade_date
 
 ),
 
@@ -121,6 +134,8 @@ select
     {%- for t in targets %}
     vx_cm{{ t }},
     {%- endfor %}
+    vx30,
+    vx30_beyond_curve,
     slope,
     slope > 0 as contango,
     slope < 0 as backwardation,
