@@ -299,6 +299,25 @@ class AttributionConfig(_Section):
     stress_windows: tuple[StressWindow, ...] = Field(
         DEFAULT_STRESS_WINDOWS, description="named stress windows (§4)"
     )
+    hedge_spend_min_pct_nav_yr: float = _f(
+        0.01, 0.0, 1.0, description="hedge premium paid a year, low anchor, share of avg NAV (§3)"
+    )
+    hedge_spend_max_pct_nav_yr: float = _f(
+        0.12, 0.0, 1.0, description="hedge premium paid a year, high anchor, share of avg NAV (§3)"
+    )
+    hedge_min_capital_sessions: int = _f(
+        60,
+        1,
+        5000,
+        description="sessions with an open hedge leg a period needs before its hedge XIRR and "
+        "hedge capital cost are shown (fewer: n/a) [choice]",
+    )
+
+    @model_validator(mode="after")
+    def _spend_band(self) -> AttributionConfig:
+        if self.hedge_spend_min_pct_nav_yr > self.hedge_spend_max_pct_nav_yr:
+            raise ValueError("need hedge_spend_min_pct_nav_yr <= hedge_spend_max_pct_nav_yr")
+        return self
 
 
 class IngestConfig(_Section):

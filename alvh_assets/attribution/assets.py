@@ -44,14 +44,23 @@ DESCRIPTIONS = {
     "Rules: alvh_assets/attribution/daily_pnl.py.",
     "attribution.performance": "Per strategy, for the whole range ('all') and each calendar "
     "year: CAGR, volatility, Sharpe, Sortino, max drawdown and its length, Calmar, worst day "
-    "and month, CVaR 95%, beta to SPX, hedge cost drag, trading costs (cash) in all and by "
+    "and month, CVaR 95%, beta to SPX, hedge spend (premium paid, recovered, net, each as a "
+    "share of average NAV a year; the hedge cost drag is the net) and protection per dollar "
+    "(stress-window hedge payoff / premium paid), trading costs (cash) in all and by "
     "trade kind (entry, roll, exit, hedge) beside the premium collected, rebalancing cost "
     "(cash costs of rebalancing trades only), the roll opportunity cost (MEMO, in no sum), "
-    "XIRR, the WACC-style cost of hedge capital, ALVH's bp/week contribution, average "
-    "break-even shift.",
+    "XIRR, the hedge's XIRR and WACC-style cost of hedge capital (only where meaningful, "
+    "else null with the reason), ALVH's bp/week contribution, the share of rolling windows "
+    "meeting the contribution target, average break-even shift.",
     "attribution.stress_windows": "P&L of each strategy and each hedge bucket in the named "
     "stress windows of the methodology (only windows inside the data); the bucket "
     "roll_opportunity_cost_memo is a memo outside 'total'.",
+    "attribution.contribution_daily": "The monitored hedge contribution of methodology §3 "
+    "(seed 003: >= 40 bp/week risk-adjusted over a rolling 30-day window, a metric, not a "
+    "rule): per hedged strategy and session, its return and the unhedged book's over the "
+    "trailing hedge.contribution_window_days calendar days, their difference and the "
+    "M²-risk-adjusted difference in bp/week, and whether it meets "
+    "hedge.contribution_target_bp_week. Rules: alvh_assets/attribution/contribution.py.",
 }
 SPECS = table_specs(KEYS, DESCRIPTIONS, "attribution", OWNERS, DEPS)
 
@@ -89,7 +98,9 @@ def attribution_tables(
         }
         if table == "attribution.performance" and frame.height:
             cols = ["strategy", "period", "end_nav", "cagr", "sharpe", "max_drawdown"]
-            cols += ["hedge_cost_drag", "trading_costs", "rebalancing_cost"]
+            cols += ["hedge_premium_paid_pct_nav_yr", "hedge_cost_drag"]
+            cols += ["hedge_protection_per_dollar", "contribution_share_meeting"]
+            cols += ["trading_costs", "rebalancing_cost"]
             cols += ["roll_opportunity_cost"]
             meta["preview"] = dg.MetadataValue.md(
                 markdown_table(perf.filter(pl.col("period") == "all").select(cols))
@@ -169,6 +180,23 @@ ATTRIBUTION_CHECKS = [
         "FROM attribution.performance p LEFT JOIN f USING (strategy) WHERE p.period = 'all' "
         "AND (abs(p.rebalancing_cost - coalesce(f.cash_costs, 0)) > 0.005 "
         "OR abs(p.roll_opportunity_cost - coalesce(f.memo, 0)) > 0.005) LIMIT 50",
+    ),
+    sql_check(
+        PERFORMANCE,
+        "hedge_spend_is_the_hedge_fills_cash",
+        "For the whole range ('all'), hedge_net_spend = -Σ cash_flow of the non-condor fills "
+        "and hedge_premium_paid = -Σ cash_flow of those that open a leg (buy a long_* leg, sell "
+        "a short_* leg), recovered = paid - net (methodology §4, hedge spend).",
+        "WITH f AS (SELECT strategy, -sum(cash_flow) AS net, -coalesce(sum(cash_flow) FILTER "
+        "(side <> 'settle' AND CASE WHEN starts_with(leg, 'long') THEN quantity > 0 "
+        "ELSE quantity < 0 END), 0) AS paid FROM strategy.fills WHERE kind <> 'condor' "
+        "GROUP BY ALL) "
+        "SELECT p.strategy, p.hedge_net_spend, f.net, p.hedge_premium_paid, f.paid "
+        "FROM attribution.performance p LEFT JOIN f USING (strategy) WHERE p.period = 'all' "
+        "AND (abs(p.hedge_net_spend - coalesce(f.net, 0)) > 0.005 "
+        "OR abs(p.hedge_premium_paid - coalesce(f.paid, 0)) > 0.005 "
+        "OR abs(p.hedge_premium_paid - p.hedge_premium_recovered - p.hedge_net_spend) > 0.005) "
+        "LIMIT 50",
     ),
     sql_check(
         PERFORMANCE,

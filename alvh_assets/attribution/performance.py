@@ -17,10 +17,13 @@ import numpy as np
 import polars as pl
 
 from alvh_assets.attribution import metrics as m
+from alvh_assets.attribution.contribution import CONTRIBUTION_DAILY
+from alvh_assets.attribution.hedge import HEDGE_BOOK, hedge_fills
 from alvh_assets.attribution.schema import COMPONENTS, PERFORMANCE, STRESS_WINDOWS
 from alvh_assets.calendars import previous_trading_day
 from alvh_assets.config import AlvhConfig
 from alvh_assets.strategy.book import REBALANCING_KINDS, TRADE_KINDS
+from alvh_assets.strategy.registry import REGISTRY
 
 ALVH, UNHEDGED = "alvh_442", "unhedged"
 HEDGE_COMPONENTS = [c for c, cat in COMPONENTS.items() if cat == "hedge"]
@@ -58,27 +61,72 @@ class _Book:
     rf: np.ndarray  # risk-free daily returns (0 on the first session)
     r_spx: np.ndarray  # SPX daily returns (NaN on the first session)
     base: dt.date  # the NYSE session before the first session
+    hedge: pl.DataFrame  # per session: hedge_legs, premium_at_risk, hedge_market_value,
+    # hedge_pnl (hedge buckets + hedge carry), in_stress (in a configured stress window)
 
     @classmethod
-    def of(cls, acc: pl.DataFrame, capital: float) -> _Book:
+    def of(cls, acc: pl.DataFrame, capital: float, hedge: pl.DataFrame) -> _Book:
         dates = acc["date"].to_list()
         nav = acc["nav"].to_numpy().astype(float)
         spx = acc["spx_close"].cast(pl.Float64).fill_null(np.nan).to_numpy()
         r_spx = np.concatenate(([np.nan], spx[1:] / spx[:-1] - 1.0))
         rf = m.risk_free_returns(acc["rate"].fill_null(0.0).to_numpy(), dates)
         r = m.daily_returns(nav, capital)
-        return cls(dates, nav, r, rf, r_spx, previous_trading_day(dates[0]))
+        return cls(dates, nav, r, rf, r_spx, previous_trading_day(dates[0]), hedge)
 
 
 def _strategies(account: pl.DataFrame) -> list[str]:
     return account["strategy"].unique(maintain_order=True).to_list()
 
 
-def _books(account: pl.DataFrame, capital: float) -> dict[str, _Book]:
-    return {
-        s: _Book.of(account.filter(pl.col("strategy") == s).sort("date"), capital)
-        for s in _strategies(account)
-    }
+def _in_stress(dates: pl.Expr, cfg: AlvhConfig) -> pl.Expr:
+    """True on a date inside any configured stress window (each session counted once)."""
+    out = pl.lit(False)
+    for w in cfg.attribution.stress_windows:
+        out = out | dates.is_between(w.start, w.end)
+    return out
+
+
+def _hedge_daily(
+    account: pl.DataFrame, hedge_book: pl.DataFrame, daily_pnl: pl.DataFrame, cfg: AlvhConfig
+) -> pl.DataFrame:
+    """Per strategy and session of ``account``: ``hedge_legs``, ``premium_at_risk`` (cost basis
+    of the open hedge legs), ``hedge_market_value`` (0 on sessions without hedge legs),
+    ``hedge_pnl`` = Σ ``daily_pnl`` of categories ``hedge`` and ``hedge_carry`` (the hedge
+    legs' market P&L) and ``in_stress``."""
+    pnl = (
+        daily_pnl.filter(pl.col("category").is_in(["hedge", "hedge_carry"]))
+        .group_by("strategy", "date")
+        .agg(pl.col("amount").sum().alias("hedge_pnl"))
+    )
+    book = hedge_book.select(list(HEDGE_BOOK))
+    return (
+        account.select("strategy", "date")
+        .join(book, on=["strategy", "date"], how="left")
+        .join(pnl, on=["strategy", "date"], how="left")
+        .with_columns(
+            pl.col("hedge_legs").fill_null(0),
+            *(pl.col(c).fill_null(0.0) for c in ("premium_at_risk", "hedge_market_value")),
+            pl.col("hedge_pnl").fill_null(0.0),
+            _in_stress(pl.col("date"), cfg).alias("in_stress"),
+        )
+        .sort("strategy", "date")
+    )
+
+
+def _books(
+    account: pl.DataFrame, capital: float, hedge: pl.DataFrame | None = None
+) -> dict[str, _Book]:
+    books = {}
+    for s in _strategies(account):
+        acc = account.filter(pl.col("strategy") == s).sort("date")
+        h = (
+            hedge.filter(pl.col("strategy") == s)
+            if hedge is not None
+            else pl.DataFrame(schema={"date": pl.Date})
+        )
+        books[s] = _Book.of(acc, capital, h)
+    return books
 
 
 def _periods(dates: list[dt.date]) -> list[tuple[str, int, int]]:
@@ -97,6 +145,114 @@ def _sum(df: pl.DataFrame, col: str = "amount") -> float:
 
 def _div(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
+
+
+def _pct_nav_yr(usd: float, years: float | None, avg_nav: float) -> float | None:
+    """``usd / years / avg_nav``: an annual share of the average NAV."""
+    return _div(_div(usd, years), avg_nav)
+
+
+def _hedge_spend(
+    strategy: str,
+    hedge: pl.DataFrame,
+    fills: pl.DataFrame,
+    years: float | None,
+    avg_nav: float,
+    cfg: AlvhConfig,
+) -> dict[str, Any]:
+    """Premium paid, recovered, net (USD and % of average NAV per year), the spend flag
+    against the methodology's 1–12% anchor, the stress payoff and protection per dollar
+    (:func:`performance_table`)."""
+    att = cfg.attribution
+    paid, recovered = _sum(fills, "paid"), _sum(fills, "recovered")
+    net = paid - recovered
+    paid_pct = _pct_nav_yr(paid, years, avg_nav)
+    entry = REGISTRY.get(strategy)
+    hedged = bool(entry.hedge_buckets) if entry is not None else paid > 0
+    flag = None
+    if hedged and paid_pct is not None:
+        lo, hi = att.hedge_spend_min_pct_nav_yr, att.hedge_spend_max_pct_nav_yr
+        flag = "below" if paid_pct < lo else "above" if paid_pct > hi else "within"
+    stress = hedge.filter(pl.col("in_stress"))
+    payoff = _sum(stress, "hedge_pnl")
+    return {
+        "avg_nav": avg_nav,
+        "hedge_premium_paid": paid,
+        "hedge_premium_recovered": recovered,
+        "hedge_net_spend": net,
+        "hedge_premium_paid_pct_nav_yr": paid_pct,
+        "hedge_premium_recovered_pct_nav_yr": _pct_nav_yr(recovered, years, avg_nav),
+        "hedge_net_spend_pct_nav_yr": _pct_nav_yr(net, years, avg_nav),
+        "hedge_cost_drag": _pct_nav_yr(net, years, avg_nav),
+        "hedge_spend_flag": flag,
+        "hedge_stress_sessions": stress.height,
+        "hedge_stress_payoff": payoff,
+        "hedge_protection_per_dollar": _div(payoff, paid) if stress.height else None,
+    }
+
+
+def _hedge_returns(
+    hedge: pl.DataFrame,
+    before: pl.DataFrame,
+    flows: pl.DataFrame,
+    base: dt.date,
+    carry_cost: float,
+    years: float | None,
+    cfg: AlvhConfig,
+) -> dict[str, Any]:
+    """``hedge_xirr`` and ``hedge_capital_cost`` where meaningful, else null with the reason
+    (:func:`performance_table`). ``hedge``: the period's hedge sessions; ``before``: the
+    session before the period (empty for the first period); ``flows``: the period's hedge
+    fills' cash flows by date."""
+    n_min = cfg.attribution.hedge_min_capital_sessions
+    sessions = int((hedge["hedge_legs"] > 0).sum())
+    last = hedge["date"][-1]
+    start_mv = _sum(before, "hedge_market_value")
+    cfs = [-start_mv, *flows["cash_flow"].to_list(), _sum(hedge[-1:], "hedge_market_value")]
+    avg_capital = float(hedge["premium_at_risk"].mean()) if hedge.height else 0.0
+    reason = None
+    if sessions == 0 and flows.height == 0:
+        reason = "no hedge in the period"
+    elif sessions < n_min:
+        reason = f"hedge capital tied up on {sessions} sessions (< {n_min})"
+    xirr = capital_cost = None
+    xirr_note = capital_note = reason
+    if reason is None:
+        nz = [c for c in cfs if c != 0]
+        if all(c > 0 for c in nz) or all(c < 0 for c in nz):
+            xirr_note = "the hedge's cash flows do not change sign"
+        else:
+            xirr = m.xirr([base, *flows["date"].to_list(), last], cfs)
+            xirr_note = None if xirr is not None else "no rate solves the hedge's cash flows"
+        capital_cost = _div(_div(carry_cost, years), avg_capital) if avg_capital > 0 else None
+        capital_note = None if capital_cost is not None else "no capital tied up on average"
+    return {
+        "hedge_capital_sessions": sessions,
+        "avg_premium_at_risk": avg_capital,
+        "hedge_xirr": xirr,
+        "hedge_xirr_note": xirr_note,
+        "hedge_capital_cost": capital_cost,
+        "hedge_capital_cost_note": capital_note,
+    }
+
+
+def _contribution(windows: pl.DataFrame | None) -> dict[str, Any]:
+    """Share of the period's complete rolling windows meeting the contribution target, and
+    their mean risk-adjusted bp/week (null for a strategy without contribution rows)."""
+    if windows is None:
+        return {
+            "contribution_windows": None,
+            "contribution_share_meeting": None,
+            "contribution_mean_bp_week": None,
+        }
+    ok = windows.filter(pl.col("meets_target").is_not_null())
+    return {
+        "contribution_windows": ok.height,
+        "contribution_share_meeting": float(ok["meets_target"].mean()) if ok.height else None,
+        "contribution_mean_bp_week": (
+            float(ok["risk_adjusted_bp_week"].mean()) if ok.height else None
+        ),
+    }
 
 
 def _period_row(
@@ -133,22 +289,15 @@ def _period_row(
 
     entries = fills.filter(pl.col("trade_kind") == "condor_entry")
     premium = float((-entries["quantity"] * entries["price"]).sum()) * 100.0
-    budget = frames["budget"]
-    par = budget.filter(inside)["premium_at_risk"].fill_null(0.0).mean()
-    shift = budget.filter(inside)["breakeven_shift"].drop_nulls().mean()
-
-    def mark(day: dt.date) -> float:
-        return _sum(budget.filter(pl.col("date") == day), "premium_at_risk")
-
+    shift = frames["budget"].filter(inside)["breakeven_shift"].drop_nulls().mean()
+    hedge = b.hedge.filter(inside)
+    before = b.hedge.filter(pl.col("date") == b.dates[i0 - 1]) if i0 else b.hedge.clear()
     flows = frames["hedge_flows"].filter(inside)
-    hedge_xirr = m.xirr(
-        [base, *flows["date"].to_list(), last],
-        [-mark(base) if i0 else 0.0, *flows["cash_flow"].to_list(), mark(last)],
-    )
     contribution = None
     if strategy == ALVH and "excess" in frames:
         excess = frames["excess"].filter(inside)["excess"]
         contribution = _div(1e4 * float(excess.sum()), excess.len() / 5.0)
+    windows = frames["contribution"].filter(inside) if "contribution" in frames else None
 
     return {
         "strategy": strategy,
@@ -175,16 +324,18 @@ def _period_row(
         "cvar_95": m.cvar(r, att.cvar_level),
         "beta_spx": m.beta(r, b.r_spx[sl]),
         "hedge_carry": carry,
-        "hedge_cost_drag": _div(carry_cost / cap, years),
+        **_hedge_spend(
+            strategy, hedge, frames["hedge_fills"].filter(inside), years, float(nav.mean()), cfg
+        ),
         "trading_costs": _sum(fills, "costs"),
         **{f"trading_costs_{g}": costs(kinds) for g, kinds in COST_GROUPS.items()},
         "rebalancing_cost": costs(REBALANCING_KINDS),
         "roll_opportunity_cost": _sum(fills, "opportunity_cost"),
         "premium_collected": premium,
         "xirr": m.xirr([base, last], [-start_nav, end_nav]),
-        "hedge_xirr": hedge_xirr,
-        "hedge_capital_cost": _div(_div(carry_cost, years), par),
+        **_hedge_returns(hedge, before, flows, base, carry_cost, years, cfg),
         "alvh_contribution_bp_week": contribution,
+        **_contribution(windows),
         "avg_breakeven_shift": shift,
     }
 
@@ -195,6 +346,8 @@ def performance_table(
     budget: pl.DataFrame,
     fills: pl.DataFrame,
     cfg: AlvhConfig,
+    hedge_book: pl.DataFrame | None = None,
+    contribution: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per strategy and period (``all``, then each calendar year in the data).
 
@@ -204,7 +357,24 @@ def performance_table(
     there are no external flows):
 
     * ``hedge_carry`` = Σ ``hedge_carry`` amounts (negative = cost);
-      ``hedge_cost_drag = -hedge_carry / initial_capital / (days / 365)``;
+    * hedge spend (methodology §4: "Every strategy's results carry its hedge spend (premium
+      paid, premium recovered, net, as a share of average NAV per year) and its protection
+      per dollar (stress-window payoff ÷ premium paid)"; fills classified by
+      :mod:`.hedge`): ``hedge_premium_paid`` = −Σ cash flow of the period's opening hedge
+      fills, ``hedge_premium_recovered`` = Σ cash flow of its closing ones (sales and
+      settlements), ``hedge_net_spend`` = paid − recovered (USD); each ``…_pct_nav_yr`` =
+      USD / years / ``avg_nav`` (years = calendar days from the base date / 365, ``avg_nav``
+      = mean NAV of the period's sessions); ``hedge_cost_drag`` = ``hedge_net_spend_pct_nav_yr``
+      (§4 "hedge cost drag (net premium paid, annual % of average NAV; gross and recovered
+      beside it)"); ``hedge_spend_flag`` = ``below`` / ``within`` / ``above`` the anchor
+      ``[attribution.hedge_spend_min_pct_nav_yr, …max…]`` (1–12%, §3 "Hedge budget") of the
+      premium paid % of NAV per year, null for a strategy without a hedge;
+      ``hedge_stress_payoff`` = Σ ``hedge_<bucket>`` + ``hedge_carry`` (the hedge legs'
+      market P&L) on the period's sessions inside any configured stress window (each once;
+      ``hedge_stress_sessions`` of them); ``hedge_protection_per_dollar`` = that payoff ÷
+      premium paid (null when nothing was paid or no stress session is in the period).
+      A strategy without a hedge has 0 paid, recovered, net, stress payoff, and null flag
+      and protection per dollar;
     * trading costs (positive USD, cash only: commission + exchange fees + slippage of the
       period's fills): ``trading_costs`` in all, ``trading_costs_entry`` / ``_roll`` /
       ``_exit`` / ``_hedge`` by the fills' ``trade_kind`` (:data:`COST_GROUPS`);
@@ -215,17 +385,36 @@ def performance_table(
       condor's rolls gave up; in no cost, no P&L component and no sum of this table;
     * ``premium_collected`` = the condors' original credits (Σ −qty × price × 100 of the
       ``condor_entry`` fills), the premium the trading costs are set against;
-    * ``hedge_xirr``: XIRR of the hedge's own flows: ``-premium_at_risk`` at the base date
-      (0 for a period starting on the first session), each day's Σ ``fills.cash_flow`` of
-      non-condor fills, ``+premium_at_risk`` on the last session;
-    * ``hedge_capital_cost = (-hedge_carry × 365 / days) / mean(premium_at_risk)`` over
-      the period's budget rows (nulls as 0; null when that mean is 0);
+    * hedge return and cost of capital (§4 "the 'WACC-style' cost of hedge capital
+      (annualized hedge carry ÷ average capital tied up in the hedge; 000, 002)"), **only
+      where meaningful**: ``hedge_capital_sessions`` = sessions with an open hedge leg;
+      both are null, with the reason in ``hedge_xirr_note`` / ``hedge_capital_cost_note``,
+      when the period has no hedge or fewer than ``attribution.hedge_min_capital_sessions``
+      such sessions; ``hedge_xirr`` (XIRR of the hedge's own flows: −its market value on the
+      base date (0 for a period starting on the first session), each day's Σ
+      ``fills.cash_flow`` of non-condor fills, +its market value on the last session) is
+      also null when those flows never change sign or no rate solves them;
+      ``hedge_capital_cost = (-hedge_carry × 365 / days) / avg_premium_at_risk``, the mean
+      over the period's sessions of the open hedge legs' cost basis (0 on sessions without);
     * ``alvh_contribution_bp_week`` (``alvh_442`` only) ``= 1e4 × Σ (r_alvh - r_unhedged)
-      / (sessions / 5)`` over the sessions both have;
+      / (sessions / 5)`` over the sessions both have: the whole-period average;
+    * the monitored contribution (§3, :mod:`.contribution`): ``contribution_windows`` = the
+      complete rolling windows ending in the period with a risk-adjusted value,
+      ``contribution_share_meeting`` = the share of them with ``meets_target``,
+      ``contribution_mean_bp_week`` = their mean ``risk_adjusted_bp_week`` (all null for a
+      strategy not compared with the unhedged book);
     * ``avg_breakeven_shift`` = mean of the non-null ``breakeven_shift``.
+
+    ``hedge_book``: :data:`~.hedge.HEDGE_BOOK` rows (none: no hedge legs);
+    ``contribution``: :data:`~.contribution.CONTRIBUTION_DAILY` rows.
     """
     cap = cfg.execution.initial_capital
-    books = _books(account, cap)
+    book = hedge_book if hedge_book is not None else pl.DataFrame(schema=HEDGE_BOOK)
+    contribution = (
+        contribution if contribution is not None else pl.DataFrame(schema=CONTRIBUTION_DAILY)
+    )
+    books = _books(account, cap, _hedge_daily(account, book, daily_pnl, cfg))
+    all_hedge_fills = hedge_fills(fills)
     frames_of: dict[str, dict[str, pl.DataFrame]] = {}
     for s in books:
         of = pl.col("strategy") == s
@@ -233,11 +422,15 @@ def performance_table(
             "pnl": daily_pnl.filter(of),
             "budget": budget.filter(of),
             "fills": fill_costs(fills.filter(of)),
+            "hedge_fills": all_hedge_fills.filter(of),
             "hedge_flows": fills.filter(of & (pl.col("kind") != "condor"))
             .group_by("date")
             .agg(pl.col("cash_flow").sum())
             .sort("date"),
         }
+        mine = contribution.filter(of)
+        if mine.height:
+            frames_of[s]["contribution"] = mine
     if ALVH in books and UNHEDGED in books:
         a, u = books[ALVH], books[UNHEDGED]
         frames_of[ALVH]["excess"] = (

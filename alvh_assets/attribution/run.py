@@ -2,8 +2,10 @@
 
 ``attribution.daily_pnl`` is replaced for the window (from the strategy tables of the
 window and of the session before it); ``attribution.performance`` and
-``attribution.stress_windows`` are recomputed over everything stored (small tables), and the
-analyst views (:mod:`.views`) are recreated.
+``attribution.stress_windows`` and ``attribution.contribution_daily`` are recomputed over
+everything stored (small tables; the hedge book is aggregated from
+``strategy.positions_daily`` in DuckDB, :data:`.hedge.HEDGE_BOOK_SQL`), and the analyst views
+(:mod:`.views`) are recreated.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import duckdb
 import polars as pl
 
 from alvh_assets import warehouse as wh
+from alvh_assets.attribution.contribution import contribution_daily
 from alvh_assets.attribution.daily_pnl import daily_pnl
+from alvh_assets.attribution.hedge import HEDGE_BOOK_SQL
 from alvh_assets.attribution.performance import performance_table, stress_windows_table
 from alvh_assets.attribution.schema import TABLES
 from alvh_assets.attribution.views import create_views
@@ -55,8 +59,16 @@ def attribute_window(
                 ("fills", "strategy.fills", "strategy, fill_id"),
             )
         }
+        hedge_book = wh.read_frame(con, HEDGE_BOOK_SQL)
+        contribution = contribution_daily(everything["account"], cfg)
         performance = performance_table(
-            everything["account"], everything["pnl"], everything["budget"], everything["fills"], cfg
+            everything["account"],
+            everything["pnl"],
+            everything["budget"],
+            everything["fills"],
+            cfg,
+            hedge_book,
+            contribution,
         )
         stress = stress_windows_table(
             everything["account"], everything["pnl"], cfg, everything["fills"]
@@ -64,6 +76,7 @@ def attribute_window(
         for table, frame in (
             ("attribution.performance", performance),
             ("attribution.stress_windows", stress),
+            ("attribution.contribution_daily", contribution),
         ):
             wh.delete_window(con, table, None, None)
             wh.insert(con, table, frame)
@@ -72,4 +85,5 @@ def attribute_window(
         "attribution.daily_pnl": pnl,
         "attribution.performance": performance,
         "attribution.stress_windows": stress,
+        "attribution.contribution_daily": contribution,
     }

@@ -5,11 +5,14 @@
 | ``attribution.daily_pnl`` | strategy, date, component |
 | ``attribution.performance`` | strategy, period (``all`` or the calendar year ``YYYY``) |
 | ``attribution.stress_windows`` | strategy, window, bucket |
+| ``attribution.contribution_daily`` | strategy, date |
 """
 
 from __future__ import annotations
 
 import polars as pl
+
+from alvh_assets.attribution.contribution import CONTRIBUTION_DAILY
 
 F, N, S, D = pl.Float64(), pl.Int64(), pl.Utf8(), pl.Date()
 
@@ -75,7 +78,18 @@ PERFORMANCE: dict[str, pl.DataType] = {
     "cvar_95": F,
     "beta_spx": F,
     "hedge_carry": F,
+    "avg_nav": F,
+    "hedge_premium_paid": F,
+    "hedge_premium_recovered": F,
+    "hedge_net_spend": F,
+    "hedge_premium_paid_pct_nav_yr": F,
+    "hedge_premium_recovered_pct_nav_yr": F,
+    "hedge_net_spend_pct_nav_yr": F,
     "hedge_cost_drag": F,
+    "hedge_spend_flag": S,
+    "hedge_stress_sessions": N,
+    "hedge_stress_payoff": F,
+    "hedge_protection_per_dollar": F,
     "trading_costs": F,
     "trading_costs_entry": F,
     "trading_costs_roll": F,
@@ -85,9 +99,16 @@ PERFORMANCE: dict[str, pl.DataType] = {
     "roll_opportunity_cost": F,
     "premium_collected": F,
     "xirr": F,
+    "hedge_capital_sessions": N,
+    "avg_premium_at_risk": F,
     "hedge_xirr": F,
+    "hedge_xirr_note": S,
     "hedge_capital_cost": F,
+    "hedge_capital_cost_note": S,
     "alvh_contribution_bp_week": F,
+    "contribution_windows": N,
+    "contribution_share_meeting": F,
+    "contribution_mean_bp_week": F,
     "avg_breakeven_shift": F,
 }
 STRESS_WINDOWS: dict[str, pl.DataType] = {
@@ -107,9 +128,11 @@ TABLES: dict[str, dict[str, pl.DataType]] = {
     "attribution.daily_pnl": DAILY_PNL,
     "attribution.performance": PERFORMANCE,
     "attribution.stress_windows": STRESS_WINDOWS,
+    "attribution.contribution_daily": CONTRIBUTION_DAILY,
 }
 KEYS: dict[str, tuple[str, ...]] = {
     "attribution.daily_pnl": ("strategy", "date", "component"),
     "attribution.performance": ("strategy", "period"),
     "attribution.stress_windows": ("strategy", "window", "bucket"),
+    "attribution.contribution_daily": ("strategy", "date"),
 }

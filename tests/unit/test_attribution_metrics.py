@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 
 import numpy as np
 import polars as pl
 import pytest
 
 from alvh_assets.attribution import metrics as m
+from alvh_assets.attribution.contribution import contribution_daily
+from alvh_assets.attribution.hedge import HEDGE_BOOK, hedge_fills
 from alvh_assets.attribution.performance import performance_table, stress_windows_table
 from alvh_assets.attribution.schema import COMPONENTS, DAILY_PNL, PERFORMANCE, STRESS_WINDOWS
 from alvh_assets.config import AlvhConfig, AttributionConfig, StressWindow
@@ -218,13 +221,45 @@ def _frames() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
             ("alvh_442", DAYS[4], "alvh", "hedge_monetize", -1, 30.039, 3.9, 15.0, 0.0, 3_000.0),
             ("unhedged", DAYS[0], "condor", "condor_entry", -1, 50.0, 0.0, 0.0, 0.0, 5_000.0),
         ],
-        schema=["strategy", "date", "kind", "trade_kind", "quantity", "price", "commission",
-                "slippage", "opportunity_cost", "cash_flow"],
+        schema=[
+            "strategy",
+            "date",
+            "kind",
+            "trade_kind",
+            "quantity",
+            "price",
+            "commission",
+            "slippage",
+            "opportunity_cost",
+            "cash_flow",
+        ],
         orient="row",
     ).with_columns(
-        exchange_fees=pl.lit(0.0), reason=pl.col("trade_kind")
-    )  # fmt: skip
+        exchange_fees=pl.lit(0.0),
+        reason=pl.col("trade_kind"),
+        leg=pl.when(pl.col("kind") == "condor")
+        .then(pl.lit("short_put"))
+        .otherwise(pl.lit("long_call")),
+        side=pl.when(pl.col("quantity") > 0).then(pl.lit("buy")).otherwise(pl.lit("sell")),
+    )
     return account, pnl, budget, fills
+
+
+COST = [8_000.0, 8_000.0, 11_000.0, 11_000.0, 9_000.0]  # alvh premium at risk (cost basis)
+
+
+def _hedge_book() -> pl.DataFrame:
+    """ALVH's hedge book: cost basis COST, market value PAR, one open leg every session."""
+    return pl.DataFrame(
+        {
+            "strategy": "alvh_442",
+            "date": DAYS,
+            "hedge_legs": [1] * 5,
+            "premium_at_risk": COST,
+            "hedge_market_value": PAR,
+        },
+        schema=HEDGE_BOOK,
+    )
 
 
 def _row(t: pl.DataFrame, strategy: str, period: str) -> dict:
@@ -233,8 +268,18 @@ def _row(t: pl.DataFrame, strategy: str, period: str) -> dict:
     return rows[0]
 
 
+YEAR_END = StressWindow(name="year end", start=D(2008, 12, 30), end=D(2009, 1, 2))
+
+
 def test_performance_table_two_strategies_across_a_year_end():
-    t = performance_table(*_frames(), AlvhConfig())
+    # XIRR and capital cost are shown from 2 sessions with an open hedge leg (default 60)
+    cfg = AlvhConfig(
+        attribution=AttributionConfig(stress_windows=(YEAR_END,), hedge_min_capital_sessions=2)
+    )
+    account, pnl, budget, fills = _frames()
+    t = performance_table(
+        account, pnl, budget, fills, cfg, _hedge_book(), contribution_daily(account, cfg)
+    )
     assert t.schema == pl.Schema(PERFORMANCE)
     assert sorted(zip(t["strategy"], t["period"], strict=True)) == sorted(
         (s, p) for s in NAV for p in ("all", "2008", "2009")
@@ -268,7 +313,15 @@ def test_performance_table_two_strategies_across_a_year_end():
     assert (u["hedge_carry"], u["hedge_cost_drag"], u["rebalancing_cost"]) == (0.0, 0.0, 0.0)
     assert (u["roll_opportunity_cost"], u["premium_collected"]) == (0.0, pytest.approx(5_000.0))
     assert u["hedge_xirr"] is None and u["hedge_capital_cost"] is None
+    assert u["hedge_xirr_note"] == u["hedge_capital_cost_note"] == "no hedge in the period"
     assert u["alvh_contribution_bp_week"] is None and u["avg_breakeven_shift"] is None
+    # no hedge: nothing paid, recovered or spent (0), no flag and no protection per dollar
+    spend = ("hedge_premium_paid", "hedge_premium_recovered", "hedge_net_spend")
+    assert [u[c] for c in spend] == [0.0, 0.0, 0.0]
+    assert [u[f"{c}_pct_nav_yr"] for c in spend] == [0.0, 0.0, 0.0]
+    assert (u["hedge_stress_payoff"], u["hedge_stress_sessions"]) == (0.0, 3)
+    assert u["hedge_spend_flag"] is None and u["hedge_protection_per_dollar"] is None
+    assert u["contribution_windows"] is None  # not a hedged strategy: not compared
 
     u8 = _row(t, "unhedged", "2008")  # 1,010,000 then 1,000,000, back at 1,020,000
     assert (u8["start_nav"], u8["end_nav"], u8["sessions"]) == (CAP, 1_020_000.0, 3)
@@ -290,7 +343,21 @@ def test_performance_table_two_strategies_across_a_year_end():
     assert a["calmar"] is None
     carry = -100 - 100 - 120 - 120 - 150  # -590
     assert a["hedge_carry"] == pytest.approx(carry)
-    assert a["hedge_cost_drag"] == pytest.approx(590 / CAP / (10 / 365))
+    # hedge spend: bought 10,000 (12-29) and 2,000 (12-31, a roll's new leg), sold 3,000
+    # (01-05); 10 calendar days from the base date; average NAV of the five sessions
+    avg_nav = sum(NAV["alvh_442"]) / 5
+    assert a["avg_nav"] == pytest.approx(avg_nav)
+    assert (a["hedge_premium_paid"], a["hedge_premium_recovered"]) == (12_000.0, 3_000.0)
+    assert a["hedge_net_spend"] == 9_000.0
+    assert a["hedge_premium_paid_pct_nav_yr"] == pytest.approx(12_000 / (10 / 365) / avg_nav)
+    assert a["hedge_premium_recovered_pct_nav_yr"] == pytest.approx(3_000 * 36.5 / avg_nav)
+    assert a["hedge_net_spend_pct_nav_yr"] == pytest.approx(9_000 * 36.5 / avg_nav)
+    # the hedge cost drag is the net premium paid per year, share of the average NAV (§4)
+    assert a["hedge_cost_drag"] == a["hedge_net_spend_pct_nav_yr"]
+    assert a["hedge_spend_flag"] == "above"  # ~43% of NAV a year > 12%
+    # stress window 12-30..01-02: hedge buckets (-20 + 300 + 0) + carry (-100 - 120 - 120)
+    assert (a["hedge_stress_sessions"], a["hedge_stress_payoff"]) == (3, pytest.approx(-60.0))
+    assert a["hedge_protection_per_dollar"] == pytest.approx(-60 / 12_000)
     # Rebalancing cost = cash costs of the rebalancing fills only (methodology §2: "Rebalancing
     # cost means cash costs only (commissions, exchange fees, slippage) of rebalancing trades"):
     # the hedge roll (2.6 + 10) and the monetization (3.9 + 15), not the entry nor the hedge
@@ -302,7 +369,11 @@ def test_performance_table_two_strategies_across_a_year_end():
     assert (a["trading_costs_roll"], a["trading_costs_exit"]) == (0.0, 0.0)
     assert a["roll_opportunity_cost"] == pytest.approx(700.0)
     assert a["premium_collected"] == pytest.approx(5_006.5)  # 1 × 50.065 × 100
-    assert a["hedge_capital_cost"] == pytest.approx((590 * 365 / 10) / (sum(PAR) / 5))
+    # carry per year over the average cost basis (not the market value PAR)
+    assert a["avg_premium_at_risk"] == pytest.approx(9_400.0)
+    assert a["hedge_capital_cost"] == pytest.approx((590 * 365 / 10) / 9_400)
+    assert (a["hedge_capital_sessions"], a["hedge_xirr_note"]) == (5, None)
+    assert (a["contribution_windows"], a["contribution_share_meeting"]) == (0, None)
     assert a["alvh_contribution_bp_week"] == pytest.approx(
         1e4 * (sum(R_ALVH) - sum(R_UNH)) / (5 / 5)
     )
@@ -319,7 +390,10 @@ def test_performance_table_two_strategies_across_a_year_end():
     # -10,000 on 12-29, then -2,000 and a +12,000 mark on 12-31: net +10,000 -> 0%
     assert a8["hedge_xirr"] == pytest.approx(0.0, abs=1e-12)
     assert a8["hedge_carry"] == pytest.approx(-320.0)
-    assert a8["hedge_capital_cost"] == pytest.approx((320 * 365 / 5) / (32_000 / 3))
+    assert a8["hedge_capital_cost"] == pytest.approx((320 * 365 / 5) / 9_000)
+    assert (a8["hedge_premium_paid"], a8["hedge_premium_recovered"]) == (12_000.0, 0.0)
+    # 12-30, 12-31: (-20 + 300) - (100 + 120) = 60
+    assert a8["hedge_protection_per_dollar"] == pytest.approx(60 / 12_000)
     assert a8["avg_breakeven_shift"] == pytest.approx(0.0135)
     assert a8["alvh_contribution_bp_week"] == pytest.approx(
         1e4 * (sum(R_ALVH[:3]) - sum(R_UNH[:3])) / (3 / 5)
@@ -327,6 +401,10 @@ def test_performance_table_two_strategies_across_a_year_end():
     a9 = _row(t, "alvh_442", "2009")
     # -12,000 mark at 12-31, +3,000 fill and +9,060 mark on 01-05: 1.005 over 5 days
     assert a9["hedge_xirr"] == pytest.approx(1.005**73 - 1, rel=1e-9)
+    assert (a9["hedge_premium_paid"], a9["hedge_net_spend"]) == (0.0, -3_000.0)
+    assert a9["hedge_stress_payoff"] == pytest.approx(-120.0)  # 01-02: carry only
+    assert a9["hedge_protection_per_dollar"] is None  # nothing paid in 2009
+    assert a9["hedge_spend_flag"] == "below"
     assert a9["start_nav"] == 1_010_025.0
     assert a9["avg_breakeven_shift"] == pytest.approx(0.018)
     assert a9["rebalancing_cost"] == pytest.approx(3.9 + 15)
@@ -383,3 +461,156 @@ def test_stress_windows_table_sums():
     assert u["start_nav"][0] == CAP  # no session before the window: initial capital
     assert u["pnl"].to_list() == pytest.approx([10_000.0, 200.0, 0.0, 0.0, 3.0, 0.0])
     assert (u["window_start"][0], u["window_end"][0]) == (D(2008, 12, 1), D(2008, 12, 29))
+
+
+# --- hedge spend, hedge returns where meaningful, rolling contribution ----------------------
+
+
+def test_hedge_fills_net_a_spread_and_count_sales_and_settlements_as_recovered():
+    # a VIX call spread opened (long bought for 1,000, short sold for 300: premium paid = the
+    # net debit 700), then closed (long sold for 2,500, short bought back for 900) and a
+    # second long call settled for 400: recovered = 2,500 - 900 + 400 = 2,000; net -1,300
+    fills = pl.DataFrame(
+        [
+            ("condor", "short_put", "sell", -1, 5_000.0),  # not a hedge fill
+            ("alvh", "long_call", "buy", 2, -1_000.0),
+            ("alvh", "short_call", "sell", -2, 300.0),
+            ("alvh", "long_call", "sell", -2, 2_500.0),
+            ("alvh", "short_call", "buy", 2, -900.0),
+            ("alvh", "long_call", "settle", -1, 400.0),
+        ],
+        schema=["kind", "leg", "side", "quantity", "cash_flow"],
+        orient="row",
+    )
+    h = hedge_fills(fills)
+    assert h["opening"].to_list() == [True, True, False, False, False]
+    assert (h["paid"].sum(), h["recovered"].sum()) == (700.0, 2_000.0)
+    assert h["paid"].sum() - h["recovered"].sum() == -h["cash_flow"].sum()
+
+
+def test_hedge_xirr_and_capital_cost_only_where_meaningful():
+    account, pnl, budget, fills = _frames()
+    # default: 60 sessions with an open hedge leg needed, the book has 5 -> n/a with the reason
+    t = performance_table(account, pnl, budget, fills, AlvhConfig(), _hedge_book())
+    a = _row(t, "alvh_442", "all")
+    assert a["hedge_xirr"] is None and a["hedge_capital_cost"] is None
+    assert a["hedge_xirr_note"] == "hedge capital tied up on 5 sessions (< 60)"
+    assert a["hedge_capital_cost_note"] == a["hedge_xirr_note"]
+    # flows that never change sign: only a sale (+3,000) and no market value at either end
+    cfg = AlvhConfig(attribution=AttributionConfig(hedge_min_capital_sessions=1))
+    sale_only = fills.filter(
+        (pl.col("kind") == "condor") | (pl.col("trade_kind") == "hedge_monetize")
+    )
+    book = _hedge_book().with_columns(hedge_market_value=pl.lit(0.0))
+    a = _row(performance_table(account, pnl, budget, sale_only, cfg, book), "alvh_442", "all")
+    assert a["hedge_xirr"] is None
+    assert a["hedge_xirr_note"] == "the hedge's cash flows do not change sign"
+    assert a["hedge_capital_cost"] == pytest.approx((590 * 365 / 10) / 9_400)
+    assert a["hedge_capital_cost_note"] is None
+
+
+# Mon 2009-01-05 … Tue 01-13 (NYSE sessions; the base date before 01-05 is Fri 01-02)
+CDAYS = [D(2009, 1, d) for d in (5, 6, 7, 8, 9, 12, 13)]
+CR_U = [0.01, -0.02, 0.01, 0.0, 0.02, -0.01, 0.01]
+CR_H = [0.005, -0.005, 0.01, 0.0, 0.01, 0.0, 0.005]
+
+
+def _account(returns: dict[str, list[float]], days: list[dt.date], rate: float) -> pl.DataFrame:
+    rows = []
+    for s, rs in returns.items():
+        nav = CAP
+        for d, r in zip(days, rs, strict=True):
+            nav *= 1 + r
+            rows.append({"strategy": s, "date": d, "nav": nav, "rate": rate, "spx_close": 900.0})
+    return pl.DataFrame(rows)
+
+
+def test_rolling_contribution_by_hand():
+    # a 7-calendar-day window, rf = 0: on 01-12 the window holds 01-06 … 01-12 (5 sessions)
+    # and its returns accrue from the close of 01-05: 7 days = 1 week
+    account = _account({"unhedged": CR_U, "alvh_442": CR_H}, CDAYS, 0.0)
+    cfg = AlvhConfig.model_validate(
+        {"hedge": {"contribution_window_days": 7, "contribution_target_bp_week": 150.0}}
+    )
+    t = contribution_daily(account, cfg)
+    assert t["strategy"].unique().to_list() == ["alvh_442"]
+    r = t.filter(pl.col("date") == D(2009, 1, 12)).row(0, named=True)
+    rh, ru = CR_H[1:6], CR_U[1:6]
+    big_rh, big_ru = math.prod(1 + x for x in rh) - 1, math.prod(1 + x for x in ru) - 1
+    assert big_rh == pytest.approx(0.995 * 1.01 * 1.01 - 1)  # 0.0149995
+    assert big_ru == pytest.approx(0.98 * 1.01 * 1.02 * 0.99 - 1)  # -0.00049996
+    sh, su = statistics.stdev(rh), statistics.stdev(ru)
+    assert (r["window_start"], r["sessions"], r["complete"]) == (D(2009, 1, 5), 5, True)
+    assert (r["return_hedged"], r["return_unhedged"]) == (
+        pytest.approx(big_rh),
+        pytest.approx(big_ru),
+    )
+    assert (r["vol_hedged"], r["vol_unhedged"]) == (pytest.approx(sh), pytest.approx(su))
+    assert r["excess_bp_week"] == pytest.approx(1e4 * (big_rh - big_ru))
+    m2 = big_rh * su / sh - big_ru  # M²: the hedged return at the unhedged volatility
+    assert r["risk_adjusted_bp_week"] == pytest.approx(1e4 * m2)
+    # 1e4 × (0.0149995 × 0.0158114 / 0.0067082 + 0.00049996) = 358.54 bp a week
+    assert r["risk_adjusted_bp_week"] == pytest.approx(358.5412, abs=1e-4)
+    assert r["target_bp_week"] == 150.0 and r["meets_target"] is True
+    # 01-08: the window (01-01, 01-08] starts before the base date 01-02: incomplete
+    early = t.filter(pl.col("date") == D(2009, 1, 8)).row(0, named=True)
+    assert (early["complete"], early["meets_target"]) == (False, None)
+    # 01-09: window (01-02, 01-09], sessions 01-05 … 01-09 from the base date 01-02
+    r9 = t.filter(pl.col("date") == D(2009, 1, 9)).row(0, named=True)
+    assert (r9["window_start"], r9["sessions"], r9["complete"]) == (D(2009, 1, 2), 5, True)
+    rh9, ru9 = CR_H[:5], CR_U[:5]
+    m2_9 = (math.prod(1 + x for x in rh9) - 1) * statistics.stdev(ru9) / statistics.stdev(rh9) - (
+        math.prod(1 + x for x in ru9) - 1
+    )
+    assert r9["risk_adjusted_bp_week"] == pytest.approx(1e4 * m2_9)
+    assert r9["risk_adjusted_bp_week"] == pytest.approx(270.0774, abs=1e-4)
+    assert r9["meets_target"] is True
+    # performance: the share of the complete windows (01-09, 01-12, 01-13) meeting 150 bp/week
+    complete = t.filter(pl.col("complete"))
+    assert complete["date"].to_list() == [D(2009, 1, 9), D(2009, 1, 12), D(2009, 1, 13)]
+    _, pnl, budget, fills = _frames()
+    perf = performance_table(account, pnl.clear(), budget.clear(), fills.clear(), cfg, None, t)
+    a = _row(perf, "alvh_442", "all")
+    assert a["contribution_windows"] == 3
+    assert a["contribution_share_meeting"] == pytest.approx(complete["meets_target"].mean())
+    assert a["contribution_mean_bp_week"] == pytest.approx(complete["risk_adjusted_bp_week"].mean())
+    # the config's target is read: at 1,000 bp/week no window meets it
+    high = AlvhConfig.model_validate(
+        {"hedge": {"contribution_window_days": 7, "contribution_target_bp_week": 1000.0}}
+    )
+    assert not any(contribution_daily(account, high)["meets_target"].drop_nulls())
+
+
+def test_rolling_contribution_matches_pandas_time_windows():
+    # 80 sessions of seeded returns and a 3.65% rate; pandas' offset windows ('30D', closed
+    # right) give the same sessions, compounded returns and volatilities
+    pd = pytest.importorskip("pandas")
+    days = [d for d in (D(2009, 3, 2) + dt.timedelta(days=i) for i in range(120))]
+    days = [d for d in days if d.weekday() < 5][:80]
+    rng = np.random.default_rng(7)
+    ru = rng.normal(0.0, 0.01, len(days))
+    rh = 0.6 * ru + rng.normal(0.0003, 0.003, len(days))
+    account = _account({"unhedged": list(ru), "static_permanent": list(rh)}, days, 0.0365)
+    t = contribution_daily(account, AlvhConfig())
+    rf = m.risk_free_returns(np.full(len(days), 0.0365), days)
+    idx = pd.DatetimeIndex(days)
+
+    def roll_prod(x: np.ndarray) -> np.ndarray:
+        return pd.Series(1 + x, index=idx).rolling("30D").apply(np.prod, raw=True).to_numpy() - 1
+
+    assert t["sessions"].to_list() == pd.Series(1, index=idx).rolling("30D").sum().tolist()
+    assert t["return_hedged"].to_numpy() == pytest.approx(roll_prod(rh), rel=1e-9)
+    assert t["return_unhedged"].to_numpy() == pytest.approx(roll_prod(ru), rel=1e-9)
+    assert t["return_risk_free"].to_numpy() == pytest.approx(roll_prod(rf), rel=1e-9)
+    sd = pd.Series(rh, index=idx).rolling("30D").std().to_numpy()
+    assert t["vol_hedged"].to_numpy()[1:] == pytest.approx(sd[1:], rel=1e-9)
+    su = pd.Series(ru, index=idx).rolling("30D").std().to_numpy()
+    weeks = (t["date"] - t["window_start"]).dt.total_days().to_numpy() / 7
+    big_rf = roll_prod(rf)
+    m2 = (roll_prod(rh) - big_rf) * su / sd - (roll_prod(ru) - big_rf)
+    assert t["risk_adjusted_bp_week"].to_numpy()[1:] == pytest.approx(
+        1e4 * m2[1:] / weeks[1:], rel=1e-9
+    )
+    # complete from the first session 30 days after the base date (Fri 2009-02-27)
+    first_complete = t.filter(pl.col("complete"))["date"][0]
+    assert first_complete == min(d for d in days if d >= D(2009, 3, 29))

@@ -90,7 +90,7 @@ def _frame(rows: list[dict], schema: dict[str, pl.DataType]) -> pl.DataFrame:
 def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
     """Write a synthetic warehouse: strategy, marts and (optionally) attribution tables."""
     days = _sessions()
-    account, layers, pnl, perf, stress = [], [], [], [], []
+    account, layers, pnl, perf, stress, contribution = [], [], [], [], [], []
     for k, s in enumerate(STRATEGIES):
         for i, d in enumerate(days):
             nav = 1e6 * (1 + 0.002 * (k + 1) * math.sin(i / 4 + k) - 0.0005 * i)
@@ -200,7 +200,7 @@ def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
             con.unregister("_frame")
         if attribution:
             for (table, schema), rows in zip(
-                ATTRIBUTION_TABLES.items(), (pnl, perf, stress), strict=True
+                ATTRIBUTION_TABLES.items(), (pnl, perf, stress, contribution), strict=True
             ):
                 wh.ensure_table(con, table, schema)
                 wh.insert(con, table, _frame(rows, schema))
