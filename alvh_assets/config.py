@@ -92,7 +92,6 @@ class HedgeConfig(_Section):
     short_term: BucketConfig = BucketConfig(tranches=4, budget_share=0.4, dte_min=0, dte_max=30)
     medium_term: BucketConfig = BucketConfig(tranches=4, budget_share=0.4, dte_min=30, dte_max=90)
     long_dated: BucketConfig = BucketConfig(tranches=2, budget_share=0.2, dte_min=90, dte_max=400)
-    tranche_increment: float = _f(0.25, 0.05, 1.0, description="activation step of a bucket (002)")
     first_layer_min: float = _f(0.15, 0.0, 1.0, description="first VIX-call layer, low (000)")
     first_layer_max: float = _f(0.25, 0.0, 1.0, description="first VIX-call layer, high (000)")
     ceiling_min: float = _f(0.18, 0.0, 1.0, description="neutral-to-bullish ceiling, low (003)")
@@ -108,6 +107,15 @@ class HedgeConfig(_Section):
     pe_block: float = _f(24.0, 5.0, 100.0, description="no new layers above this P/E (003)")
     calendar_premium_ratio: float = _f(
         0.15, 0.0, 1.0, description="VIX call calendar size × condor premium (003)"
+    )
+    calendar_front_dte: int = _f(
+        30, 8, 120, description="VIX call calendar: front (short) leg's target DTE [choice]"
+    )
+    mid_layer_narrow_steps: int = _f(
+        1,
+        0,
+        5,
+        description="condor short strikes moved toward the money for the mid-layer spread (001)",
     )
     gross_leverage_cap: float = _f(3.2, 1.0, 20.0, description="gross leverage cap (003)")
     beta_cap: float = _f(0.35, 0.0, 2.0, description="max combined CAPM beta vs SPX (003)")
@@ -177,7 +185,14 @@ class SignalConfig(_Section):
     rsi_overbought: float = _f(70.0, 50.0, 100.0, description="VIX RSI level for distortion (001)")
     ad_high_lookback: int = _f(20, 5, 252, description="days for SPX / A/D highs [choice]")
     ad_divergence_pct: float = _f(
-        0.02, 0.0, 0.5, description="A/D line below its high by at least this share [choice]"
+        0.02,
+        0.0,
+        0.5,
+        description=(
+            "A/D divergence: the cumulative A/D line below its ad_high_lookback-day high by at"
+            " least this share of the ad_high_lookback-day sum of issues traded (advances +"
+            " declines), base-free; a divergence counts for 5 sessions (methodology §3) [choice]"
+        ),
     )
     steepening_points: float = _f(
         0.02, 0.0, 1.0, description="slope rise that counts as steepening [choice]"
@@ -215,23 +230,22 @@ class RegimeConfig(_Section):
 class BaselineConfig(_Section):
     """The three comparison hedges (methodology §4)."""
 
-    single_layer_notional_pct: float = _f(
-        0.20,
-        0.0,
-        1.0,
-        description="single-layer VIX calls, share of condor notional (004) [choice]",
+    vxth_levels: tuple[float, float, float] = Field(
+        (15.0, 30.0, 50.0),
+        description="Cboe VXTH: VX future levels splitting the four spend bands (§4 item 2)",
+    )
+    vxth_monthly_pct: tuple[float, float, float, float] = Field(
+        (0.0, 0.01, 0.005, 0.0),
+        description="Cboe VXTH: premium as a share of NAV per month in each band (§4 item 2)",
+    )
+    single_layer_delta: float = _f(
+        0.30, 0.05, 0.95, description="single-layer VIX call delta (Cboe VXTH, §4 item 2)"
     )
     single_layer_dte: int = _f(30, 7, 120, description="single-layer VIX call maturity (004)")
-    single_layer_otm: float = _f(
-        0.20, 0.0, 2.0, description="single-layer VIX call strike above the future [choice]"
-    )
     static_put_otm: float = _f(
         0.10, 0.0, 0.5, description="static SPX put moneyness (000) [choice]"
     )
     static_put_months: int = _f(12, 1, 36, description="static SPX put maturity (000) [choice]")
-    static_notional_pct: float = _f(
-        0.20, 0.0, 1.0, description="static hedge size, share of condor notional [choice]"
-    )
 
 
 class CndrConfig(_Section):

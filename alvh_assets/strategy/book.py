@@ -175,18 +175,22 @@ def fill_price(bid: float, ask: float, quantity: int, share: float) -> float:
     return (bid + ask) / 2.0 + side * share * (ask - bid) / 2.0
 
 
-def settlement_value(root: str, day: MarketDay) -> float | None:
-    """The value an expiring series settles on (day = its expiry session).
+def settlement_value(root: str, day: MarketDay) -> tuple[float | None, str]:
+    """The value an expiring series settles on (day = its expiry session) and its source.
 
     ``SPXW`` (PM-settled): the SPX close of the expiry day. ``SPX`` monthlies (AM): the SPX
     opening value of the expiry day, i.e. the morning after the last trading day (the
-    SOQ proxy). ``VIX`` options (AM): the VIX opening value of the expiry day (VRO proxy)."""
+    SOQ proxy). ``VIX`` options (AM, methodology §1): the VRO, which is the final settlement
+    price of the VX future of the same expiry (the CFE file's settle on its expiration
+    day); the VIX opening value only where no VX settle exists, labelled as that fallback."""
     if root == "SPXW":
-        return day.spx_close
+        return day.spx_close, "SPX close"
     if root == "SPX":
-        return day.spx_open
+        return day.spx_open, "SPX open"
     if root == "VIX":
-        return day.vix_open
+        if day.vx_final_settlement is not None:
+            return day.vx_final_settlement, "VRO = VX final settlement"
+        return day.vix_open, "VIX open: fallback, no VX final settlement in the CFE file"
     raise ValueError(f"no settlement rule for root {root!r}")
 
 
@@ -245,8 +249,9 @@ class Ledger:
             row.get("iv"),
         )
 
-    def settle(self, position: Position, level: float) -> Fill:
-        """Close ``position`` at its intrinsic value at ``level`` (cash settlement, no fees)."""
+    def settle(self, position: Position, level: float, source: str = "") -> Fill:
+        """Close ``position`` at its intrinsic value at ``level`` (cash settlement, no fees);
+        ``source`` names where the level comes from (in the fill's reason)."""
         value = intrinsic(position.option_type, position.strike, level)
         cash = position.quantity * value * MULTIPLIER
         return self._book(
@@ -259,7 +264,7 @@ class Ledger:
             0.0,
             0.0,
             cash,
-            f"settlement: {position.root} at {level:g}",
+            f"settlement: {position.root} at {level:g}" + (f" ({source})" if source else ""),
             0.0,
         )
 

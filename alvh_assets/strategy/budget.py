@@ -1,24 +1,30 @@
-"""The ALVH hedge budget of a day (methodology §3, "Hedge budget"), as a share of the condor's
-wing-width notional (``width × 100 × contracts``, the condor's max gross risk).
+"""The hedge budget of a day (methodology §3, "Hedge budget", settled 2026-12), the common
+basis of ALVH and every hedged baseline.
 
-The budget is the premium the hedge may have at risk (mark value of its open positions).
-Order of the rules:
+**Basis.** The budget is *premium at risk*: the open cost basis of the hedge positions (what
+was paid for the hedge legs still held), as a share of the condor's max-loss notional
+(``wing width × 100 × contracts``). Spending is bounded by the cost ceiling (000):
+cumulative hedge premium paid net of proceeds ≤ cumulative condor time value captured
+(:func:`spend_room`).
+
+ALVH's rules, in order (:func:`alvh_budget`):
 
 1. Base: the P/CF stepped scale (003) — ``valuation_budget_min`` at P/CF ≥ ``pcf_threshold``
    rising linearly to ``valuation_budget_max`` at P/CF ≤ ``pcf_floor``; without a P/CF the
    rule is skipped and the base is the middle of the first-layer range (000).
-2. Beta (003): when the rolling CAPM beta of the strategy's NAV to SPX exceeds ``beta_cap``,
-   the base is raised to ``valuation_budget_max`` (more hedge to bring beta down).
-3. Caps, the smallest binds: regime ceiling in neutral-to-bullish regimes (003; ``ceiling_min``
-   when calm, ``ceiling_max`` when neutral); gross leverage ``(condor notional + hedge
-   premium at risk) / NAV ≤ gross_leverage_cap`` (003), i.e. ``budget ≤ cap × NAV / notional
-   − 1``; cost ceiling (000): premium at risk ≤ ``cost_ceiling_ratio`` × the open condor
-   credit (the time value the condor's premium captures).
-4. Blocks on new layers: P/E > ``pe_block`` (003); inside an event window, the liquidity
-   test (003): liquid hedge value (bids) ≥ ``liquidity_multiple`` × the largest expected
-   slippage of unwinding the whole book there (half-spreads × ``event_spread_multiple``).
+2. Beta (003, "combined CAPM beta ≤ 0.35"): when the rolling beta of the strategy's NAV to
+   SPX exceeds ``beta_cap``, the base is raised to ``valuation_budget_max`` (more hedge to
+   bring beta back under its cap).
+3. Caps, the smallest binds: regime ceiling in neutral-to-bullish regimes (003;
+   ``ceiling_min`` when calm, ``ceiling_max`` when neutral); gross leverage
+   ``(condor notional + premium at risk) / NAV ≤ gross_leverage_cap`` (003), i.e.
+   ``budget ≤ cap × NAV / notional − 1``; cost ceiling (000): ``(premium at risk + spend
+   room) / notional``.
+4. Block on new layers: peak-earnings P/E > ``pe_block`` (003).
 
-Every rule whose input is missing is skipped and named in ``skipped_rules``.
+The liquidity test (003) is not a budget rule: it gates new condor risk
+(:mod:`.gates`). Every rule whose input is missing is skipped and named in
+``skipped_rules``.
 """
 
 from __future__ import annotations
@@ -30,20 +36,21 @@ from alvh_assets.config import HedgeConfig
 
 @dataclass(frozen=True)
 class BudgetInputs:
-    """What the budget rules read on a day (None = not available)."""
+    """What the budget rules read on a day (None = not available).
+
+    ``premium_at_risk``: open cost basis of the hedge legs; ``time_value_captured`` and
+    ``hedge_net_spend``: the cost ceiling's cumulative sides (:func:`spend_room`)."""
 
     condor_notional: float
-    condor_credit: float
     nav: float
     premium_at_risk: float
-    regime: str | None
-    neutral_to_bullish: bool | None
-    pcf: float | None
-    pe: float | None
-    beta: float | None
-    event_window: bool | None
-    liquid_hedge_value: float
-    event_slippage: float
+    time_value_captured: float
+    hedge_net_spend: float
+    regime: str | None = None
+    neutral_to_bullish: bool | None = None
+    pcf: float | None = None
+    pe: float | None = None
+    beta: float | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +68,18 @@ class BudgetDecision:
     gross_leverage: float | None
     beta_raised: bool
     pe_blocked: bool
-    liquidity_ok: bool | None
     new_layers_blocked: bool
     blocked_by: str | None
     skipped_rules: str | None
+    time_value_captured: float = 0.0
+    hedge_net_spend: float = 0.0
+    spend_room_usd: float = 0.0
+
+
+def spend_room(time_value_captured: float, hedge_net_spend: float) -> float:
+    """What the cost ceiling (000) still allows to be spent: ``time value captured − net
+    hedge spend``, never below 0."""
+    return max(time_value_captured - hedge_net_spend, 0.0)
 
 
 def valuation_scale(pcf: float, h: HedgeConfig) -> float:
@@ -77,20 +92,33 @@ def valuation_scale(pcf: float, h: HedgeConfig) -> float:
     return h.valuation_budget_min + share * (h.valuation_budget_max - h.valuation_budget_min)
 
 
-def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
-    """Apply the budget rules of the module docstring."""
-    skipped: list[str] = []
+def base_share(x: BudgetInputs, h: HedgeConfig, skipped: list[str]) -> tuple[float, str, bool]:
+    """Rules 1–2: (base share of notional, its rule, raised by beta?)."""
     if x.pcf is None:
         skipped.append("pcf_scale (no P/CF)")
-        base, base_rule = (h.first_layer_min + h.first_layer_max) / 2, "first_layer"
+        base, rule = (h.first_layer_min + h.first_layer_max) / 2, "first_layer"
     else:
-        base, base_rule = valuation_scale(x.pcf, h), f"pcf_scale (P/CF {x.pcf:.2f})"
-    beta_raised = False
+        base, rule = valuation_scale(x.pcf, h), f"pcf_scale (P/CF {x.pcf:.2f})"
     if x.beta is None:
         skipped.append("beta_cap (no beta history)")
     elif x.beta > h.beta_cap and base < h.valuation_budget_max:
-        base, base_rule, beta_raised = h.valuation_budget_max, f"beta_cap (beta {x.beta:.3f})", True
+        return h.valuation_budget_max, f"beta_cap (beta {x.beta:.3f})", True
+    return base, rule, False
 
+
+def cost_ceiling_pct(x: BudgetInputs) -> float | None:
+    """The cost ceiling as a share of notional: ``(premium at risk + spend room) / notional``
+    (None without a condor)."""
+    if x.condor_notional <= 0:
+        return None
+    room = spend_room(x.time_value_captured, x.hedge_net_spend)
+    return (x.premium_at_risk + room) / x.condor_notional
+
+
+def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
+    """ALVH's budget by the rules of the module docstring."""
+    skipped: list[str] = []
+    base, base_rule, beta_raised = base_share(x, h, skipped)
     caps: dict[str, float] = {}
     regime_ceiling = None
     if x.neutral_to_bullish is None or x.regime is None:
@@ -98,12 +126,12 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
     elif x.neutral_to_bullish:
         regime_ceiling = h.ceiling_min if x.regime == "calm" else h.ceiling_max
         caps["regime_ceiling"] = regime_ceiling
-    leverage_cap = cost_cap = gross = None
+    leverage_cap = gross = None
+    cost_cap = cost_ceiling_pct(x)
     if x.condor_notional > 0:
         leverage_cap = max(h.gross_leverage_cap * x.nav / x.condor_notional - 1.0, 0.0)
-        cost_cap = h.cost_ceiling_ratio * x.condor_credit / x.condor_notional
         caps["gross_leverage"] = leverage_cap
-        caps["cost_ceiling"] = max(cost_cap, 0.0)
+        caps["cost_ceiling"] = cost_cap or 0.0
     if x.nav > 0:
         gross = (x.condor_notional + x.premium_at_risk) / x.nav
     budget, binding = base, base_rule.split(" ")[0]
@@ -112,18 +140,11 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
             budget, binding = value, name
     if x.condor_notional <= 0:
         budget, binding = 0.0, "no_condor"
-
     pe_blocked = False
     if x.pe is None:
         skipped.append("pe_block (no P/E)")
     else:
         pe_blocked = x.pe > h.pe_block
-    liquidity_ok = None
-    if x.event_window is None:
-        skipped.append("liquidity_test (no event calendar)")
-    elif x.event_window:
-        liquidity_ok = x.liquid_hedge_value >= h.liquidity_multiple * x.event_slippage
-    blocks = [b for b, on in (("pe_block", pe_blocked), ("liquidity", liquidity_ok is False)) if on]
     return BudgetDecision(
         base_pct=base,
         base_rule=base_rule,
@@ -136,8 +157,71 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
         gross_leverage=gross,
         beta_raised=beta_raised,
         pe_blocked=pe_blocked,
-        liquidity_ok=liquidity_ok,
-        new_layers_blocked=bool(blocks),
-        blocked_by=", ".join(blocks) or None,
+        new_layers_blocked=pe_blocked,
+        blocked_by="pe_block" if pe_blocked else None,
         skipped_rules="; ".join(skipped) or None,
+        time_value_captured=x.time_value_captured,
+        hedge_net_spend=x.hedge_net_spend,
+        spend_room_usd=spend_room(x.time_value_captured, x.hedge_net_spend),
+    )
+
+
+def fixed_budget(
+    pct: float, notional: float, rule: str, x: BudgetInputs | None = None
+) -> BudgetDecision:
+    """A budget of ``pct`` × condor notional set by one ``rule`` (the unhedged books, a
+    halted account), carrying the cost ceiling's cumulative sides when given."""
+    return BudgetDecision(
+        base_pct=pct,
+        base_rule=rule,
+        regime_ceiling_pct=None,
+        leverage_cap_pct=None,
+        cost_ceiling_pct=None if x is None else cost_ceiling_pct(x),
+        budget_pct=pct if notional > 0 else 0.0,
+        budget_usd=pct * notional,
+        binding_rule=rule if notional > 0 or rule == "halted" else "no_condor",
+        gross_leverage=None,
+        beta_raised=False,
+        pe_blocked=False,
+        new_layers_blocked=False,
+        blocked_by=None,
+        skipped_rules=None,
+        time_value_captured=0.0 if x is None else x.time_value_captured,
+        hedge_net_spend=0.0 if x is None else x.hedge_net_spend,
+        spend_room_usd=0.0 if x is None else spend_room(x.time_value_captured, x.hedge_net_spend),
+    )
+
+
+def capped_budget(
+    rule: str, wanted_usd: float, x: BudgetInputs, extra: dict[str, float] | None = None
+) -> BudgetDecision:
+    """A baseline's budget (methodology §4): premium at risk ``wanted_usd`` by its sizing
+    ``rule``, under the common cost ceiling and any ``extra`` caps (USD of premium at
+    risk, e.g. the static hedge's delta-neutral cap); the smallest binds."""
+    n = x.condor_notional
+    room = spend_room(x.time_value_captured, x.hedge_net_spend)
+    caps = {"cost_ceiling": x.premium_at_risk + room, **(extra or {})}
+    budget, binding = wanted_usd, rule
+    for name, usd in caps.items():
+        if usd < budget:
+            budget, binding = usd, name
+    budget = max(budget, 0.0)
+    return BudgetDecision(
+        base_pct=wanted_usd / n if n > 0 else 0.0,
+        base_rule=rule,
+        regime_ceiling_pct=None,
+        leverage_cap_pct=None,
+        cost_ceiling_pct=cost_ceiling_pct(x),
+        budget_pct=budget / n if n > 0 else 0.0,
+        budget_usd=budget if n > 0 else 0.0,
+        binding_rule=binding if n > 0 else "no_condor",
+        gross_leverage=(n + x.premium_at_risk) / x.nav if x.nav > 0 else None,
+        beta_raised=False,
+        pe_blocked=False,
+        new_layers_blocked=False,
+        blocked_by=None,
+        skipped_rules=None,
+        time_value_captured=x.time_value_captured,
+        hedge_net_spend=x.hedge_net_spend,
+        spend_room_usd=room,
     )

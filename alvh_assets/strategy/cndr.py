@@ -48,6 +48,7 @@ from alvh_assets.strategy.condor import (
     dte,
     open_condor,
 )
+from alvh_assets.strategy.gates import OPEN, CondorGates
 from alvh_assets.strategy.market import MarketDay
 
 ROOT = "SPX"
@@ -125,12 +126,18 @@ def select_cndr(chain: pl.DataFrame, day: dt.date, cfg: CndrConfig) -> CondorPic
 
 
 def manage_cndr(
-    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: AlvhConfig, nav: float
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: AlvhConfig,
+    nav: float,
+    gates: CondorGates = OPEN,
 ) -> list[Position]:
     """One session of the CNDR book: hold the open condor to settlement; when flat, sell the
     condor of the next monthly expiry (:func:`select_cndr`) sized on ``nav`` (the NAV at the
-    day's mids before the entry) like the house condor. Returns the open positions."""
-    if any(p.kind == "condor" for p in positions):
+    day's mids before the entry) like the house condor. Returns the open positions. (No
+    hedge, so ``gates`` is always :data:`gates.OPEN`; a blocked day enters nothing.)"""
+    if gates.block_new_risk or any(p.kind == "condor" for p in positions):
         return positions
     pick = select_cndr(day.chain, day.date, cfg.cndr)
     if isinstance(pick, str):

@@ -56,6 +56,7 @@ from alvh_assets.strategy.book import (
     is_quoted,
     mid,
 )
+from alvh_assets.strategy.gates import OPEN, CondorGates
 from alvh_assets.strategy.instruments import quoted_side
 from alvh_assets.strategy.market import MarketDay
 
@@ -89,6 +90,7 @@ class CondorPick:
     be_low: float
     be_high: float
     adjusted_put_steps: int
+    narrowed_steps: int = 0
 
     @property
     def width(self) -> float:
@@ -183,9 +185,15 @@ def _evaluate(
 
 
 def select_condor(
-    chain: pl.DataFrame, day: dt.date, cfg: CondorConfig, distorted: bool = False
+    chain: pl.DataFrame,
+    day: dt.date,
+    cfg: CondorConfig,
+    distorted: bool = False,
+    narrow_steps: int = 0,
 ) -> CondorPick | str:
-    """The entry condor of the day, or the reason there is none."""
+    """The entry condor of the day, or the reason there is none. ``narrow_steps``: both
+    short strikes moved that many candidates toward the money after the POP choice (the
+    mid-layer spread's financing, 001; :mod:`.gates`)."""
     expiry = entry_expiry(chain, day, cfg)
     if expiry is None:
         window = f"[{cfg.entry_dte_min}, {cfg.entry_dte_max}]"
@@ -223,13 +231,17 @@ def select_condor(
     if best is None:
         return f"no condor on {root} {expiration} with POP in [{cfg.pop_min}, {cfg.pop_max}]"
     _, n, j = best
+    if narrow_steps:
+        n, j = min(n + narrow_steps, len(p_short) - 1), max(j - narrow_steps, 0)
     steps = 0
     if distorted and cfg.distorted_strike_steps:
         steps = min(cfg.distorted_strike_steps, n)
         n -= steps
     legs = legs_of(n, j)
     credit, be_low, be_high, pop = _evaluate(puts, calls, legs, forward, t)
-    return CondorPick(root, expiration, legs, forward, pop, credit, be_low, be_high, steps)
+    return CondorPick(
+        root, expiration, legs, forward, pop, credit, be_low, be_high, steps, narrow_steps
+    )
 
 
 def select_side(
@@ -243,7 +255,7 @@ def select_side(
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """A new short/long pair for one side (a roll): the quoted OTM short strike whose
     ``|delta|`` is nearest ``target_abs_delta`` (moved ``extra_steps`` candidates further out
-    of the money), and its wing."""
+    of the money; negative: toward the money), and its wing."""
     side = _side_frame(chain, root, expiration, option_type)
     fwd = side["forward"].drop_nulls()
     if side.is_empty() or fwd.is_empty():
@@ -255,12 +267,8 @@ def select_side(
     pos = min(
         range(len(shorts)), key=lambda n: abs(abs(rows[shorts[n]]["delta"]) - target_abs_delta)
     )
-    if extra_steps:
-        pos = (
-            max(pos - extra_steps, 0)
-            if option_type == "P"
-            else min(pos + extra_steps, len(shorts) - 1)
-        )
+    pos += -extra_steps if option_type == "P" else extra_steps
+    pos = min(max(pos, 0), len(shorts) - 1)
     return rows[shorts[pos]], rows[wings[pos]]
 
 
@@ -357,12 +365,19 @@ def exit_reason(legs: list[Position], day: MarketDay, cfg: CondorConfig) -> str 
 
 
 def manage_condor(
-    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: CondorConfig, nav: float
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: CondorConfig,
+    nav: float,
+    gates: CondorGates = OPEN,
 ) -> list[Position]:
     """One day of the condor book: exit, else roll a side past the delta trigger (not when
     the DTE exit comes by the next session), else (flat, outside event windows) enter.
-    ``nav``: the account's NAV at the day's mids before the condor's trades. Returns the
-    open positions after the day's trades."""
+    ``nav``: the account's NAV at the day's mids before the condor's trades; ``gates``: what
+    the hedge allows (:mod:`.gates`: no new risk — no roll, no entry — when the liquidity
+    test fails; strikes narrowed for the mid-layer spread). Returns the open positions
+    after the day's trades."""
     legs = [p for p in positions if p.kind == "condor"]
     others = [p for p in positions if p.kind != "condor"]
     distorted = bool(day.signal("vix_rsi_ad_distortion"))
@@ -372,31 +387,52 @@ def manage_condor(
             return others if _close_all(legs, day, ledger, reason) else positions
         if dte(legs[0].expiration, next_trading_day(day.date)) <= cfg.exit_dte:
             return positions  # exits by the next session: no roll (§2)
-        return others + _roll(legs, day, ledger, cfg, distorted, nav)
-    if day.signal("event_window"):
+        if gates.block_new_risk:
+            return positions
+        return others + _roll(legs, day, ledger, cfg, distorted, nav, gates.narrow_steps)
+    if day.signal("event_window") or gates.block_new_risk:
         return positions
-    return others + _enter(day, ledger, cfg, distorted, nav)
+    return others + _enter(day, ledger, cfg, distorted, nav, gates.narrow_steps)
 
 
 def house_condor(
-    positions: list[Position], day: MarketDay, ledger: Ledger, cfg: AlvhConfig, nav: float
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: AlvhConfig,
+    nav: float,
+    gates: CondorGates = OPEN,
 ) -> list[Position]:
     """The house condor rules of methodology §2 (:func:`manage_condor` with ``cfg.condor``):
     the condor rule of every house strategy in :mod:`.registry`."""
-    return manage_condor(positions, day, ledger, cfg.condor, nav)
+    return manage_condor(positions, day, ledger, cfg.condor, nav, gates)
 
 
 def _enter(
-    day: MarketDay, ledger: Ledger, cfg: CondorConfig, distorted: bool, nav: float
+    day: MarketDay,
+    ledger: Ledger,
+    cfg: CondorConfig,
+    distorted: bool,
+    nav: float,
+    narrow_steps: int = 0,
 ) -> list[Position]:
     """Open the day's condor (:func:`select_condor`), sized on ``nav`` and capped by the
     solvency rule; [] when there is none or not one contract fits."""
-    pick = select_condor(day.chain, day.date, cfg, distorted)
+    pick = select_condor(day.chain, day.date, cfg, distorted, narrow_steps)
     if isinstance(pick, str):
         return []
-    note = f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
+    note = ""
+    if pick.narrowed_steps:
+        note += (
+            f" (short strikes {pick.narrowed_steps} step(s) toward the money: "
+            "financing the mid-layer VIX call spread)"
+        )
+    if pick.adjusted_put_steps:
+        note += (
+            f" (short put {pick.adjusted_put_steps} step(s) further OTM: distorted fundamentals)"
+        )
     reason = f"entry: POP {pick.pop:.4f}"
-    return open_condor(pick, day, ledger, cfg, nav, reason, note if pick.adjusted_put_steps else "")
+    return open_condor(pick, day, ledger, cfg, nav, reason, note)
 
 
 def open_condor(
@@ -451,9 +487,12 @@ def _roll(
     cfg: CondorConfig,
     distorted: bool,
     nav: float,
+    narrow_steps: int = 0,
 ) -> list[Position]:
     """Roll each side whose short |delta| exceeds the trigger back to its entry |delta| on the
-    same expiry (002). The closed legs' remaining time value is the roll's opportunity cost,
+    same expiry (002), moved ``distorted_strike_steps`` further out (a put under distorted
+    fundamentals, 001) and ``narrow_steps`` toward the money (the mid-layer financing). The
+    closed legs' remaining time value is the roll's opportunity cost,
     a memo on the fills (§2). The side is reopened only if the margin after it stays ≤ the
     NAV after the day's costs (solvency, §2). The cycle's cash takes every roll fill."""
     credit, cash = cycle_of(legs)
@@ -480,6 +519,7 @@ def _roll(
             ledger.trade(p, -p.quantity, r, trigger, opportunity_cost=tv if p.quantity < 0 else -tv)
         kept = [p for p in kept if p not in side]
         steps = cfg.distorted_strike_steps if distorted and option_type == "P" else 0
+        steps -= narrow_steps
         new = select_side(
             day.chain,
             short.root,

@@ -12,7 +12,8 @@ A day, in order (each a named step of :func:`step`):
    is ≤ the margin of the open book, every quoted leg is closed at today's quotes (the first
    quotes after the breach is known; a leg without one is closed at its next quote), the
    account records ``halt_date`` and ``halt_reason`` and trades no more;
-4. the condor book by the entry's condor rule (the house rules,
+4. the condor book by the entry's condor rule, within the gates its hedge sets
+   (:mod:`.gates`: the liquidity test, the mid-layer financing) (the house rules,
    :func:`condor.manage_condor`, or the CNDR rules, :func:`cndr.manage_cndr`): exit, roll or
    entry, sized on the NAV at entry — so the strategies' condor books differ once their
    NAVs do;
@@ -49,8 +50,8 @@ from alvh_assets.strategy.book import (
 )
 from alvh_assets.strategy.budget import BudgetDecision
 from alvh_assets.strategy.condor import condor_book
-from alvh_assets.strategy.hedge_rules import rolling_beta
-from alvh_assets.strategy.hedges import Tranche
+from alvh_assets.strategy.hedge_rules import closed_cycle_credit, hedge_spend, rolling_beta
+from alvh_assets.strategy.hedges import Tranche, cost_basis
 from alvh_assets.strategy.market import MarketDay
 from alvh_assets.strategy.registry import STRATEGIES, strategy
 
@@ -71,6 +72,8 @@ class StrategyState:
     halted: bool = False
     halt_date: dt.date | None = None
     halt_reason: str | None = None
+    closed_cycle_credit: float = 0.0
+    hedge_net_spend: float = 0.0
 
 
 def initial_state(name: str, cfg: AlvhConfig) -> StrategyState:
@@ -192,13 +195,13 @@ def _settle(positions: Iterable[Position], day: MarketDay, ledger: Ledger) -> li
     kept: list[Position] = []
     for p in positions:
         if p.expiration <= day.date:
-            level = settlement_value(p.root, day)
+            level, source = settlement_value(p.root, day)
             if level is None:
                 raise ValueError(
                     f"{day.date}: {p.root} {p.expiration:%Y-%m-%d} {p.strike:g}{p.option_type} "
                     "expires but the index file has no settlement value (open/close) that day"
                 )
-            ledger.settle(p, level)
+            ledger.settle(p, level, source)
         else:
             row = day.quote(p.key)
             kept.append(replace(p, last_mid=mid(row)) if is_quoted(row) else p)
@@ -239,13 +242,26 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
     positions = _settle(state.positions, day, ledger)
     state, positions = _solvency(state, positions, day, cash(), ledger)
     rules = strategy(state.strategy)
+    gates = rules.gates(state, positions, day, cfg)
     if not state.halted:
-        positions = rules.condor(positions, day, ledger, cfg, cash() + mark_value(positions))
+        nav = cash() + mark_value(positions)
+        positions = rules.condor(positions, day, ledger, cfg, nav, gates)
     margin = condor_book(positions)[2]  # hedges never touch the condor legs
     budget, positions, tranches, layers = rules.hedge(
         state, positions, day, ledger, cash() + mark_value(positions), cfg
     )
+    closed = state.closed_cycle_credit + closed_cycle_credit(state.positions, positions)
+    spend = state.hedge_net_spend + hedge_spend(ledger.fills)
     pos_rows, budget_row, account = _day_rows(state, positions, day, ledger, budget, cfg)
+    budget_row.update(
+        liquidity_ok=gates.liquidity_ok,
+        liquid_hedge_value=gates.liquid_hedge_value,
+        unwind_slippage=gates.unwind_slippage,
+        condor_blocked_by=gates.block_new_risk,
+        narrow_steps=gates.narrow_steps,
+        cum_closed_cycle_credit=closed,
+        cum_hedge_net_spend=spend,
+    )
     account = {**account, "cash": cash(), "interest": interest, "margin": margin}
     account["nav"] = account["cash"] + account["positions_value"]
     account["nav_liquidation"] = account["cash"] + account["liquidation_value"]
@@ -259,6 +275,8 @@ def step(state: StrategyState, day: MarketDay, cfg: AlvhConfig) -> tuple[Strateg
         history=history,
         rate=account["rate"],
         last_date=day.date,
+        closed_cycle_credit=closed,
+        hedge_net_spend=spend,
     )
     return new_state, DayRows(ledger.fills, pos_rows, budget_row, layers, account)
 
@@ -282,6 +300,7 @@ def _day_rows(
         r.update(zip(("combined_breakeven_low", "combined_breakeven_high"), be[2:], strict=True))
     notional, credit, _ = condor_book(positions)
     hedge_value = sum(r["mark_value"] or 0.0 for r in pos_rows if r["kind"] != "condor")
+    at_risk = cost_basis([p for p in positions if p.kind != "condor"])
     shift = None if be[0] is None or be[2] is None else (be[0] - be[2]) / be[0]
     h = cfg.hedge
     flag = None
@@ -293,8 +312,9 @@ def _day_rows(
         **asdict(budget),
         "condor_notional": notional,
         "condor_credit": credit,
-        "premium_at_risk": hedge_value,
-        "premium_at_risk_pct": hedge_value / notional if notional > 0 else None,
+        "premium_at_risk": at_risk,
+        "premium_at_risk_pct": at_risk / notional if notional > 0 else None,
+        "hedge_market_value": hedge_value,
         "nav": None,
         "regime": day.signal("regime"),
         "pe": day.signal("pe"),

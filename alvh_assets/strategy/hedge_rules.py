@@ -3,9 +3,14 @@
 
 * :func:`alvh_hedge`: ALVH 4/4/2 (methodology §3): the day's budget
   (:func:`budget.alvh_budget`) and the tranches (:func:`hedges.alvh_day`);
-* :func:`single_layer_hedge`, :func:`static_hedge`: the fixed baselines of §4
-  (:func:`hedges.baseline_day`), budget a fixed share of condor notional;
+* :func:`single_layer_hedge`, :func:`static_hedge`: the baselines of §4
+  (:func:`hedges.baseline_day`): Cboe VXTH's rule, ALVH's base share capped at delta-neutral;
 * :func:`no_hedge`: the unhedged condor and the Cboe CNDR reference book (§4 items 1, 5).
+
+Every hedged strategy reads the same budget basis (§3, settled 2026-12,
+:func:`budget_inputs`): premium at risk = the open cost basis of its hedge legs, and the cost
+ceiling's two cumulative sides — the condor time value captured (:func:`time_value_captured`)
+and the net hedge spend (:func:`hedge_spend`).
 
 A halted account (§2 solvency: "trades no more") buys nothing: budget 0 (rule
 ``halted``), every ALVH tranche inactive, a baseline's layer marked blocked.
@@ -14,15 +19,22 @@ A halted account (§2 solvency: "trades no more") buys nothing: budget 0 (rule
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
 from alvh_assets.config import AlvhConfig
-from alvh_assets.strategy.book import MULTIPLIER, Ledger, Position, is_quoted, mark_value
-from alvh_assets.strategy.budget import BudgetDecision, BudgetInputs, alvh_budget
-from alvh_assets.strategy.condor import condor_book
-from alvh_assets.strategy.hedges import Tranche, alvh_day, baseline_day, halted_tranches
+from alvh_assets.strategy.book import MULTIPLIER, Fill, Ledger, Position, intrinsic, is_quoted
+from alvh_assets.strategy.budget import BudgetDecision, BudgetInputs, alvh_budget, fixed_budget
+from alvh_assets.strategy.condor import condor_book, cycle_of
+from alvh_assets.strategy.hedges import (
+    Tranche,
+    alvh_day,
+    baseline_day,
+    cost_basis,
+    halted_tranches,
+)
 from alvh_assets.strategy.market import MarketDay
 
 if TYPE_CHECKING:
@@ -57,56 +69,59 @@ def rolling_beta(history: tuple[tuple[float, float | None], ...], window: int) -
     return float(((rn - rn.mean()) * (rs - rs.mean())).mean() / var) if var > 0 else None
 
 
-def fixed_budget(pct: float, notional: float, rule: str) -> BudgetDecision:
-    """A budget of ``pct`` × condor notional set by one fixed ``rule`` (no caps)."""
-    return BudgetDecision(
-        base_pct=pct,
-        base_rule=rule,
-        regime_ceiling_pct=None,
-        leverage_cap_pct=None,
-        cost_ceiling_pct=None,
-        budget_pct=pct if notional > 0 else 0.0,
-        budget_usd=pct * notional,
-        binding_rule=rule if notional > 0 or rule == "halted" else "no_condor",
-        gross_leverage=None,
-        beta_raised=False,
-        pe_blocked=False,
-        liquidity_ok=None,
-        new_layers_blocked=False,
-        blocked_by=None,
-        skipped_rules=None,
-    )
+def hedge_spend(fills: list[Fill]) -> float:
+    """Net hedge spend of ``fills``: ``−Σ cash flow`` of the hedge (non-condor) fills —
+    premium paid with its costs, less sale and settlement proceeds (§3 cost ceiling)."""
+    return -sum(f.cash_flow for f in fills if f.kind != "condor")
 
 
-def alvh_inputs(
-    state: StrategyState, positions: list[Position], day: MarketDay, nav: float, cfg: AlvhConfig
+def closed_cycle_credit(before: tuple[Position, ...], after: list[Position]) -> float:
+    """The original credits of the condor cycles open in ``before`` and gone from ``after``
+    (closed or settled today; §3 cost ceiling: "the credit of closed cycles")."""
+    open_after = {p.group_id for p in after if p.kind == "condor"}
+    firsts = {p.group_id: p for p in before if p.kind == "condor" and p.group_id not in open_after}
+    return sum(p.cycle_credit or 0.0 for p in firsts.values())
+
+
+def open_cycle_decay(positions: list[Position], day: MarketDay) -> float:
+    """Time value the open condor cycle has given up so far: its original credit less the
+    net time value its open legs still hold at mids (``Σ −qty × (mid − intrinsic) × 100``),
+    never below 0 (§3 cost ceiling: "realized condor theta")."""
+    legs = [p for p in positions if p.kind == "condor"]
+    if not legs:
+        return 0.0
+    tv = 0.0
+    for p in legs:
+        r = day.quote(p.key)
+        if not is_quoted(r) or r["underlying_price"] is None:
+            return 0.0
+        inner = intrinsic(p.option_type, p.strike, r["underlying_price"])
+        tv += -p.quantity * ((r["bid"] + r["ask"]) / 2.0 - inner) * MULTIPLIER
+    return max(cycle_of(legs)[0] - tv, 0.0)
+
+
+def budget_inputs(
+    state: StrategyState,
+    positions: list[Position],
+    day: MarketDay,
+    ledger: Ledger,
+    nav: float,
+    cfg: AlvhConfig,
 ) -> BudgetInputs:
-    """ALVH's budget inputs from the book before the hedge step (methodology §3)."""
-    notional, credit, _ = condor_book(positions)
-    rows = [day.quote(p.key) for p in positions]
-    half = [
-        abs(p.quantity) * (r["ask"] - r["bid"]) / 2.0 * MULTIPLIER
-        for p, r in zip(positions, rows, strict=True)
-        if is_quoted(r)
-    ]
-    liquid = sum(
-        p.quantity * (r["bid"] if p.quantity > 0 else r["ask"]) * MULTIPLIER
-        for p, r in zip(positions, rows, strict=True)
-        if p.kind != "condor" and is_quoted(r)
-    )
+    """The common budget basis of a hedged strategy before its hedge step (module
+    docstring), with the signals ALVH's rules read."""
+    closed = state.closed_cycle_credit + closed_cycle_credit(state.positions, positions)
     return BudgetInputs(
-        condor_notional=notional,
-        condor_credit=credit,
+        condor_notional=condor_book(positions)[0],
         nav=nav,
-        premium_at_risk=mark_value(p for p in positions if p.kind != "condor"),
+        premium_at_risk=cost_basis([p for p in positions if p.kind != "condor"]),
+        time_value_captured=closed + open_cycle_decay(positions, day),
+        hedge_net_spend=state.hedge_net_spend + hedge_spend(ledger.fills),
         regime=day.signal("regime"),
         neutral_to_bullish=day.signal("neutral_to_bullish"),
         pcf=day.signal("pcf"),
         pe=day.signal("pe"),
         beta=rolling_beta(state.history, cfg.hedge.beta_window),
-        event_window=day.signal("event_window"),
-        liquid_hedge_value=liquid,
-        event_slippage=sum(half) * cfg.hedge.event_spread_multiple,
     )
 
 
@@ -122,24 +137,25 @@ def alvh_hedge(
     if state.halted:
         tranches, layers = halted_tranches(state.tranches, day, state.halt_reason, cfg)
         return HedgeDay(fixed_budget(0.0, 0.0, "halted"), positions, tranches, layers)
-    budget = alvh_budget(alvh_inputs(state, positions, day, nav, cfg), cfg.hedge)
-    condor_open = condor_book(positions)[0] > 0
+    x = budget_inputs(state, positions, day, ledger, nav, cfg)
+    budget = alvh_budget(x, cfg.hedge)
+    notional, credit, _ = condor_book(positions)
     positions, tranches, layers = alvh_day(
-        positions, state.tranches, day, ledger, budget, condor_open, cfg
+        positions, state.tranches, day, ledger, budget, notional > 0, cfg, credit
     )
     return HedgeDay(budget, positions, tranches, layers)
 
 
 def _baseline(
-    strategy: str, pct: float, state: StrategyState, positions: list[Position], day: MarketDay,
-    ledger: Ledger, cfg: AlvhConfig,
+    strategy: str, state: StrategyState, positions: list[Position], day: MarketDay,
+    ledger: Ledger, nav: float, cfg: AlvhConfig,
 ) -> HedgeDay:  # fmt: skip
-    notional = condor_book(positions)[0]
+    x = budget_inputs(state, positions, day, ledger, nav, cfg)
     if state.halted:
-        pct, notional = 0.0, 0.0
-    budget = fixed_budget(pct, notional, "halted" if state.halted else "fixed_baseline")
-    positions, layers = baseline_day(strategy, positions, day, ledger, notional, cfg)
+        x = replace(x, condor_notional=0.0)
+    positions, layers, budget = baseline_day(strategy, positions, day, ledger, x, cfg)
     if state.halted:
+        budget = fixed_budget(0.0, 0.0, "halted", x)
         layers = [{**r, "blocked_by": f"halted: {state.halt_reason}"} for r in layers]
     return HedgeDay(budget, positions, state.tranches, layers)
 
@@ -152,9 +168,8 @@ def single_layer_hedge(
     nav: float,
     cfg: AlvhConfig,
 ) -> HedgeDay:
-    """The single-layer VIX call hedge (§4 item 2, :func:`hedges.baseline_day`)."""
-    pct = cfg.baselines.single_layer_notional_pct
-    return _baseline("single_layer_vix_call", pct, state, positions, day, ledger, cfg)
+    """The single-layer VIX call hedge by Cboe VXTH's rule (§4 item 2)."""
+    return _baseline("single_layer_vix_call", state, positions, day, ledger, nav, cfg)
 
 
 def static_hedge(
@@ -165,9 +180,8 @@ def static_hedge(
     nav: float,
     cfg: AlvhConfig,
 ) -> HedgeDay:
-    """The permanent static hedge (§4 item 3, :func:`hedges.baseline_day`)."""
-    pct = cfg.baselines.static_notional_pct
-    return _baseline("static_permanent", pct, state, positions, day, ledger, cfg)
+    """The permanent static hedge (§4 item 3)."""
+    return _baseline("static_permanent", state, positions, day, ledger, nav, cfg)
 
 
 def no_hedge(

@@ -2,27 +2,40 @@
 baseline hedges (§4). Each returns the open positions after the day's hedge trades and the
 day's layer rows (one per tranche; the baselines report their one layer).
 
+Budget basis (§3, settled 2026-12): a tranche's size is *premium at risk*, its open cost
+basis (:func:`cost_basis`); the day's budget (:mod:`.budget`) bounds the cost basis of all
+open hedge legs.
+
 ALVH tranches (bucket, tranche); each tranche's target is ``bucket budget_share / tranches``
-of the day's budget (10% each with the 4/4/2 defaults), premium at risk:
+of the day's budget (10% each with the 4/4/2 defaults: a 4-tranche bucket activates in 25%
+steps of its budget, 002):
 
 * ``short_term`` 1..4: VIX call spreads, DTE target staggered over the bucket range
   (``lo + (hi − lo)(k − ½)/n``). Tranche 1 is the standing first layer (000), active while
-  the book holds a condor. MACD(12,26,9) cross up of VIX or of the front VX future activates
-  the next of 2..4, cross down trims the highest active one (000, 001, 003, 004). A tranche
-  marked at ≥ +``monetize_gain`` is monetized and its proceeds buy the next medium tranche
-  (004).
+  the book holds a condor. MACD(12,26,9) cross up of VIX or of the 30-day constant-maturity
+  VX future activates the next of 2..4, cross down trims the highest active one (000, 001,
+  003, 004). A tranche marked at ≥ +``monetize_gain`` is monetized and its proceeds buy the
+  next medium tranche (004).
 * ``medium_term`` 1..4: SPX puts ``medium_put_otm`` below the forward; one is added on a day
   with an A/D divergence during term-structure steepening (002, 004); one VIX call spread is
-  added while implied ERP > 6.5% and RV20 < 18% (001, the mid-layer spread) and none is held.
-  A medium tranche lapses (is sold) when its DTE falls to the bucket's ``dte_min``.
+  added while implied ERP > 6.5% and RV20 < 18% (001, the mid-layer spread; the condor's
+  next entry or roll finances it, :mod:`.gates`) and none is held. A medium tranche lapses
+  (is sold) when its DTE falls to the bucket's ``dte_min``.
 * ``long_dated`` 1..2: VIX calls ``long_call_otm`` above the future, standing layers while
   the book holds a condor, rolled when their DTE falls to the bucket's ``dte_min``.
+* ``calendar`` 1: the VIX call calendar (003), ``calendar_premium_ratio`` × the open condor's
+  credit, opened while the book holds a condor, the 30-day constant-maturity VX MACD
+  histogram is < 0 and CPI/PPI are range-bound; closed when its front leg reaches
+  ``min_open_dte``.
 
-New layers (activations, redeployments) are blocked by the P/E rule; every hedge purchase
-is blocked on a day the liquidity test fails; a purchase never takes premium at risk above
-the budget, except a redeployment, which spends the monetized proceeds (capital the hedge
-already earned) in full. Standing layers keep rolling under the P/E block (they are not new
-layers). A tranche's day ``action`` lists what happened in order (``monetize+add``).
+Expiries are staggered (002, "temporal buffer"): a purchase avoids the expiries the other
+tranches of its bucket hold while the bucket's range lists another one. New layers
+(activations, redeployments, the calendar) are blocked by the peak-earnings P/E rule;
+standing layers are not new layers: they keep rolling and a monetized one is re-established
+under the block. A purchase never takes premium at risk above the budget, except a
+redeployment, which spends the monetized proceeds (capital the hedge already earned) in
+full, and the calendar, sized by its own rule under the cost ceiling. A tranche's day
+``action`` lists what happened in order (``monetize+add``).
 """
 
 from __future__ import annotations
@@ -34,11 +47,22 @@ from typing import Any
 
 from alvh_assets.config import AlvhConfig, BucketConfig
 from alvh_assets.strategy.book import MULTIPLIER, Ledger, Position, is_quoted, mid
-from alvh_assets.strategy.budget import BudgetDecision
-from alvh_assets.strategy.instruments import HedgePick, single_option, vix_call_spread
+from alvh_assets.strategy.budget import BudgetDecision, BudgetInputs, base_share, capped_budget
+from alvh_assets.strategy.gates import MID_LAYER_RULE
+from alvh_assets.strategy.instruments import (
+    Avoid,
+    HedgePick,
+    delta_call,
+    single_option,
+    vix_call_calendar,
+    vix_call_spread,
+)
 from alvh_assets.strategy.market import MarketDay
 
 BUCKETS = ("short_term", "medium_term", "long_dated")
+"""The 4/4/2 buckets."""
+CALENDAR = ("calendar", 1)
+"""The VIX call calendar's (bucket, tranche)."""
 
 
 @dataclass(frozen=True)
@@ -56,10 +80,14 @@ class Tranche:
 
 
 def initial_tranches(cfg: AlvhConfig) -> dict[tuple[str, int], Tranche]:
-    """Every (bucket, tranche) of the config, inactive."""
-    return {
-        (b, k): Tranche(b, k) for b in BUCKETS for k in range(1, getattr(cfg.hedge, b).tranches + 1)
-    }
+    """Every (bucket, tranche) of the config and the calendar, inactive."""
+    keys = [(b, k) for b in BUCKETS for k in range(1, getattr(cfg.hedge, b).tranches + 1)]
+    return {k: Tranche(*k) for k in [*keys, CALENDAR]}
+
+
+def cost_basis(legs: list[Position]) -> float:
+    """Premium at risk of ``legs``: ``Σ qty × entry price × 100`` (a spread's net debit)."""
+    return sum(p.quantity * p.entry_price for p in legs) * MULTIPLIER
 
 
 def target_dte(bucket: BucketConfig, k: int) -> float:
@@ -107,21 +135,26 @@ def buy(
     return opened, paid
 
 
-def _pick(t: Tranche, day: MarketDay, cfg: AlvhConfig, tighten: int) -> HedgePick | None:
+def _pick(
+    t: Tranche, day: MarketDay, cfg: AlvhConfig, tighten: int, taken: frozenset[dt.date]
+) -> HedgePick | None:
+    """The instrument of tranche ``t`` today, avoiding the expiries in ``taken``."""
     h, share = cfg.hedge, cfg.execution.slippage_share_of_half_spread
     bucket = getattr(h, t.bucket)
     dte_target, min_dte = target_dte(bucket, t.tranche), max(h.min_open_dte, bucket.dte_min + 1)
+    avoid: Avoid = (taken, bucket.dte_max)
     if t.instrument == "VIX call spread":
         return vix_call_spread(
             day.chain, day.date, dte_target, min_dte, h.short_term_call_otm,
-            h.short_term_cap_otm, tighten, share,
+            h.short_term_cap_otm, tighten, share, avoid,
         )  # fmt: skip
     if t.instrument == "SPX put":
         return single_option(
-            day.chain, day.date, ("SPX", "SPXW"), "P", dte_target, min_dte, h.medium_put_otm, share
-        )
+            day.chain, day.date, ("SPX", "SPXW"), "P", dte_target, min_dte, h.medium_put_otm,
+            share, avoid,
+        )  # fmt: skip
     return single_option(
-        day.chain, day.date, ("VIX",), "C", dte_target, min_dte, h.long_call_otm, share
+        day.chain, day.date, ("VIX",), "C", dte_target, min_dte, h.long_call_otm, share, avoid
     )
 
 
@@ -150,10 +183,16 @@ class _AlvhDay:
         return cash
 
     def activate(
-        self, key: tuple[str, int], rule: str, instrument: str, target: float | None = None
+        self,
+        key: tuple[str, int],
+        rule: str,
+        instrument: str,
+        target: float | None = None,
+        standing: bool = False,
     ) -> None:
-        """Activate a tranche (a new layer), unless the P/E rule blocks new layers."""
-        if self.budget.pe_blocked:
+        """Activate a tranche, unless the P/E rule blocks new layers (a ``standing`` layer is
+        not a new layer: it is re-established under the block)."""
+        if self.budget.pe_blocked and not standing:
             self.blocked[key] = f"{rule}: blocked by pe_block"
             return
         self.state[key] = replace(
@@ -192,7 +231,7 @@ class _AlvhDay:
         """Step 2: medium tranches lapse, long-dated tranches roll, at their bucket's
         minimum DTE."""
         for key, t in self.state.items():
-            if t.bucket == "short_term" or not self.held[key]:
+            if t.bucket in ("short_term", CALENDAR[0]) or not self.held[key]:
                 continue
             days = (self.held[key][0].expiration - self.day.date).days
             floor = getattr(self.cfg.hedge, t.bucket).dte_min
@@ -218,10 +257,11 @@ class _AlvhDay:
                 *(("long_dated", k) for k in range(1, h.long_dated.tranches + 1)),
             ):
                 if key in self.state and not self.state[key].active:
-                    self.activate(key, "standing layer: condor book open", INSTRUMENT[key[0]])
+                    rule = "standing layer: condor book open"
+                    self.activate(key, rule, INSTRUMENT[key[0]], standing=True)
         crosses = {
             "VIX": self.day.signal("vix_macd_cross"),
-            "VX1": self.day.signal("vx1_macd_cross"),
+            "VX30": self.day.signal("vx30_macd_cross"),
         }
         ups = [n for n, c in crosses.items() if c == 1]
         downs = [n for n, c in crosses.items() if c == -1]
@@ -259,32 +299,28 @@ class _AlvhDay:
         ):
             free = self.free("medium_term")
             if free is not None:
-                self.activate(
-                    free,
-                    "implied ERP > threshold and RV20 < threshold (mid-layer spread)",
-                    "VIX call spread",
-                )
+                self.activate(free, MID_LAYER_RULE, "VIX call spread")
 
     def purchases(self) -> None:
         """Step 4: active tranches without a position (new, rolled or expired) buy their
         instrument within the budget left (a redeployment spends its proceeds in full),
         unless the liquidity test fails."""
         h, budget = self.cfg.hedge, self.budget
-        at_risk = sum(value(v, self.day) or 0.0 for v in self.held.values())
+        at_risk = sum(cost_basis(v) for v in self.held.values())
         distorted = self.day.signal("vix_rsi_ad_distortion")
         tighten = self.cfg.condor.distorted_strike_steps if distorted else 0
         for key, t in self.state.items():
-            if not t.active or self.held[key]:
-                continue
-            if budget.liquidity_ok is False:
-                self.blocked[key] = "purchase blocked: liquidity test failed in event window"
+            if not t.active or self.held[key] or key == CALENDAR:
                 continue
             bucket = getattr(h, t.bucket)
             target = t.target_premium or budget.budget_usd * bucket.budget_share / bucket.tranches
             amount = (
                 min(target, budget.budget_usd - at_risk) if t.target_premium is None else target
             )
-            pick = _pick(t, self.day, self.cfg, tighten if t.bucket == "short_term" else 0)
+            taken = frozenset(
+                v[0].expiration for k, v in self.held.items() if k[0] == t.bucket and v
+            )
+            pick = _pick(t, self.day, self.cfg, tighten if t.bucket == "short_term" else 0, taken)
             if pick is None:
                 self.blocked[key] = "no quoted instrument"
                 continue
@@ -301,6 +337,54 @@ class _AlvhDay:
             self.state[key] = replace(t, entry_cost=paid, target_premium=t.target_premium)
             self.actions.setdefault(key, "roll")
 
+    def calendar(self, condor_credit: float) -> None:
+        """Step 5: the VIX call calendar (003; module docstring): closed when its front leg
+        reaches ``min_open_dte``; opened, when none is held, at ``calendar_premium_ratio`` ×
+        the open condor credit within the cost ceiling's spend room."""
+        h, key = self.cfg.hedge, CALENDAR
+        legs = self.held[key]
+        if legs:
+            front = min(p.expiration for p in legs)
+            days = (front - self.day.date).days
+            closed = days <= h.min_open_dte and (
+                self.drop(key, f"tranche_lapse: calendar/1 front DTE {days}") is not None
+            )
+            if closed:
+                self.state[key] = replace(
+                    self.state[key], active=False, rule=f"closed at front DTE {days}",
+                    since=self.day.date,
+                )  # fmt: skip
+                self.actions[key] = "close"
+            return
+        hist, bounded = self.day.signal("vx30_macd_hist"), self.day.signal("range_bound")
+        if condor_credit <= 0 or hist is None or hist >= 0 or not bounded:
+            return
+        rule = (
+            f"calendar: VX30 MACD histogram {hist:.3f} < 0, CPI/PPI range-bound; "
+            f"{h.calendar_premium_ratio:g} x condor credit {condor_credit:,.2f} USD"
+        )
+        self.activate(key, rule, "VIX call calendar", h.calendar_premium_ratio * condor_credit)
+        if not self.state[key].active:
+            return
+        share = self.cfg.execution.slippage_share_of_half_spread
+        pick = vix_call_calendar(
+            self.day.chain, self.day.date, h.calendar_front_dte, h.min_open_dte, share
+        )
+        amount = min(h.calendar_premium_ratio * condor_credit, self.budget.spend_room_usd)
+        legs, paid = ([], 0.0) if pick is None else buy(
+            pick, amount, self.ledger, "alvh", "alvh-calendar-1", f"tranche_add: {rule}",
+            *key,
+        )  # fmt: skip
+        if not legs:
+            self.blocked[key] = "no quoted calendar" if pick is None else (
+                f"amount {amount:,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+            )  # fmt: skip
+            self.state[key] = replace(self.state[key], active=False, rule="inactive")
+            self.actions.pop(key, None)
+            return
+        self.held[key] = legs
+        self.state[key] = replace(self.state[key], entry_cost=paid)
+
 
 def alvh_day(
     positions: list[Position],
@@ -310,9 +394,11 @@ def alvh_day(
     budget: BudgetDecision,
     condor_open: bool,
     cfg: AlvhConfig,
+    condor_credit: float = 0.0,
 ) -> tuple[list[Position], dict[tuple[str, int], Tranche], list[dict[str, Any]]]:
     """One day of the ALVH tranches (module docstring), in named steps: monetize, lapse and
-    roll, standing layers and MACD signals, medium-bucket signals, purchases."""
+    roll, standing layers and MACD signals, medium-bucket signals, purchases, the calendar.
+    ``condor_credit``: the open condor's credit (the calendar's size)."""
     state = dict(tranches)
     held = {k: [p for p in positions if (p.bucket, p.tranche) == k] for k in state}
     others = [p for p in positions if p.kind != "alvh"]
@@ -322,6 +408,7 @@ def alvh_day(
     work.standing_and_macd(condor_open)
     work.medium_signals()
     work.purchases()
+    work.calendar(condor_credit if condor_open else 0.0)
     rows = layer_rows(state, held, budget.budget_usd, work.actions, work.blocked, day, cfg)
     return others + [p for v in held.values() for p in v], state, rows
 
@@ -339,16 +426,18 @@ def layer_rows(
     rows = []
     for key, t in state.items():
         legs = held.get(key, [])
-        bucket = getattr(cfg.hedge, t.bucket)
+        share = None
+        if key != CALENDAR:
+            bucket = getattr(cfg.hedge, t.bucket)
+            share = bucket.budget_share / bucket.tranches
         longs = [p for p in legs if p.quantity > 0]
         shorts_ = [p for p in legs if p.quantity < 0]
         rows.append(
             {
                 "bucket": t.bucket,
                 "tranche": t.tranche,
-                "target_share": bucket.budget_share / bucket.tranches,
-                "target_premium": t.target_premium
-                or budget_usd * bucket.budget_share / bucket.tranches,
+                "target_share": share,
+                "target_premium": t.target_premium or budget_usd * (share or 0.0),
                 "active": t.active,
                 "instrument": t.instrument,
                 "root": legs[0].root if legs else None,
@@ -356,7 +445,8 @@ def layer_rows(
                 "long_strike": longs[0].strike if longs else None,
                 "short_strike": shorts_[0].strike if shorts_ else None,
                 "contracts": longs[0].quantity if longs else 0,
-                "premium_at_risk": value(legs, day) if legs else 0.0,
+                "premium_at_risk": cost_basis(legs),
+                "market_value": value(legs, day) if legs else 0.0,
                 "entry_cost": t.entry_cost,
                 "redeploy_premium": t.target_premium,
                 "rule": t.rule,
@@ -383,51 +473,97 @@ def halted_tranches(
     return state, layer_rows(state, {}, 0.0, {}, blocked, day, cfg)
 
 
+def vxth_share(vx: float, cfg: AlvhConfig) -> float:
+    """Cboe VXTH's monthly premium as a share of NAV at VX future level ``vx`` (methodology
+    §4 item 2): 0 / 1 / 0.5 / 0% below 15 / 15–30 / 30–50 / from 50 (the defaults)."""
+    b = cfg.baselines
+    band = sum(vx >= level for level in b.vxth_levels)
+    return b.vxth_monthly_pct[band]
+
+
+def condor_delta(positions: list[Position], day: MarketDay) -> float:
+    """The condor legs' delta in SPX units (``Σ qty × delta × 100``; unquoted legs count 0)."""
+    rows = [(p, day.quote(p.key)) for p in positions if p.kind == "condor"]
+    return sum(p.quantity * (r["delta"] or 0.0) for p, r in rows if r) * MULTIPLIER
+
+
+def _size_single_layer(
+    day: MarketDay, x: BudgetInputs, cfg: AlvhConfig
+) -> tuple[HedgePick | None, BudgetDecision, str]:
+    """Cboe VXTH (§4 item 2): 30-delta calls on the VIX expiry nearest ``single_layer_dte``
+    days, premium :func:`vxth_share` × NAV, under the common cost ceiling."""
+    b, share = cfg.baselines, cfg.execution.slippage_share_of_half_spread
+    found = delta_call(
+        day.chain, day.date, b.single_layer_dte, cfg.hedge.min_open_dte, b.single_layer_delta, share
+    )
+    if found is None:
+        return None, capped_budget("vxth", 0.0, x), "no quoted instrument"
+    pick, vx = found
+    pct = vxth_share(vx, cfg)
+    rule = f"vxth: VX {vx:.2f} -> {pct:.1%} of NAV {x.nav:,.0f}"
+    return pick, capped_budget("vxth", pct * max(x.nav, 0.0), x), rule
+
+
+def _size_static(
+    positions: list[Position], day: MarketDay, x: BudgetInputs, cfg: AlvhConfig
+) -> tuple[HedgePick | None, BudgetDecision, str]:
+    """The static hedge (§4 item 3): 12-month 10%-OTM SPX puts, premium at risk = ALVH's base
+    share of the condor notional (:func:`budget.base_share`, without the beta rule), never
+    more puts than bring the book's delta at purchase to zero (``floor(condor delta / |put
+    delta|)`` puts; none when the condor's delta is ≤ 0), under the cost ceiling."""
+    b, share = cfg.baselines, cfg.execution.slippage_share_of_half_spread
+    months = b.static_put_months * 365 / 12
+    pick = single_option(
+        day.chain, day.date, ("SPX", "SPXW"), "P", months, 180, b.static_put_otm, share
+    )
+    base, rule, _ = base_share(replace(x, beta=None), cfg.hedge, [])
+    wanted = base * x.condor_notional
+    if pick is None:
+        return None, capped_budget("alvh_base_share", wanted, x), "no quoted instrument"
+    put_delta = abs(pick.legs[0][1]["delta"] or 0.0) * MULTIPLIER
+    book = condor_delta(positions, day)
+    units = math.floor(book / put_delta) if book > 0 and put_delta > 0 else 0
+    cap = {"delta_neutral": units * pick.unit_cost}
+    text = f"{rule} x condor notional; delta cap {units} puts (condor delta {book:,.1f})"
+    return pick, capped_budget("alvh_base_share", wanted, x, cap), text
+
+
 def baseline_day(
     strategy: str,
     positions: list[Position],
     day: MarketDay,
     ledger: Ledger,
-    condor_notional: float,
+    x: BudgetInputs,
     cfg: AlvhConfig,
-) -> tuple[list[Position], list[dict[str, Any]]]:
+) -> tuple[list[Position], list[dict[str, Any]], BudgetDecision]:
     """The two fixed hedges of §4, each one layer bought when none is held and the book
-    holds a condor, then held to expiry (never adjusted):
-
-    * ``single_layer_vix_call`` (004): VIX calls ``single_layer_otm`` above the VX future of
-      the expiry nearest ``single_layer_dte`` days, premium ``single_layer_notional_pct`` of the
-      condor notional: a new layer every VIX expiry, i.e. every month;
-    * ``static_permanent`` (000): SPX puts ``static_put_otm`` below the forward of the expiry
-      nearest ``static_put_months`` months, premium ``static_notional_pct`` of the condor
-      notional: one purchase a year.
-    """
-    b, share = cfg.baselines, cfg.execution.slippage_share_of_half_spread
+    holds a condor, then held to expiry (never adjusted): ``single_layer_vix_call``
+    (:func:`_size_single_layer`, a new layer every VIX expiry, i.e. every month) and
+    ``static_permanent`` (:func:`_size_static`, one purchase a year). Returns the positions,
+    the layer row and the day's budget decision."""
     held = [p for p in positions if p.kind == strategy]
     others = [p for p in positions if p.kind != strategy]
+    bucket = "single_layer" if strategy == "single_layer_vix_call" else "static"
     if strategy == "single_layer_vix_call":
-        pct, bucket = b.single_layer_notional_pct, "single_layer"
-        pick_args = (("VIX",), "C", b.single_layer_dte, cfg.hedge.min_open_dte, b.single_layer_otm)
+        pick, budget, rule = _size_single_layer(day, x, cfg)
     else:
-        pct, bucket = b.static_notional_pct, "static"
-        pick_args = (("SPX", "SPXW"), "P", b.static_put_months * 365 / 12, 180, b.static_put_otm)
+        pick, budget, rule = _size_static(positions, day, x, cfg)
     action, note = ("hold" if held else "none"), None
-    if not held and condor_notional > 0:
-        pick = single_option(day.chain, day.date, *pick_args, share)
-        if pick is None:
-            note = "no quoted instrument"
-        else:
-            amount = pct * condor_notional
-            reason = f"{bucket}: fixed {pct:.0%} of condor notional"
-            held, _ = buy(
-                pick, amount, ledger, strategy, f"{strategy}-{day.date:%Y%m%d}", reason, bucket, 1
-            )
-            action = "add" if held else "none"
-            note = None if held else f"{amount:,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+    if not held and x.condor_notional > 0 and pick is not None:
+        amount = budget.budget_usd - x.premium_at_risk
+        reason = f"{bucket}: {rule}"
+        group = f"{strategy}-{day.date:%Y%m%d}"
+        held, _ = buy(pick, amount, ledger, strategy, group, reason, bucket, 1)
+        action = "add" if held else "none"
+        if not held:
+            note = f"{budget.binding_rule}: {amount:,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+    elif not held and pick is None:
+        note = rule
     row = {
         "bucket": bucket,
         "tranche": 1,
         "target_share": 1.0,
-        "target_premium": pct * condor_notional,
+        "target_premium": budget.budget_usd,
         "active": bool(held),
         "instrument": f"{held[0].root} {'call' if held[0].option_type == 'C' else 'put'}"
         if held
@@ -437,12 +573,13 @@ def baseline_day(
         "long_strike": held[0].strike if held else None,
         "short_strike": None,
         "contracts": held[0].quantity if held else 0,
-        "premium_at_risk": value(held, day) if held else 0.0,
-        "entry_cost": held[0].quantity * held[0].entry_price * MULTIPLIER if held else None,
+        "premium_at_risk": cost_basis(held),
+        "market_value": value(held, day) if held else 0.0,
+        "entry_cost": cost_basis(held) if held else None,
         "redeploy_premium": None,
-        "rule": f"fixed {pct:.0%} of condor notional, held to expiry",
+        "rule": rule + ", held to expiry",
         "since": held[0].entry_date if held else None,
         "action": action,
         "blocked_by": note,
     }
-    return others + held, [row]
+    return others + held, [row], budget

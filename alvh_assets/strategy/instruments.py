@@ -30,9 +30,18 @@ class HedgePick:
 
 
 def nearest_expiry(
-    chain: pl.DataFrame, day: dt.date, roots: tuple[str, ...], target_dte: float, min_dte: int
+    chain: pl.DataFrame,
+    day: dt.date,
+    roots: tuple[str, ...],
+    target_dte: float,
+    min_dte: int,
+    avoid: Avoid = None,
 ) -> tuple[str, dt.date] | None:
-    """The expiry of ``roots`` with DTE ≥ ``min_dte`` nearest ``target_dte`` (ties: shorter)."""
+    """The expiry of ``roots`` with DTE ≥ ``min_dte`` nearest ``target_dte`` (ties: shorter).
+
+    ``avoid = (expiries, max_dte)``: expiries other tranches of the bucket hold; one of them
+    is taken only when the range ``[min_dte, max_dte]`` lists no other (methodology §3: two
+    tranches of a bucket never hold the same expiry while the range lists another)."""
     rows = (
         chain.filter(
             pl.col("root").is_in(list(roots)),
@@ -46,7 +55,18 @@ def nearest_expiry(
         )
         .sort("_d", "expiration", "root")
     )
+    if avoid is not None and avoid[0]:
+        taken, max_dte = avoid
+        free = rows.filter(
+            ~pl.col("expiration").is_in(list(taken)),
+            pl.col("expiration") <= day + dt.timedelta(days=max_dte),
+        )
+        rows = free if not free.is_empty() else rows
     return None if rows.is_empty() else (rows["root"][0], rows["expiration"][0])
+
+
+Avoid = tuple[frozenset[dt.date], int] | None
+"""Expiries to avoid and the bucket's longest DTE (:func:`nearest_expiry`)."""
 
 
 def quoted_side(
@@ -87,9 +107,10 @@ def single_option(
     min_dte: int,
     moneyness: float,
     share: float,
+    avoid: Avoid = None,
 ) -> HedgePick | None:
     """One long call (strike ≈ F(1 + m)) or put (≈ F(1 − m)) at the expiry nearest target."""
-    expiry = nearest_expiry(chain, day, roots, target_dte, min_dte)
+    expiry = nearest_expiry(chain, day, roots, target_dte, min_dte, avoid)
     if expiry is None:
         return None
     side = quoted_side(chain, *expiry, option_type)
@@ -112,11 +133,12 @@ def vix_call_spread(
     cap_otm: float,
     tighten_steps: int,
     share: float,
+    avoid: Avoid = None,
 ) -> HedgePick | None:
     """Long VIX call at ≈ F(1 + long_otm), short call at ≈ F(1 + cap_otm) moved
     ``tighten_steps`` listed strikes lower (the distorted-fundamentals adjustment, 001), always
     above the long strike."""
-    expiry = nearest_expiry(chain, day, ("VIX",), target_dte, min_dte)
+    expiry = nearest_expiry(chain, day, ("VIX",), target_dte, min_dte, avoid)
     if expiry is None:
         return None
     side = quoted_side(chain, *expiry, "C")
@@ -134,3 +156,56 @@ def vix_call_spread(
     ]
     cost = _cost(legs, share)
     return HedgePick("VIX call spread", legs, cost) if cost > 0 else None
+
+
+def delta_call(
+    chain: pl.DataFrame,
+    day: dt.date,
+    target_dte: float,
+    min_dte: int,
+    target_delta: float,
+    share: float,
+) -> tuple[HedgePick, float] | None:
+    """Cboe VXTH's layer (methodology §4 item 2): the VIX call whose delta is nearest
+    ``target_delta`` at the expiry nearest ``target_dte`` days, and the VX future of that
+    expiry (the chain's Black-76 forward)."""
+    expiry = nearest_expiry(chain, day, ("VIX",), target_dte, min_dte)
+    if expiry is None:
+        return None
+    side = quoted_side(chain, *expiry, "C").filter(pl.col("delta").is_not_null())
+    forward = None if side.is_empty() else _forward(side)
+    if forward is None:
+        return None
+    i = int((side["delta"] - target_delta).abs().arg_min())
+    legs = [("long_call", side.row(i, named=True), 1)]
+    return HedgePick("VIX call", legs, _cost(legs, share)), forward
+
+
+def vix_call_calendar(
+    chain: pl.DataFrame, day: dt.date, front_dte: float, min_dte: int, share: float
+) -> HedgePick | None:
+    """The VIX call calendar (003): sell the call of the expiry nearest ``front_dte`` days
+    at the strike nearest its VX future, buy the same strike on the next listed expiry; None
+    when either leg is not quoted or the debit is not positive."""
+    front = nearest_expiry(chain, day, ("VIX",), front_dte, min_dte)
+    if front is None:
+        return None
+    near = quoted_side(chain, *front, "C")
+    forward = _forward(near) if not near.is_empty() else None
+    if forward is None:
+        return None
+    later = sorted(
+        e
+        for e in chain.filter(pl.col("root") == "VIX", pl.col("expiration") > front[1])[
+            "expiration"
+        ].unique()
+    )
+    if not later:
+        return None
+    k = near.row(nearest_strike(near, forward), named=True)
+    back = quoted_side(chain, "VIX", later[0], "C").filter(pl.col("strike") == k["strike"])
+    if back.is_empty():
+        return None
+    legs = [("long_call", back.row(0, named=True), 1), ("short_call", k, -1)]
+    cost = _cost(legs, share)
+    return HedgePick("VIX call calendar", legs, cost) if cost > 0 else None

@@ -8,6 +8,7 @@ An entry names the strategy and carries its rules and how it is shown:
   (:func:`condor.house_condor`) or the Cboe CNDR rules of §4 item 5 (:func:`cndr.manage_cndr`);
 * ``hedge``: its hedge rule (:data:`hedge_rules.HedgeRule`);
 * ``hedge_buckets``: the hedge buckets it reports in ``attribution.daily_pnl``;
+* ``gates``: what its hedge allows the condor book each day (:mod:`.gates`);
 * ``tranches``: the ALVH tranche state it starts from (none for the others);
 * ``label``, ``color``, ``description``: the report's name, colour and one-line rule;
 * ``published``, ``published_note``, ``compared_with``: published figures quoted beside its
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from alvh_assets.config import AlvhConfig
 from alvh_assets.strategy.book import Ledger, Position
 from alvh_assets.strategy.cndr import manage_cndr
 from alvh_assets.strategy.condor import house_condor
+from alvh_assets.strategy.gates import CondorGates, alvh_gates, no_gates
 from alvh_assets.strategy.hedge_rules import (
     HedgeRule,
     alvh_hedge,
@@ -39,9 +42,18 @@ from alvh_assets.strategy.hedge_rules import (
 from alvh_assets.strategy.hedges import Tranche, initial_tranches
 from alvh_assets.strategy.market import MarketDay
 
-CondorRule = Callable[[list[Position], MarketDay, Ledger, AlvhConfig, float], list[Position]]
-"""``(positions, day, ledger, cfg, nav) -> positions``: one session of a condor book (exit,
-roll or entry), ``nav`` the account at the day's mids before the condor's trades."""
+if TYPE_CHECKING:
+    from alvh_assets.strategy.engine import StrategyState
+
+CondorRule = Callable[
+    [list[Position], MarketDay, Ledger, AlvhConfig, float, CondorGates], list[Position]
+]
+"""``(positions, day, ledger, cfg, nav, gates) -> positions``: one session of a condor book
+(exit, roll or entry), ``nav`` the account at the day's mids before the condor's trades,
+``gates`` what its hedge allows (:mod:`.gates`)."""
+
+GatesRule = Callable[["StrategyState", list[Position], MarketDay, AlvhConfig], CondorGates]
+"""``(state, positions, day, cfg) -> gates``: the hedge's limits on the day's condor trades."""
 
 
 def _no_tranches(cfg: AlvhConfig) -> dict[tuple[str, int], Tranche]:
@@ -68,6 +80,7 @@ class Strategy:
     condor: CondorRule
     hedge: HedgeRule
     hedge_buckets: tuple[str, ...] = ()
+    gates: GatesRule = no_gates
     tranches: Callable[[AlvhConfig], dict[tuple[str, int], Tranche]] = _no_tranches
     published: tuple[Published, ...] = ()
     published_note: str = ""
@@ -114,7 +127,8 @@ REGISTRY: dict[str, Strategy] = {
             "single_layer_vix_call",
             "Single-layer VIX call",
             "#1f77b4",
-            "house condor + one monthly layer of ~30-day VIX calls (§4 item 2, seed 004)",
+            "house condor + one monthly layer of ~30-day 30-delta VIX calls sized by Cboe "
+            "VXTH's rule (§4 item 2, seed 004)",
             house_condor,
             single_layer_hedge,
             ("single_layer",),
@@ -123,7 +137,8 @@ REGISTRY: dict[str, Strategy] = {
             "static_permanent",
             "Static permanent put",
             "#2ca02c",
-            "house condor + 12-month 10%-OTM SPX puts bought once a year (§4 item 3, seed 000)",
+            "house condor + 12-month 10%-OTM SPX puts bought once a year at ALVH's base "
+            "budget share, capped at delta-neutral (§4 item 3, seed 000)",
             house_condor,
             static_hedge,
             ("static",),
@@ -135,7 +150,8 @@ REGISTRY: dict[str, Strategy] = {
             "house condor + the layered VIX hedge ALVH 4/4/2 (§3)",
             house_condor,
             alvh_hedge,
-            ("short_term", "medium_term", "long_dated"),
+            ("short_term", "medium_term", "long_dated", "calendar"),
+            alvh_gates,
             initial_tranches,
         ),
         Strategy(

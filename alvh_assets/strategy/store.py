@@ -94,14 +94,17 @@ BUDGET: dict[str, pl.DataType] = {
     "gross_leverage": F,
     "beta_raised": B,
     "pe_blocked": B,
-    "liquidity_ok": B,
     "new_layers_blocked": B,
     "blocked_by": S,
     "skipped_rules": S,
+    "time_value_captured": F,
+    "hedge_net_spend": F,
+    "spend_room_usd": F,
     "condor_notional": F,
     "condor_credit": F,
     "premium_at_risk": F,
     "premium_at_risk_pct": F,
+    "hedge_market_value": F,
     "nav": F,
     "regime": S,
     "pe": F,
@@ -113,6 +116,13 @@ BUDGET: dict[str, pl.DataType] = {
     "combined_breakeven_high": F,
     "breakeven_shift": F,
     "breakeven_shift_flag": S,
+    "liquidity_ok": B,
+    "liquid_hedge_value": F,
+    "unwind_slippage": F,
+    "condor_blocked_by": S,
+    "narrow_steps": N,
+    "cum_closed_cycle_credit": F,
+    "cum_hedge_net_spend": F,
 }
 LAYERS: dict[str, pl.DataType] = {
     **KEYED,
@@ -128,6 +138,7 @@ LAYERS: dict[str, pl.DataType] = {
     "short_strike": F,
     "contracts": N,
     "premium_at_risk": F,
+    "market_value": F,
     "entry_cost": F,
     "redeploy_premium": F,
     "rule": S,
@@ -261,6 +272,15 @@ def load_states(
     layers = wh.read_frame(
         con, "SELECT * FROM strategy.layer_allocations_daily WHERE date = ?", [day]
     )
+    budget = {
+        r["strategy"]: r
+        for r in wh.read_frame(
+            con,
+            "SELECT strategy, cum_closed_cycle_credit, cum_hedge_net_spend "
+            "FROM strategy.hedge_budget_daily WHERE date = ?",
+            [day],
+        ).iter_rows(named=True)
+    }
     states = {}
     pos_fields = [f.name for f in fields(Position) if f.name != "last_mid"]
     for row in account.iter_rows(named=True):
@@ -294,6 +314,8 @@ def load_states(
             halted=bool(row["halted"]),
             halt_date=row["halt_date"],
             halt_reason=row["halt_reason"],
+            closed_cycle_credit=budget.get(s, {}).get("cum_closed_cycle_credit") or 0.0,
+            hedge_net_spend=budget.get(s, {}).get("cum_hedge_net_spend") or 0.0,
         )
     return states
 

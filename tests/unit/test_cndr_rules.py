@@ -173,7 +173,7 @@ def test_settles_at_expiry_and_re_enters_on_the_settlement_session() -> None:
         "short_call": 0.0,
         "long_call": 0.0,
     }
-    assert all(f.reason == "settlement: SPX at 3150" for f in settled)
+    assert all(f.reason == "settlement: SPX at 3150 (SPX open)" for f in settled)
     # re-entry on the March monthly, the next expiry, sized on the NAV after settlement:
     # 1,016,347.60 − 50,000 = 966,347.60 → floor(0.20 × 966,347.60 / 18,360) = 10
     assert {f.expiration for f in entered} == {MAR}

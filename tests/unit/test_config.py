@@ -26,7 +26,10 @@ def test_defaults_are_the_methodology_numbers() -> None:
         c.hedge.long_dated.tranches,
     )
     assert tranches == (4, 4, 2)
-    assert c.hedge.tranche_increment == 0.25
+    assert c.hedge.calendar_front_dte == 30 and c.hedge.mid_layer_narrow_steps == 1
+    assert c.baselines.vxth_levels == (15, 30, 50)
+    assert c.baselines.vxth_monthly_pct == (0.0, 0.01, 0.005, 0.0)
+    assert c.baselines.single_layer_delta == 0.30
     assert (c.hedge.valuation_budget_min, c.hedge.valuation_budget_max) == (0.12, 0.28)
     assert c.hedge.pcf_threshold == 11 and c.hedge.pe_block == 24
     assert c.hedge.gross_leverage_cap == 3.2 and c.hedge.beta_cap == 0.35

@@ -100,7 +100,7 @@ def test_a_crash_halts_the_book_nav_stays_positive_and_nothing_trades_after(stra
     assert (out2.account["halted"], out2.account["halt_date"]) == (True, CRASH)
     assert out2.account["nav"] == pytest.approx(54_238.0)
     if strategy == "alvh_442":
-        assert len(out2.layers) == 10
+        assert len(out2.layers) == 11  # the 4/4/2 tranches and the VIX call calendar
         assert not any(r["active"] for r in out2.layers)
         assert {r["blocked_by"] for r in out2.layers} == {"halted"}
         assert {r["rule"] for r in out2.layers} == {f"halted: {reason}"}

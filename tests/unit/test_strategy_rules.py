@@ -20,6 +20,7 @@ from alvh_assets.strategy import engine
 from alvh_assets.strategy.book import Ledger, Position
 from alvh_assets.strategy.budget import BudgetInputs, alvh_budget
 from alvh_assets.strategy.condor import select_condor
+from alvh_assets.strategy.gates import liquidity_test
 from alvh_assets.strategy.hedges import alvh_day, initial_tranches
 from alvh_assets.strategy.market import CHAIN_SCHEMA, MarketDay, empty_chain
 
@@ -292,20 +293,21 @@ def test_expiring_positions_settle_on_their_own_level() -> None:
         pos("a", "SPX", 3000.0, "P", 2),  # AM monthly: SPX open 2950 → 50 × 2 × 100 = 10,000
         pos("b", "SPXW", 3000.0, "P", -1),  # PM weekly: SPX close 2990 → −10 × 100 = −1,000
         pos("c", "SPXW", 2980.0, "C", 1),  # PM weekly call: 2990 − 2980 = 10 → +1,000
-        pos("d", "VIX", 20.0, "C", 3),  # AM: VIX open 25 → 5 × 3 × 100 = 1,500
+        pos("d", "VIX", 20.0, "C", 3),  # AM: VRO (VX final settle) 24.5 → 4.5 × 3 × 100
         pos("e", "SPX", 3000.0, "P", 1, dt.date(2020, 2, 21)),  # not expiring: kept
     )
     market = MarketDay(
-        expiry, empty_chain(), spx_open=2950.0, spx_close=2990.0, vix_open=25.0, vix_close=22.0
-    )
+        expiry, empty_chain(), spx_open=2950.0, spx_close=2990.0, vix_open=25.0, vix_close=22.0,
+        vx_final_settlement=24.5,
+    )  # fmt: skip
     state = engine.StrategyState("unhedged", 100_000.0, positions=positions)
     new, out = engine.step(state, market, CFG)
 
     expected = {  # position: (settlement value, fill quantity, cash, level in the reason)
-        "a": (50.0, -2, 10_000.0, "SPX at 2950"),
-        "b": (10.0, 1, -1_000.0, "SPXW at 2990"),
-        "c": (10.0, -1, 1_000.0, "SPXW at 2990"),
-        "d": (5.0, -3, 1_500.0, "VIX at 25"),
+        "a": (50.0, -2, 10_000.0, "SPX at 2950 (SPX open)"),
+        "b": (10.0, 1, -1_000.0, "SPXW at 2990 (SPX close)"),
+        "c": (10.0, -1, 1_000.0, "SPXW at 2990 (SPX close)"),
+        "d": (4.5, -3, 1_350.0, "VIX at 24.5 (VRO = VX final settlement)"),
     }
     assert {f.position_id for f in out.fills} == set(expected)
     for f in out.fills:
@@ -317,7 +319,15 @@ def test_expiring_positions_settle_on_their_own_level() -> None:
         assert f.bid is None and f.ask is None
         assert f.reason == f"settlement: {level}"
     assert [p.position_id for p in new.positions] == ["e"]
-    assert new.cash == pytest.approx(100_000 + 10_000 - 1_000 + 1_000 + 1_500)
+    assert new.cash == pytest.approx(100_000 + 10_000 - 1_000 + 1_000 + 1_350)
+
+    # Without a VX final settlement that day the VIX open stands in, labelled as fallback.
+    _, out = engine.step(state, replace(market, vx_final_settlement=None, _rows=None), CFG)
+    vix = next(f for f in out.fills if f.position_id == "d")
+    assert (vix.price, vix.cash_flow) == (pytest.approx(5.0), pytest.approx(1_500.0))
+    assert vix.reason == (
+        "settlement: VIX at 25 (VIX open: fallback, no VX final settlement in the CFE file)"
+    )
 
     with pytest.raises(ValueError, match="no settlement value"):
         engine.step(state, replace(market, spx_open=None, _rows=None), CFG)
@@ -349,10 +359,13 @@ CONDOR_ROWS = [  # the entry quotes again: short |deltas| 0.20 / 0.22, below the
 # With those quotes the condor stays: DTE 28 > 21, cost to close 5,000 × (11.0 − 7.5 + 14.25
 # − 6.95) = 54,000 vs credit 50,750. Notional 50 × 100 × 50 = 250,000. With 1,050,000 cash,
 # NAV = 1,050,000 − 54,000 = 996,000 (no hedge yet). Budget: no P/CF → base (0.15 + 0.25)/2
-# = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost 50,750 / 250,000 = 0.203
-# → 0.20 × 250,000 = 50,000 USD; each short-term tranche targets 10% of it, 5,000 USD →
-# floor(5,000 / 90) = 55 spreads (4,950 USD).
+# = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost ceiling (§3: cumulative
+# spend ≤ cumulative condor time value captured): the account's earlier cycles captured
+# CAPTURED = 100,000 and nothing was spent, the open cycle has decayed nothing (close 54,000 >
+# credit 50,750) → (0 + 100,000) / 250,000 = 0.40 → 0.20 × 250,000 = 50,000 USD; each
+# short-term tranche targets 10% of it, 5,000 USD → floor(5,000 / 90) = 55 spreads (4,950 USD).
 CASH = 1_050_000.0
+CAPTURED = 100_000.0
 
 
 def alvh_market(date: dt.date, vix_rows=VIX_ROWS, **signals) -> MarketDay:
@@ -383,12 +396,15 @@ def with_tranche(tranches, key, **kw) -> dict:
     return {**tranches, key: replace(tranches[key], **kw)}
 
 
-def alvh_state(hedges: list[Position] = (), tranches=None) -> engine.StrategyState:
+def alvh_state(
+    hedges: list[Position] = (), tranches=None, captured: float = CAPTURED
+) -> engine.StrategyState:
     return engine.StrategyState(
         "alvh_442",
         CASH,
         positions=tuple(held_condor()) + tuple(hedges),
         tranches=tranches or initial_tranches(CFG),
+        closed_cycle_credit=captured,
     )
 
 
@@ -421,10 +437,10 @@ def test_macd_cross_up_activates_tranche_2_and_cross_down_trims_it() -> None:
     assert not layer(out.layers, "short_term", 3)["active"] and not tranche_fills(out, 3)
     assert layer(out.layers, "long_dated", 1)["blocked_by"] == "no quoted instrument"  # no ≥ 91 DTE
 
-    # Day 2, a second cross up (VX1 this time) adds tranche 3: min(5,000, 50,000 − 2 × 4,675
-    # marked) = 5,000 → 55 spreads.
-    s2, out2 = engine.step(s1, alvh_market(D1 + dt.timedelta(days=1), vx1_macd_cross=1), CFG)
-    assert layer(out2.layers, "short_term", 3)["rule"] == "macd_cross_up (VX1)"
+    # Day 2, a second cross up (the 30-day constant-maturity VX this time) adds tranche 3:
+    # min(5,000, 50,000 − 2 × 4,950 at cost) = 5,000 → 55 spreads.
+    s2, out2 = engine.step(s1, alvh_market(D1 + dt.timedelta(days=1), vx30_macd_cross=1), CFG)
+    assert layer(out2.layers, "short_term", 3)["rule"] == "macd_cross_up (VX30)"
     assert [f.quantity for f in tranche_fills(out2, 3)] == [55, -55]
 
     # Day 3, the cross down trims the highest active short-term tranche (3), not 2 or 1.
@@ -450,9 +466,11 @@ def test_pe_above_24_blocks_new_layers() -> None:
     assert "pe_block" in out.budget["blocked_by"]
     t2 = layer(out.layers, "short_term", 2)
     assert not t2["active"] and t2["blocked_by"] == "macd_cross_up (VIX): blocked by pe_block"
-    # the standing layer was never activated, so activating it now is a new layer too
-    assert "pe_block" in layer(out.layers, "short_term", 1)["blocked_by"]
-    assert [f for f in out.fills if f.kind == "alvh"] == []
+    # methodology §3 (P/E row, settled 2026-12): a standing layer is not a new layer — it is
+    # (re-)established under the block: tranche 1 buys its 55 spreads.
+    t1 = layer(out.layers, "short_term", 1)
+    assert t1["active"] and t1["blocked_by"] is None and t1["contracts"] == 55
+    assert {(f.bucket, f.tranche) for f in out.fills if f.kind == "alvh"} == {("short_term", 1)}
 
 
 @pytest.mark.parametrize("pe", [23.0, 24.0])
@@ -484,21 +502,20 @@ def test_standing_layer_keeps_rolling_under_pe_block() -> None:
 def test_gross_leverage_cap_binds_with_a_small_nav() -> None:
     x = BudgetInputs(
         condor_notional=250_000.0,
-        condor_credit=75_000.0,
         nav=90_000.0,
         premium_at_risk=10_000.0,
+        time_value_captured=120_000.0,
+        hedge_net_spend=55_000.0,
         regime="neutral",
         neutral_to_bullish=True,
         pcf=9.0,
         pe=20.0,
         beta=0.1,
-        event_window=False,
-        liquid_hedge_value=0.0,
-        event_slippage=0.0,
     )
     d = alvh_budget(x, CFG.hedge)
     # base: P/CF 9 → 0.12 + (11 − 9)/(11 − 7) × (0.28 − 0.12) = 0.20
-    # caps: regime (neutral) 0.25; cost 75,000 / 250,000 = 0.30;
+    # caps: regime (neutral) 0.25; cost ceiling: room 120,000 − 55,000 = 65,000 on top of the
+    #       10,000 at risk → 75,000 / 250,000 = 0.30;
     #       leverage 3.2 × 90,000 / 250,000 − 1 = 0.152 ← the smallest
     assert d.base_pct == pytest.approx(0.20)
     assert d.regime_ceiling_pct == pytest.approx(0.25)
@@ -543,10 +560,8 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
         entry_cost=4_950.0,
     )
     budget = alvh_budget(
-        BudgetInputs(250_000.0, 50_750.0, 1e6, 11_825.0, None, None, None, 20.0, None, False,
-                     0.0, 0.0),
-        CFG.hedge,
-    )  # fmt: skip
+        BudgetInputs(250_000.0, 1e6, 4_950.0, CAPTURED, 4_950.0, pe=20.0), CFG.hedge
+    )
     ledger = Ledger(D1, CFG.execution)
     positions, state, rows = alvh_day(spread_legs(2), tranches, market, ledger, budget, False, CFG)
 
@@ -576,9 +591,9 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
 
 
 # --- 8. the liquidity test in an event window -----------------------------------------------
-def test_liquidity_test_blocks_purchases_in_event_window() -> None:
-    # Held hedges: short-term tranche 1 (55 VIX 17/25 call spreads) and long-dated tranche 1
-    # (112 VIX June 20 calls, 2.00/2.10).
+def liquidity_case() -> tuple[engine.StrategyState, MarketDay]:
+    """Held hedges: short-term tranche 1 (55 VIX 17/25 call spreads) and long-dated tranche 1
+    (112 VIX June 20 calls, 2.00/2.10), the condor 2 sessions before its 0.30-delta roll."""
     june = dt.date(2020, 6, 17)  # 160 DTE: no roll
     long_call = opt("VIX", june, 20, "C", 2.00, 2.10, 0.35, 0.8, fwd=17.0)
     calls = Position("ld1", "alvh-long_dated-1", "alvh", "long_call", "VIX", june, 20.0, "C",
@@ -593,56 +608,83 @@ def test_liquidity_test_blocks_purchases_in_event_window() -> None:
             instrument=instrument, entry_cost=cost,
         )  # fmt: skip
     state = alvh_state([*spread_legs(1), calls], tranches)
+    return state, alvh_market(D1, [*VIX_ROWS, long_call], vix_macd_cross=1, event_window=True)
+
+
+def test_liquidity_test_blocks_new_condor_risk_not_protection() -> None:
     # Liquid hedge value (bids for longs, asks for shorts):
     #   55 × 1.10 × 100 − 55 × 0.35 × 100 + 112 × 2.00 × 100 = 6,050 − 1,925 + 22,400 = 26,525
-    # Largest slippage, every half-spread of the book × 2:
-    #   2 × 100 × (50 × (0.40 + 0.30 + 0.35 + 0.25) + 55 × (0.05 + 0.05) + 112 × 0.05)
-    #   = 2 × 100 × (65 + 5.5 + 5.6) = 15,220;  1.8 × 15,220 = 27,396 > 26,525 → fails.
-    # (At mids the hedges are worth 26,525 + 100 × (5.5 + 5.6) = 27,635, which would pass.)
-    assert 26_525 < 1.8 * 15_220 <= 27_635
-    market = alvh_market(D1, [*VIX_ROWS, long_call], vix_macd_cross=1, event_window=True)
+    # Widened unwind slippage of the hedge (methodology §3, settled 2026-12), half-spreads × 2:
+    #   2 × 100 × (55 × (0.05 + 0.05) + 112 × 0.05) = 2 × 100 × 11.1 = 2,220
+    #   1.8 × 2,220 = 3,996 ≤ 26,525 → passes.
+    state, market = liquidity_case()
     _, out = engine.step(state, market, CFG)
-    assert out.budget["liquidity_ok"] is False
-    assert "liquidity" in out.budget["blocked_by"]
-    t2 = layer(out.layers, "short_term", 2)
-    assert t2["active"]  # activation is allowed, the purchase is not
-    assert t2["blocked_by"] == "purchase blocked: liquidity test failed in event window"
-    assert "liquidity" in layer(out.layers, "long_dated", 2)["blocked_by"]
-    assert out.fills == []
-
-    # Outside an event window the test is not applied and the purchases go through.
-    _, out = engine.step(state, replace(market, signals={"vix_macd_cross": 1}), CFG)
-    assert out.budget["liquidity_ok"] is None and out.budget["blocked_by"] is None
+    assert out.budget["liquidity_ok"] is True
+    assert out.budget["liquid_hedge_value"] == pytest.approx(26_525.0)
+    assert out.budget["unwind_slippage"] == pytest.approx(2_220.0)
+    assert out.budget["condor_blocked_by"] is None
+    # The protection is bought whatever the test says: tranche 2 activates and buys.
     assert [f.quantity for f in tranche_fills(out, 2)] == [55, -55]
 
+    # A hedge whose bids collapse: the VIX 17C bid 0.05, the June 20C bid 0.01 →
+    #   liquid = 55 × (0.05 − 0.35) × 100 + 112 × 0.01 × 100 = −1,650 + 112 = −1,538
+    #   slippage = 2 × 100 × (55 × (0.575 + 0.05) + 112 × 1.045) = 2 × 100 × 151.415
+    #   = 30,283 → fails.
+    wide = [
+        opt("VIX", VIX_EXP, 17, "C", 0.05, 1.20, 0.40, 0.9, fwd=15.5, spot=13.0),
+        *[r for r in VIX_ROWS if r["strike"] != 17],
+        opt("VIX", dt.date(2020, 6, 17), 20, "C", 0.01, 2.10, 0.35, 0.8, fwd=17.0),
+    ]
+    # the condor's short put now at |delta| 0.35 > 0.30: a roll would add new risk
+    hot = [r if r["strike"] != 2750 else {**r, "delta": -0.35} for r in CONDOR_ROWS]
+    blocked = day(D1, hot + wide, signals={"event_window": True})
+    _, out = engine.step(state, blocked, CFG)
+    assert out.budget["liquidity_ok"] is False
+    assert out.budget["liquid_hedge_value"] == pytest.approx(-1_538.0)
+    assert out.budget["unwind_slippage"] == pytest.approx(30_283.0)
+    assert out.budget["condor_blocked_by"].startswith("liquidity test failed in event window")
+    assert [f for f in out.fills if f.kind == "condor"] == []  # no roll: no new condor risk
+    # Outside the event window the same quotes roll the put side.
+    _, out = engine.step(state, replace(blocked, signals={}, _rows={}), CFG)
+    assert out.budget["liquidity_ok"] is None
+    assert {f.trade_kind for f in out.fills if f.kind == "condor"} == {"condor_roll"}
 
-def test_liquidity_threshold_is_inclusive() -> None:
-    # liquid ≥ 1.8 × slippage passes: 25,380 = 1.8 × 14,100 passes, 25,379 fails
-    x = BudgetInputs(250_000.0, 50_750.0, 1e6, 0.0, None, None, None, None, None, True,
-                     1.8 * 14_100, 14_100.0)  # fmt: skip
-    assert alvh_budget(x, CFG.hedge).liquidity_ok is True
-    low = alvh_budget(replace(x, liquid_hedge_value=25_379.0), CFG.hedge)
-    assert low.liquidity_ok is False and low.blocked_by == "liquidity"
-    assert alvh_budget(replace(x, event_window=False), CFG.hedge).liquidity_ok is None
+
+def test_liquidity_test_needs_a_hedge_and_is_inclusive() -> None:
+    # No hedge held: nothing to test, whatever the window (methodology §3).
+    _, out = engine.step(alvh_state(), alvh_market(D1, event_window=True), CFG)
+    assert out.budget["liquidity_ok"] is None and out.budget["condor_blocked_by"] is None
+    # liquid ≥ 1.8 × slippage passes: a hedge worth exactly 1.8 × its slippage passes.
+    legs = spread_legs(1)
+    ok, liquid, slip = liquidity_test(legs, alvh_market(D1, event_window=True), CFG)
+    assert (liquid, slip) == (pytest.approx(4_125.0), pytest.approx(1_100.0))
+    assert ok is True
+    cfg = CFG.model_copy(
+        update={"hedge": CFG.hedge.model_copy(update={"liquidity_multiple": 4_125.0 / 1_100.0})}
+    )
+    assert liquidity_test(legs, alvh_market(D1, event_window=True), cfg)[0] is True
+    cfg = CFG.model_copy(
+        update={"hedge": CFG.hedge.model_copy(update={"liquidity_multiple": 3.7501})}
+    )
+    assert liquidity_test(legs, alvh_market(D1, event_window=True), cfg)[0] is False
 
 
 # --- 9. rules skipped for missing inputs -------------------------------------------------------
 def test_budget_names_rules_skipped_for_missing_inputs() -> None:
-    x = BudgetInputs(250_000.0, 50_750.0, 1e6, 0.0, "calm", True, None, 20.0, 0.1, False, 0, 0)
+    x = BudgetInputs(250_000.0, 1e6, 0.0, CAPTURED, 0.0, "calm", True, None, 20.0, 0.1)
     d = alvh_budget(x, CFG.hedge)
     assert d.skipped_rules == "pcf_scale (no P/CF)"
     assert (d.base_rule, d.base_pct) == ("first_layer", pytest.approx((0.15 + 0.25) / 2))
     # calm and neutral-to-bullish: ceiling 0.18 < 0.20 binds
     assert (d.binding_rule, d.budget_pct) == ("regime_ceiling", pytest.approx(0.18))
 
-    none = replace(x, regime=None, pe=None, beta=None, event_window=None)
+    none = replace(x, regime=None, pe=None, beta=None)
     skipped = alvh_budget(none, CFG.hedge).skipped_rules.split("; ")
     assert [s.split(" ")[0] for s in skipped] == [
         "pcf_scale",
         "beta_cap",
         "regime_ceiling",
         "pe_block",
-        "liquidity_test",
     ]
     assert alvh_budget(replace(x, pcf=12.0), CFG.hedge).skipped_rules is None
 
