@@ -15,8 +15,8 @@ Conventions shared by every function:
   does. An *interior* NaN in a recursive TA-Lib indicator (EMA, RSI, MACD, SMA) makes every
   later value NaN, as in TA-Lib (one deliberate deviation: TA-Lib's RSI writes 0.0 after an
   interior NaN, a spurious "oversold" level; ``rsi_wilder`` writes NaN); the window functions
-  (``rolling_max``, ``realized_vol``, ``iv_rank``, ``iv_percentile``) are NaN only for
-  windows that contain a NaN.
+  (``rolling_max``, ``rolling_sum``, ``realized_vol``, ``iv_rank``, ``iv_percentile``) are
+  NaN only for windows that contain a NaN.
 * **Vectorized.** EMA and Wilder recursions run through ``scipy.signal.lfilter`` (a C loop)
   with the initial condition set to TA-Lib's seed; SMA is one sequential ``numpy.cumsum``
   reproducing TA-Lib's running-sum order; window functions use ``sliding_window_view``.
@@ -56,8 +56,10 @@ __all__ = [
     "iv_percentile",
     "iv_rank",
     "macd",
+    "persist",
     "realized_vol",
     "rolling_max",
+    "rolling_sum",
     "rsi_wilder",
     "sma",
 ]
@@ -385,33 +387,69 @@ def ad_line(advances: Any, declines: Any, base: float = 0.0) -> FloatArray:
 
 
 def ad_divergence(
-    spx_close: Any, ad_line: Any, lookback: int = 20, threshold: float = 0.02
+    spx_close: Any,
+    advances: Any,
+    declines: Any,
+    lookback: int = 20,
+    threshold: float = 0.02,
 ) -> npt.NDArray[np.bool_]:
-    """A/D line divergence (methodology §3): SPX at its ``lookback``-day closing high while the
-    A/D line is at least ``threshold`` below its own ``lookback``-day high.
+    """A/D line divergence of the day, base-free (methodology §3, "Signals that move
+    tranches"; seeds 002, 004): SPX at its ``lookback``-day closing high while the cumulative
+    A/D line is below its own ``lookback``-day high by at least ``threshold`` of the
+    ``lookback``-day sum of issues traded (advances + declines).
+
+    With ``ad[t] = Σ_{i<=t} (advances[i] − declines[i])``, ``H = max(ad[t−lookback+1 … t])``
+    and ``V = Σ_{i=t−lookback+1…t} (advances[i] + declines[i])``:
 
     ``spx_close[t] >= max(spx_close[t−lookback+1 … t])`` **and**
-    ``ad[t] <= H − threshold·|H|`` with ``H = max(ad[t−lookback+1 … t])``, **and**
-    ``ad[t] < H``.
+    ``H − ad[t] >= threshold · V`` **and** ``H − ad[t] > 0``.
 
-    The shortfall is measured relative to the *absolute* high, so the rule is defined for any
-    sign of the A/D level: for ``H > 0`` the bound is ``(1 − threshold)·H`` — the same
-    expression as the sample's ``divergence_days`` (the sample line is based at 100,000 and
-    stays positive); for ``H < 0`` it is ``(1 + threshold)·H`` (further below zero by
-    ``threshold`` of the high's magnitude); for ``H == 0`` any level strictly below 0 counts.
-    The last condition (strictly below the high) only matters for ``H == 0`` or
-    ``threshold == 0``. Both series are aligned day by day; False until ``lookback``
-    values exist and on any day whose window has a NaN in either series.
+    The shortfall ``H − ad[t]`` is a difference of two points of the same cumulative line, so
+    the starting level of the line (100,000 in the sample files, 0 here) cancels: the rule
+    gives the same days for any base (a percentage *of the line's level* does not). The last
+    condition only matters for ``threshold == 0``. False until ``lookback`` values exist and
+    on any day whose window has a NaN in any input. This is the day's condition; a
+    divergence counts for several sessions (:func:`persist`).
     """
     spx = _as_float(spx_close, "spx_close")
-    ad = _as_float(ad_line, "ad_line")
-    if spx.shape != ad.shape:
-        raise ValueError(f"spx_close and ad_line differ in length: {spx.shape} vs {ad.shape}")
+    adv = _as_float(advances, "advances")
+    dec = _as_float(declines, "declines")
+    if not spx.shape == adv.shape == dec.shape:
+        raise ValueError(
+            f"spx_close, advances and declines differ in length: {spx.shape}, {adv.shape}, "
+            f"{dec.shape}"
+        )
     lookback = _check_period(lookback, "lookback")
     if not (threshold >= 0 and math.isfinite(threshold)):
         raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
-    spx_hi = rolling_max(spx, lookback)
-    ad_hi = rolling_max(ad, lookback)
-    bound = np.where(ad_hi > 0, (1.0 - threshold) * ad_hi, (1.0 + threshold) * ad_hi)
+    ad = ad_line(adv, dec)
+    shortfall = rolling_max(ad, lookback) - ad
+    traded = rolling_sum(adv + dec, lookback)
     with np.errstate(invalid="ignore"):
-        return (spx >= spx_hi) & (ad <= bound) & (ad < ad_hi)
+        return (
+            (spx >= rolling_max(spx, lookback))
+            & (shortfall >= threshold * traded)
+            & (shortfall > 0)
+        )
+
+
+def rolling_sum(x: Any, n: int) -> FloatArray:
+    """Trailing sum ``x[t−n+1] + … + x[t]`` (today included), summed window by window
+    (no running-total drift). NaN for the first ``n−1`` values and any window with a NaN."""
+    x = _as_float(x)
+    n = _check_period(n, "n")
+    out = np.full(len(x), np.nan)
+    if len(x) >= n:
+        out[n - 1 :] = _windows(x, n).sum(axis=1)
+    return out
+
+
+def persist(flags: Any, sessions: int) -> npt.NDArray[np.bool_]:
+    """``True`` on day ``t`` when ``flags`` is true on any of the last ``sessions`` days
+    ``t−sessions+1 … t`` (the day it fires and the ``sessions−1`` following sessions):
+    methodology §3, "a divergence counts for 5 sessions". Causal; NaN counts as False."""
+    f = np.nan_to_num(_as_float(flags, "flags"), nan=0.0) != 0
+    sessions = _check_period(sessions, "sessions")
+    c = np.concatenate(([0], np.cumsum(f)))
+    idx = np.arange(1, len(f) + 1)
+    return (c[idx] - c[np.maximum(idx - sessions, 0)]) > 0

@@ -61,6 +61,7 @@ PAIRS: dict[str, tuple[Callable, Callable]] = {
     "SMA200": (lambda x: ind.sma(x, 200), lambda x: talib.SMA(x, 200)),
     "MAX20": (lambda x: ind.rolling_max(x, 20), lambda x: talib.MAX(x, 20)),
     "MAX252": (lambda x: ind.rolling_max(x, 252), lambda x: talib.MAX(x, 252)),
+    "SUM20": (lambda x: ind.rolling_sum(x, 20), lambda x: talib.SUM(x, 20)),
 }
 
 
@@ -373,65 +374,88 @@ def test_ad_line() -> None:
     assert ind.ad_line([3, 1], [1, 4]).dtype == np.float64
 
 
-def _divergence_case(ad_today: float) -> tuple[np.ndarray, np.ndarray]:
-    """5 days, lookback 3: SPX makes a new closing high on the last day; the A/D line's 3-day
-    high is 100,000 (day 2) and the last value is ``ad_today``."""
-    spx = np.array([1000.0, 1010.0, 1005.0, 1008.0, 1012.0])
-    ad = np.array([99_000.0, 99_500.0, 100_000.0, 99_000.0, ad_today])
-    return spx, ad
+# Hand-worked base-free divergence (methodology §3), lookback 3, threshold 2%:
+#   day            0      1      2      3      4
+#   advances    1050   1050   1650   1700   1700
+#   declines     950    950   1350   1800   1800
+#   net          100    100    300   -100   -100
+#   A/D line     100    200    500    400    300      (cumulative, base 0)
+#   issues      2000   2000   3000   3500   3500
+#   SPX         1000   1010   1005   1008   1012      (day 4 at its 3-day closing high)
+# Day 4: 3-day A/D high H = 500, shortfall H − ad = 200; 3-day issues traded
+# V = 3000 + 3500 + 3500 = 10,000 and 2% of it is 200: "at least" → divergence.
+DIV_SPX = [1000.0, 1010.0, 1005.0, 1008.0, 1012.0]
+DIV_ADV = [1050.0, 1050.0, 1650.0, 1700.0, 1700.0]
+DIV_DEC = [950.0, 950.0, 1350.0, 1800.0, 1800.0]
 
 
-def test_ad_divergence_constructed_case() -> None:
-    spx, ad = _divergence_case(97_900.0)  # 2.1% below the high
-    got = ind.ad_divergence(spx, ad, lookback=3, threshold=0.02)
+def test_ad_divergence_hand_worked_at_the_threshold() -> None:
+    got = ind.ad_divergence(DIV_SPX, DIV_ADV, DIV_DEC, lookback=3, threshold=0.02)
     np.testing.assert_array_equal(got, [False, False, False, False, True])
     assert got.dtype == np.bool_
-    spx, ad = _divergence_case(98_000.0)  # exactly 2% below: "at least 2%" → True
-    assert ind.ad_divergence(spx, ad, 3, 0.02)[-1]
+    np.testing.assert_array_equal(
+        ind.rolling_sum(np.add(DIV_ADV, DIV_DEC), 3), [np.nan, np.nan, 7000.0, 8500.0, 10000.0]
+    )
+    # a threshold of 2.01% needs 201 > 200: no divergence
+    assert not ind.ad_divergence(DIV_SPX, DIV_ADV, DIV_DEC, 3, 0.0201).any()
 
 
 def test_ad_divergence_just_misses_the_threshold() -> None:
-    spx, ad = _divergence_case(98_001.0)  # 1.999% below the high
-    assert not ind.ad_divergence(spx, ad, 3, 0.02).any()
-    spx, ad = _divergence_case(97_900.0)  # A/D far enough below, but SPX not at its high
-    spx[-1] = 1007.0  # below day 3's 1008
-    assert not ind.ad_divergence(spx, ad, 3, 0.02).any()
+    # day 4 with declines 1799: net −99, shortfall 500 − 301 = 199 < 2% of 9,999 = 199.98
+    dec = [*DIV_DEC[:4], 1799.0]
+    assert not ind.ad_divergence(DIV_SPX, DIV_ADV, dec, 3, 0.02).any()
+    # A/D far enough below its high, but SPX 1007 below day 3's 1008: no divergence
+    assert not ind.ad_divergence([*DIV_SPX[:4], 1007.0], DIV_ADV, DIV_DEC, 3, 0.02).any()
 
 
-def test_ad_divergence_non_positive_levels() -> None:
-    """The shortfall is threshold × |high|: a negative high of −1,000 needs −1,020 or lower;
-    a zero high needs any level strictly below zero."""
-    spx = np.array([1.0, 2.0, 3.0])
-    assert ind.ad_divergence(spx, np.array([-1_000.0, -1_010.0, -1_020.0]), 3, 0.02)[-1]
-    assert not ind.ad_divergence(spx, np.array([-1_000.0, -1_010.0, -1_019.0]), 3, 0.02)[-1]
-    assert ind.ad_divergence(spx, np.array([0.0, -5.0, -1.0]), 3, 0.02)[-1]
-    assert not ind.ad_divergence(spx, np.array([-5.0, 0.0, 0.0]), 3, 0.02)[-1]
-    assert not ind.ad_divergence(spx, np.array([np.nan, 100.0, 90.0]), 3, 0.02)[-1]
+def test_ad_divergence_is_base_free_where_the_old_level_rule_was_not() -> None:
+    """The old rule (A/D line ≥ 2% below its high *as a share of the line's level*) gave
+    different days for the same breadth depending on the line's arbitrary starting value;
+    the shortfall against issues traded only sees the breadth."""
+    spx = np.array(DIV_SPX)
+    ad = ind.ad_line(DIV_ADV, DIV_DEC)  # 100 … 300, base 0
+    # with base 1,000: 1,300 <= 0.98 × 1,500 = 1,470 (old rule fires); base 100,000:
+    # 100,300 > 0.98 × 100,500 = 98,490 (old rule silent) — same breadth, different answer
+    line = ad + 1_000.0
+    assert line[-1] <= 0.98 * ind.rolling_max(line, 3)[-1]
+    line = ad + 100_000.0
+    assert not line[-1] <= 0.98 * ind.rolling_max(line, 3)[-1]
+    # the new rule takes the counts themselves: one answer
+    assert ind.ad_divergence(spx, DIV_ADV, DIV_DEC, 3, 0.02)[-1]
 
 
-def test_ad_divergence_agrees_with_the_sample_polars_rule(spx) -> None:
-    """For a positive A/D line (the sample's, based at 100,000) the rule is the sample
-    generator's polars expression ``ad <= (1 − pct)·rolling_max(ad)`` with the SPX high."""
+def test_ad_divergence_matches_a_plain_loop_on_real_spx(spx) -> None:
+    """Random breadth beside the real S&P 500 closes, the rule re-derived day by day."""
     rng = np.random.default_rng(7)
-    ad = ind.ad_line(
-        rng.integers(800, 2200, len(spx)).astype(float),
-        rng.integers(800, 2200, len(spx)).astype(float),
-        base=100_000,
-    )
-    ours = ind.ad_divergence(spx, ad, 20, 0.02)
-    ref = (
-        pl.DataFrame({"close": spx, "ad_line": ad})
-        .select(
-            (
-                (pl.col("close") >= pl.col("close").rolling_max(20))
-                & (pl.col("ad_line") <= (1 - 0.02) * pl.col("ad_line").rolling_max(20))
-            ).fill_null(False)
-        )
-        .to_series()
-        .to_numpy()
-    )
+    adv = rng.integers(800, 2200, len(spx)).astype(float)
+    dec = rng.integers(800, 2200, len(spx)).astype(float)
+    ours = ind.ad_divergence(spx, adv, dec, 20, 0.02)
+    ad = np.cumsum(adv - dec)
+    ref = np.zeros(len(spx), dtype=bool)
+    for t in range(19, len(spx)):
+        w = slice(t - 19, t + 1)
+        short = max(ad[w]) - ad[t]
+        ref[t] = spx[t] >= max(spx[w]) and short > 0 and short >= 0.02 * sum(adv[w] + dec[w])
     np.testing.assert_array_equal(ours, ref)
     assert ours.sum() > 10
+
+
+def test_ad_divergence_nan_and_validation() -> None:
+    adv = [*DIV_ADV[:3], np.nan, DIV_ADV[4]]
+    assert not ind.ad_divergence(DIV_SPX, adv, DIV_DEC, 3, 0.02).any()
+    with pytest.raises(ValueError, match="differ in length"):
+        ind.ad_divergence(DIV_SPX, DIV_ADV[:4], DIV_DEC, 3, 0.02)
+    with pytest.raises(ValueError, match="threshold"):
+        ind.ad_divergence(DIV_SPX, DIV_ADV, DIV_DEC, 3, -0.01)
+
+
+def test_persist_counts_a_signal_for_n_sessions() -> None:
+    flags = [False, True, False, False, False, False, False, True, False]
+    np.testing.assert_array_equal(
+        ind.persist(flags, 5), [False, True, True, True, True, True, False, True, True]
+    )
+    np.testing.assert_array_equal(ind.persist(flags, 1), flags)
+    np.testing.assert_array_equal(ind.persist(np.array([np.nan, 1.0, 0.0]), 2), [False, True, True])
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,7 +474,11 @@ CAUSAL: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "realized_vol": lambda x: ind.realized_vol(x, 20),
     "iv_rank": lambda x: ind.iv_rank(x, 252),
     "iv_percentile": lambda x: ind.iv_percentile(x, 252),
-    "ad_divergence": lambda x: ind.ad_divergence(x, ind.ad_line(x, np.sqrt(x), 1e5), 20),
+    "ad_divergence": lambda x: ind.ad_divergence(
+        x, np.nan_to_num(10 * np.sqrt(x)), np.nan_to_num(2 * x), 20
+    ),
+    "rolling_sum": lambda x: ind.rolling_sum(x, 20),
+    "persist": lambda x: ind.persist(x > 30, 5),
 }
 
 
@@ -489,6 +517,8 @@ def test_validation() -> None:
     with pytest.raises(ValueError):
         ind.realized_vol(np.ones(5), 1)
     with pytest.raises(ValueError):
-        ind.ad_divergence(np.ones(5), np.ones(4))
+        ind.ad_divergence(np.ones(5), np.ones(4), np.ones(5))
     with pytest.raises(ValueError):
-        ind.ad_divergence(np.ones(5), np.ones(5), threshold=-0.1)
+        ind.ad_divergence(np.ones(5), np.ones(5), np.ones(5), threshold=-0.1)
+    with pytest.raises(ValueError):
+        ind.persist(np.ones(5), 0)

@@ -21,7 +21,14 @@ aligns the inputs, calls it and writes the partition window.
   (methodology §3: MACD "on the 30-day constant-maturity VX (not the raw front contract,
   whose roll jumps fake crosses)"); ``vx1_macd*`` stay as display columns.
 * The A/D line is cumulated from the first breadth day in the warehouse, based at
-  ``AD_LINE_BASE`` (the convention of the Cboe-style sample files).
+  ``AD_LINE_BASE`` (the convention of the Cboe-style sample files). The divergence does not
+  depend on that base (methodology §3, "Signals that move tranches", seeds 002, 004): SPX at
+  its ``ad_high_lookback``-day closing high while the A/D line is below its own
+  ``ad_high_lookback``-day high by at least ``ad_divergence_pct`` of the
+  ``ad_high_lookback``-day sum of issues traded (advances + declines)
+  (``indicators.ad_divergence``, the day's condition ``ad_divergence_today``); a divergence
+  counts for ``ad_divergence_sessions`` (5) sessions: ``ad_divergence`` is true on the day it
+  fires and the 4 sessions after (``indicators.persist``).
 * NaN (warm-up) becomes null.
 """
 
@@ -57,6 +64,7 @@ def model(dbt, session):
     macd_signal = int(float(dbt.config.get("macd_signal")))
     ad_lookback = int(float(dbt.config.get("ad_high_lookback")))
     ad_pct = float(dbt.config.get("ad_divergence_pct"))
+    ad_sessions = int(float(dbt.config.get("ad_divergence_sessions")))
     trend_days = int(float(dbt.config.get("trend_sma_days")))
 
     end = window_end.isoformat()
@@ -150,10 +158,22 @@ def model(dbt, session):
     out["ad_line_high"] = on_valid(
         ["spx_close", "ad_line"], lambda s, a: ind.rolling_max(a, ad_lookback)
     )
-    out["ad_divergence"] = on_valid(
-        ["spx_close", "ad_line"],
-        lambda s, a: ind.ad_divergence(s, a, ad_lookback, ad_pct).astype(np.float64),
+    out["issues_traded_sum"] = on_valid(
+        ["spx_close", "advances", "declines"],
+        lambda s, a, d: ind.rolling_sum(a + d, ad_lookback),
     )
+    today = on_valid(
+        ["spx_close", "advances", "declines"],
+        lambda s, a, d: ind.ad_divergence(s, a, d, ad_lookback, ad_pct).astype(np.float64),
+    )
+    out["ad_divergence_today"] = today
+    held = on_valid(
+        ["spx_close", "advances", "declines"],
+        lambda s, a, d: ind.persist(
+            ind.ad_divergence(s, a, d, ad_lookback, ad_pct), ad_sessions
+        ).astype(np.float64),
+    )
+    out["ad_divergence"] = held
 
     for n in (20, 50, 200):
         out[f"spx_sma_{n}"] = on_valid(["spx_close"], lambda x, n=n: ind.sma(x, n))
@@ -182,8 +202,9 @@ def model(dbt, session):
         *[
             col(name, values, pl.Int8 if name in int_cols else pl.Float64)
             for name, values in out.items()
-            if name not in ("ad_divergence",)
+            if name not in ("ad_divergence_today", "ad_divergence")
         ],
+        col("ad_divergence_today", out["ad_divergence_today"]).cast(pl.Boolean),
         col("ad_divergence", out["ad_divergence"]).cast(pl.Boolean),
     )
     result = result.select(
@@ -213,6 +234,8 @@ def model(dbt, session):
         "ad_line",
         "ad_line_high",
         "spx_close_high",
+        "issues_traded_sum",
+        "ad_divergence_today",
         "ad_divergence",
         "spx_sma_20",
         "spx_sma_50",
