@@ -20,9 +20,13 @@ Model, per row (``T`` = calendar days to expiry / 365, quotes to the Cboe tick):
   :mod:`alvh_assets.sample.vol_surface`; VIX Black-76 on the VX settle ``F`` of the same
   expiry (expiries without a VX settle that day are not written) at the VIX-option smile.
   The 15:45 fields use the close as a proxy for the 15:45 level.
-* **Quotes**: full spread ``s = (c0 + c1 P^e) · vol factor · tenor factor · noise``
-  (``noise = exp(0.15 N)``); ``bid = floor_tick(P - s/2)`` (0 when negative: far wings
-  quote 0 bid), ``ask = max(ceil_tick(P + s/2), 0.05)``; ticks $0.05 below $3 and $0.10
+* **Quotes**: full spread ``s = era(year) · vol factor · base · noise`` (``noise =
+  exp(0.15 N)``; :class:`SpreadModel`): SPX ``base = c0 S/4405.7 + w · vega + m · P``
+  (vega per vol point), vol factor ``(VIX / 15.7)^1.25``; VIX ``base = c0 + m · P``, vol
+  factor ``sqrt(clip(a / 0.8, 0.7, 2))``; ``era`` = 1 from 2015 (the real 2023 anchor),
+  up to 4 before 2003. The quote is ``n = max(1, round(s / tick))`` ticks wide around
+  ``P``: ``bid`` = the grid price nearest ``P - n·tick/2`` (0 when negative: far wings
+  quote 0 bid), ``ask = bid + n·tick`` (at least 0.05); ticks $0.05 below $3 and $0.10
   from $3. When ``mid = (bid + ask)/2`` would leave less than $0.025 above the discounted
   intrinsic value, the ask is raised (wider deep-ITM markets), so every mid has an implied
   vol. Bids and asks are never negative or crossed (ask - bid >= one tick). EOD quotes are
@@ -143,9 +147,6 @@ _INT_COLS = (
 class ActivityModel:
     """Cosmetic activity parameters of one underlying (see the module docstring)."""
 
-    spread_c0: float
-    spread_c1: float
-    spread_exp: float
     size_median: float
     trade_prob: float
     volume_median: float
@@ -153,8 +154,95 @@ class ActivityModel:
     era_growth: float
 
 
-SPX_ACTIVITY = ActivityModel(0.10, 0.08, 0.8, 25.0, 0.70, 150.0, 3000.0, 0.10)
-VIX_ACTIVITY = ActivityModel(0.05, 0.06, 1.0, 150.0, 0.60, 150.0, 6000.0, 0.15)
+SPX_ACTIVITY = ActivityModel(25.0, 0.70, 150.0, 3000.0, 0.10)
+VIX_ACTIVITY = ActivityModel(150.0, 0.60, 150.0, 6000.0, 0.15)
+
+
+@dataclass(frozen=True)
+class SpreadModel:
+    """Full bid/ask spread before tick rounding (docs/sample_option_chains.md, "Quotes")::
+
+        s = era(year) · vol_factor · (c0 + w · vega + m · P) · exp(0.15 N)
+
+    ``vega`` per vol point at the model vol, ``P`` the model price. ``era`` interpolates
+    ``era_knots`` (year, factor) linearly, flat outside: 1 at the real 2023 anchor, wider in
+    earlier eras. SPX ``vol_factor = (VIX / vix_ref)^vix_exp``; VIX options ``sqrt(clip(a /
+    0.8, 0.7, 2))`` with ``a`` their ATM vol-of-vol. Parameters: ``w``, ``m``, ``c0`` fitted to
+    the real anchor (SPX: Cboe DataShop 2023-08-25, VIX 15.7), the rest [choice].
+    """
+
+    c0: float
+    vega_width: float
+    price_width: float
+    vix_ref: float
+    vix_exp: float
+    era_knots: tuple[tuple[float, float], ...]
+
+
+ERA_KNOTS: tuple[tuple[float, float], ...] = (
+    (2003.0, 4.0),
+    (2007.0, 2.5),
+    (2010.0, 1.6),
+    (2015.0, 1.0),
+)
+"""Spread era factor by year [choice], linear between knots, flat outside: 4× in the
+floor-quoted era, 2.5× in 2007, 1.6× in 2010, 1 (the 2023 anchor) from 2015
+(docs/sample_option_chains.md, "Quotes", for the public facts behind it)."""
+
+ANCHOR_SPX = 4405.7
+"""S&P 500 close on the real spread anchor day 2023-08-25."""
+SPX_SPREAD = SpreadModel(0.07, 0.065, 0.0027, 15.7, 1.25, ERA_KNOTS)
+VIX_SPREAD = SpreadModel(0.02, 0.0, 0.020, 0.8, 0.5, ERA_KNOTS)
+
+
+def year_fraction(days: Sequence[dt.date]) -> np.ndarray:
+    """``year + (day of year − 1) / 365`` per day."""
+    return np.array([d.year + (d.timetuple().tm_yday - 1) / 365.0 for d in days])
+
+
+def spread_era(year: np.ndarray, model: SpreadModel) -> np.ndarray:
+    """The era factor: ``era_knots`` interpolated linearly in the year, flat outside."""
+    knots = np.array(model.era_knots)
+    return np.interp(year, knots[:, 0], knots[:, 1])
+
+
+def forward_vega(
+    F: np.ndarray, K: np.ndarray, T: np.ndarray, disc: np.ndarray, sigma: np.ndarray
+) -> np.ndarray:
+    """Black vega per vol point ``disc · F · φ(d1) · sqrt(T) / 100``,
+    ``d1 = (ln(F/K) + σ²T/2) / (σ sqrt(T))`` (Black 1976; BSM with ``F = S e^{(r−q)T}``)."""
+    sd = sigma * np.sqrt(T)
+    d1 = (np.log(F / K) + 0.5 * sd * sd) / sd
+    return disc * F * np.exp(-0.5 * d1 * d1) / np.sqrt(2.0 * np.pi) * np.sqrt(T) / 100.0
+
+
+def spx_spread(
+    price: np.ndarray,
+    vega: np.ndarray,
+    spot: np.ndarray,
+    vix_points: np.ndarray,
+    year: np.ndarray,
+) -> np.ndarray:
+    """SPX/SPXW full spread before noise and ticks (:class:`SpreadModel`, ``SPX_SPREAD``)::
+
+        s = era(year) · (VIX / 15.7)^1.25 · (c0 · S / 4405.7 + w · vega + m · P)
+
+    ``c0`` is in index points at the anchor's S&P 500 level (4405.7 on 2023-08-25) and
+    scales with ``S``, so a chain's spread/mid by delta does not depend on the index level
+    except through the ticks."""
+    m = SPX_SPREAD
+    vol = (np.asarray(vix_points) / m.vix_ref) ** m.vix_exp
+    level = m.c0 * np.asarray(spot) / ANCHOR_SPX
+    base = level + m.vega_width * vega + m.price_width * price
+    return spread_era(year, m) * vol * base
+
+
+def vix_spread(price: np.ndarray, atm: np.ndarray, year: np.ndarray) -> np.ndarray:
+    """VIX-option full spread before noise and ticks: ``era(year) · sqrt(clip(a/0.8, 0.7, 2))
+    · (c0 + m · P)`` (:class:`SpreadModel`, ``VIX_SPREAD``)."""
+    m = VIX_SPREAD
+    vol = np.clip(np.asarray(atm) / m.vix_ref, 0.7, 2.0) ** m.vix_exp
+    return spread_era(year, m) * vol * (m.c0 + m.price_width * price)
 
 
 # --------------------------------------------------------------------------- market inputs
@@ -226,10 +314,18 @@ def _tick_round_cents(p: np.ndarray) -> np.ndarray:
 def quotes(
     price: np.ndarray, spread: np.ndarray, lower_bound: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(bid, ask) in dollars around ``price`` with full width ``spread``, on the tick grid,
-    bid >= 0, ask >= max(bid + tick, 0.05), and mid >= ``lower_bound`` + MIN_TIME_VALUE."""
-    bid = np.maximum(_tick_floor_cents(price - spread / 2.0), 0)
-    ask = np.maximum(_tick_ceil_cents(price + spread / 2.0), 5)
+    """(bid, ask) in dollars: ``n = max(1, round(spread / tick))`` ticks wide around ``price``
+    (``tick`` of the price's level: $0.05 below $3, $0.10 from $3), the bid the grid price
+    nearest ``price − n·tick/2``, the ask ``n`` ticks above it (up to the grid of its own
+    level), so ``bid <= price <= ask``; bid >= 0, ask >= 0.05, and mid >=
+    ``lower_bound`` + MIN_TIME_VALUE."""
+    tick = np.where(np.asarray(price) * 100.0 >= 300.0 - 1e-7, 10, 5)
+    n = np.maximum(np.round(np.asarray(spread) * 100.0 / tick), 1).astype(np.int64)
+    raw = np.asarray(price) * 100.0 - n * tick / 2.0
+    bid_c = np.round(raw / tick).astype(np.int64) * tick
+    bid_c = np.where(bid_c >= 300, _tick_floor_cents(bid_c / 100.0), bid_c)
+    ask = np.maximum(_tick_ceil_cents((bid_c + n * tick) / 100.0), 5)
+    bid = np.maximum(bid_c, 0)
     need = 2.0 * (lower_bound + MIN_TIME_VALUE) - bid / 100.0
     ask = np.maximum(ask, _tick_ceil_cents(need))
     return bid / 100.0, ask / 100.0
@@ -355,8 +451,7 @@ def _vix_contracts_for(
 
 
 def _era_factor(days: list[dt.date], growth: float) -> np.ndarray:
-    years = np.array([d.year + (d.timetuple().tm_yday - 1) / 365.0 for d in days])
-    return np.exp(growth * (years - 2008.0))
+    return np.exp(growth * (year_fraction(days) - 2008.0))
 
 
 def _roundness(strike: np.ndarray) -> np.ndarray:
@@ -527,8 +622,8 @@ def spx_chain(days: Sequence[dt.date], seed: int) -> pl.DataFrame:
     disc = np.exp(-r * T)
     lower = disc * np.maximum(np.where(call, F - K, K - F), 0.0)
     a = SPX_ACTIVITY
-    vfac = np.sqrt(np.clip(m["vix_close"][idx] / 20.0, 0.6, 4.0)) * (1.0 + 0.25 * T)
-    base = (a.spread_c0 + a.spread_c1 * price**a.spread_exp) * vfac
+    vega = forward_vega(F, K, T, disc, sigma)
+    base = spx_spread(price, vega, S, m["vix_close"][idx], year_fraction(days)[rows.day_pos])
     noise = _spread_noise(rows, seed, STREAM_SPX)
     bid, ask = quotes(price, base * noise[:, 0], lower)
     bid_eod, ask_eod = quotes(price, base * noise[:, 1], lower)
@@ -586,6 +681,18 @@ def _vx_settles(vx_curve: pl.DataFrame, days: list[dt.date]) -> dict[dt.date, di
     return out
 
 
+def _vx_rv30(days: list[dt.date], seed: int) -> np.ndarray:
+    """Trailing realized vol of the 30-day constant-maturity VX position on each day
+    (``vx_futures.vx_realized_vol`` of the seed's universe curve; NaN where undefined)."""
+    from alvh_assets.sample.vx_futures import vx_realized_vol
+
+    rv = vx_realized_vol(seed)
+    dates = rv["date"].to_numpy().astype("datetime64[D]")
+    want = np.array(days, dtype="datetime64[D]")
+    pos = np.minimum(np.searchsorted(dates, want), len(dates) - 1)
+    return np.where(dates[pos] == want, rv["rv30"].fill_null(np.nan).to_numpy()[pos], np.nan)
+
+
 def vix_chain(days: Sequence[dt.date], seed: int, vx_curve: pl.DataFrame) -> pl.DataFrame:
     """The VIX option chain rows of ``days`` (none before 2006-02-24); Black-76 on the VX
     settle of the same expiry from ``vx_curve`` (trade_date, expiration, settle)."""
@@ -609,14 +716,13 @@ def vix_chain(days: Sequence[dt.date], seed: int, vx_curve: pl.DataFrame) -> pl.
     r = m["rate"][idx]
     spot = m["vix_close"][idx]
     K, call = rows.strike, rows.is_call
-    atm = vol_surface.vix_atm_vol(spot, T)
+    atm = vol_surface.vix_atm_vol_anchored(spot, _vx_rv30(days, seed)[rows.day_pos], T)
     sigma = vol_surface.vix_iv(np.log(K / F), T, atm)
     price = black76_price(F, K, T, r, sigma, call)
     disc = np.exp(-r * T)
     lower = disc * np.maximum(np.where(call, F - K, K - F), 0.0)
     a = VIX_ACTIVITY
-    vfac = np.sqrt(np.clip(atm / 0.8, 0.7, 2.0))
-    base = (a.spread_c0 + a.spread_c1 * price**a.spread_exp) * vfac
+    base = vix_spread(price, atm, year_fraction(days)[rows.day_pos])
     noise = _spread_noise(rows, seed, STREAM_VIX)
     bid, ask = quotes(price, base * noise[:, 0], lower)
     bid_eod, ask_eod = quotes(price, base * noise[:, 1], lower)
@@ -705,8 +811,9 @@ SPX_SOURCE = (
 )
 VIX_SOURCE = (
     "model alvh_assets.sample.option_chains (docs/sample_option_chains.md): Black-76 on "
-    "the VX settle of the same expiry ({vx}), vol-of-vol model anchored to the real VIX "
-    "close (cboe_vix_daily.csv); modelled listings, quotes, volume, open interest"
+    "the VX settle of the same expiry ({vx}), vol-of-vol anchored to the realized vol of "
+    "the 30-day VX futures position and the real VIX close (cboe_vix_daily.csv); modelled "
+    "listings, quotes, volume, open interest"
 )
 
 

@@ -44,14 +44,23 @@ SPX (Black-Scholes-Merton vols on the forward ``F = S e^{(r-q)T}``, ``T`` = cale
    below VIX (R ≈ 1.30 at a = 10%, 1.21 at 20%, 1.13 at 60% for 30 days; about 1.25 at one
    year).
 
-VIX options (Black-76 on the VX future of the same expiry)::
+VIX options (Black-76 on the VX future of the same expiry), ATM vol-of-vol anchored to the
+realized vol of the VX futures (:func:`vix_atm_vol_anchored`)::
 
-    a_vix(T) = clip(VOV_BASE (VIX / 20)^VOV_VIX_EXP (T / 30d)^VOV_T_EXP, VOV_MIN, VOV_MAX)
+    a_30    = max(VOV_FLOOR_BASE (VIX / 20)^VOV_VIX_EXP,  VOV_PREMIUM · rv30)
+    a_vix(T) = clip(a_30 (T / 30d)^VOV_T_EXP, VOV_MIN, VOV_CAP)
 
-ATM vol-of-vol 80% at VIX 20 and 30 days, higher for near expiries (x1.55 at 7 days) and
-when VIX is low (93% at VIX 12, 55% at VIX 70), floored at 45% for long tenors, with the
-same smile shape and ``rho = +0.6``: a call skew (IV rising with strike) and a
-flat-to-slightly-falling put side.
+``rv30`` is the trailing 20-session realized vol of the 30-day constant-maturity VX
+position (``vx_futures.vx_realized_vol``: real CFE settles 2004-03-26 … 2014-08-14, the
+modelled curve outside; data up to the day only). The premium (1.10 [choice]) sets the
+October 2008 peak (rv30 1.17 on 2008-10-24 → 30-day ATM 129%, a variance-swap level of
+about 137, where Cboe's VVIX peaked at roughly 135–146); the floor is the calm-market
+level, 75% at VIX 20 and 81% at VIX 15.7 (VVIX ≈ 80–95 in calm years: the smile's
+variance-swap vol is about 1.065 × ATM), rising when VIX is low. Shorter expiries carry
+more vol-of-vol (×1.55 at 7 days, ``VOV_T_EXP`` = −0.30). The smile has the SPX form
+with ``rho = +0.6``: a call skew (IV rising with strike) and a flat-to-slightly-falling
+put side. :func:`vix_atm_vol` (VIX-level rule only) sets the width of the VIX strike grid
+in :mod:`alvh_assets.sample.listings`.
 """
 
 from __future__ import annotations
@@ -83,6 +92,9 @@ VOV_VIX_EXP = -0.30
 VOV_T_EXP = -0.30
 VOV_MIN = 0.45
 VOV_MAX = 1.80
+VOV_FLOOR_BASE = 0.75
+VOV_PREMIUM = 1.10
+VOV_CAP = 2.50
 VIX_RHO = 0.60
 VIX_ETA = 0.35
 
@@ -190,12 +202,30 @@ def spx_atm_vol(vix: ArrayLike, vix3m: ArrayLike, anchor: ArrayLike, T: ArrayLik
     return atm_from_variance_swap(variance_swap_term(vix, vix3m, anchor, T), T)
 
 
+def _vov_tenor(T: ArrayLike) -> F64:
+    """Term factor ``(max(T, 1 day) / 30d)^VOV_T_EXP`` of the VIX-option vol-of-vol."""
+    return (np.maximum(np.asarray(T, dtype=np.float64), 1.0 / 365.0) / T30) ** VOV_T_EXP
+
+
 def vix_atm_vol(vix_points: ArrayLike, T: ArrayLike) -> F64:
-    """ATM vol-of-vol of VIX options for spot VIX ``vix_points`` (index points)."""
+    """VIX-level rule ``clip(VOV_BASE (VIX/20)^VOV_VIX_EXP (T/30d)^VOV_T_EXP, 0.45, 1.80)``
+    for spot VIX ``vix_points`` (index points): the width of the listed VIX strike grid
+    (``listings``); prices use :func:`vix_atm_vol_anchored`."""
     vix = np.asarray(vix_points, dtype=np.float64)
-    T = np.asarray(T, dtype=np.float64)
-    raw = VOV_BASE * (vix / 20.0) ** VOV_VIX_EXP * (np.maximum(T, 1.0 / 365.0) / T30) ** VOV_T_EXP
-    return np.clip(raw, VOV_MIN, VOV_MAX)
+    return np.clip(VOV_BASE * (vix / 20.0) ** VOV_VIX_EXP * _vov_tenor(T), VOV_MIN, VOV_MAX)
+
+
+def vix_atm_vol_anchored(vix_points: ArrayLike, rv30: ArrayLike, T: ArrayLike) -> F64:
+    """ATM vol-of-vol of VIX options (module docstring): the larger of the calm-market floor
+    ``VOV_FLOOR_BASE (VIX/20)^VOV_VIX_EXP`` and ``VOV_PREMIUM · rv30`` (the trailing realized
+    vol of the 30-day constant-maturity VX position, decimals; NaN means floor only), times
+    the term factor ``(T/30d)^VOV_T_EXP``, clipped to [VOV_MIN, VOV_CAP]."""
+    vix, rv, T = np.broadcast_arrays(
+        *(np.asarray(a, dtype=np.float64) for a in (vix_points, rv30, T))
+    )
+    floor = VOV_FLOOR_BASE * (vix / 20.0) ** VOV_VIX_EXP
+    a30 = np.where(np.isfinite(rv), np.maximum(floor, VOV_PREMIUM * np.nan_to_num(rv)), floor)
+    return np.clip(a30 * _vov_tenor(T), VOV_MIN, VOV_CAP)
 
 
 def vix_iv(k: ArrayLike, T: ArrayLike, atm: ArrayLike) -> F64:

@@ -407,6 +407,75 @@ def vx_curve(start: dt.date, end: dt.date, seed: int) -> pl.DataFrame:
     return pl.concat([real, model]).sort("trade_date", "expiration")
 
 
+# --------------------------------------------------------------------------- realized vol
+
+RV_TENOR_DAYS = 30.0
+"""Constant maturity (calendar days) of the rolling VX position whose realized vol anchors
+the VIX-option vol-of-vol."""
+RV_WINDOW = 20
+"""Trailing window (sessions) of the realized vol."""
+
+
+def constant_maturity_returns(
+    settles: np.ndarray, tau_days: np.ndarray, tenor: float = RV_TENOR_DAYS
+) -> np.ndarray:
+    """Daily log return of a rolling constant-maturity VX position (one per day after the first).
+
+    ``settles`` and ``tau_days`` are (days × contracts), NaN where a contract has no settle.
+    From day ``t−1`` to ``t`` the position holds the two contracts bracketing ``tenor`` at
+    ``t−1`` (``τ₁ ≤ tenor < τ₂``, both with a settle on both days), weighted to the tenor::
+
+        r_t = w ln(F₁,t / F₁,t−1) + (1 − w) ln(F₂,t / F₂,t−1),   w = (τ₂ − tenor) / (τ₂ − τ₁)
+
+    (only one side listed: that contract alone). This is the return of the portfolio behind
+    constant-maturity VIX futures indices such as the S&P 500 VIX Short-Term Futures index
+    (a daily roll between the first two months), so the roll itself adds no return; NaN
+    when no contract has two settles.
+    """
+    ret = np.log(settles[1:] / settles[:-1])
+    tau = tau_days[:-1]
+    ok = np.isfinite(ret) & (tau > 0)
+    near = np.where(ok & (tau <= tenor), tau, -np.inf)
+    far = np.where(ok & (tau > tenor), tau, np.inf)
+    i1, i2 = near.argmax(axis=1), far.argmin(axis=1)
+    rows = np.arange(len(ret))
+    t1, t2 = near[rows, i1], far[rows, i2]
+    has1, has2 = np.isfinite(t1), np.isfinite(t2)
+    w = np.where(has1 & has2, (t2 - tenor) / np.where(has1 & has2, t2 - t1, 1.0), has1 * 1.0)
+    r1 = np.where(has1, ret[rows, i1], 0.0)
+    r2 = np.where(has2, ret[rows, i2], 0.0)
+    return np.where(has1 | has2, w * r1 + (1.0 - w) * r2, np.nan)
+
+
+@cache
+def vx_realized_vol(seed: int) -> pl.DataFrame:
+    """Per universe trading day: ``rv30``, the trailing realized vol of the 30-day
+    constant-maturity VX position (annualized, decimals)::
+
+        rv30_t = sqrt(252 / n · Σ_{i=t−19..t} r_i²),   n = the returns present (≥ 10)
+
+    with ``r`` from :func:`constant_maturity_returns` on the seed's VX curve (real CFE
+    settles 2004-03-26 … 2014-08-14, modelled outside). Point in time: day ``t`` uses
+    settles up to ``t`` only; the same seed gives the same series whatever range is asked
+    for. Null before ten returns exist (the universe start).
+    """
+    curve = vx_curve(UNIVERSE_START, UNIVERSE_END, seed)
+    wide = curve.pivot(on="expiration", index="trade_date", values="settle", sort_columns=True)
+    wide = wide.sort("trade_date")
+    dates = wide["trade_date"].to_numpy().astype("datetime64[D]")
+    exps = np.array([dt.date.fromisoformat(c) for c in wide.columns[1:]], dtype="datetime64[D]")
+    settles = wide.drop("trade_date").to_numpy().astype(np.float64)
+    tau = (exps[None, :] - dates[:, None]).astype(np.float64)
+    r = np.concatenate([[np.nan], constant_maturity_returns(settles, tau)])
+    frame = pl.DataFrame({"date": dates, "r": r}).with_columns(pl.col("date").cast(pl.Date))
+    return frame.select(
+        "date",
+        ((pl.col("r") ** 2).rolling_mean(RV_WINDOW, min_samples=RV_WINDOW // 2) * 252.0)
+        .sqrt()
+        .alias("rv30"),
+    )
+
+
 # --------------------------------------------------------------------------- files
 
 

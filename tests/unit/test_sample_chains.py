@@ -15,7 +15,13 @@ from alvh_assets.calendars import on_or_before_trading_day, trading_days
 from alvh_assets.carry import daily_carry
 from alvh_assets.pricing import black76_price, bsm_price
 from alvh_assets.sample import listings, vol_surface
-from alvh_assets.sample.option_chains import COLUMNS, chain_path, write_option_chains
+from alvh_assets.sample.option_chains import (
+    COLUMNS,
+    chain_path,
+    spx_chain,
+    vix_chain,
+    write_option_chains,
+)
 from alvh_assets.sample.vx_futures import vx_curve
 
 D = dt.date
@@ -136,6 +142,110 @@ def test_spreads_widen_with_price_and_volatility(spx: pl.DataFrame) -> None:
     calm = near.filter(pl.col("quote_date") == D(2007, 7, 16), pl.col("mid").is_between(20, 40))
     crisis = near.filter(pl.col("quote_date") == D(2008, 10, 10), pl.col("mid").is_between(20, 40))
     assert crisis["half"].median() > 1.3 * calm["half"].median()
+
+
+DELTA_BUCKETS = ((0.03, 0.08), (0.10, 0.20), (0.25, 0.35), (0.45, 0.55))
+ANCHOR_2023 = (3.4, 1.9, 1.3, 0.9)
+"""Median spread ÷ mid (%) of 20–60-DTE SPX options by |delta| bucket on the real Cboe
+DataShop day 2023-08-25 (VIX 15.7, S&P 500 4,405.7); median spreads 0.20/0.30/0.50/0.60."""
+
+
+def _bucket_medians(
+    spread: np.ndarray, mid: np.ndarray, delta: np.ndarray
+) -> list[tuple[float, float]]:
+    """(median spread ÷ mid in %, median spread) per |delta| bucket."""
+    out = []
+    for lo, hi in DELTA_BUCKETS:
+        m = (np.abs(delta) >= lo) & (np.abs(delta) <= hi)
+        out.append((float(np.median(spread[m] / mid[m]) * 100), float(np.median(spread[m]))))
+    return out
+
+
+def _chain_medians(df: pl.DataFrame) -> list[tuple[float, float]]:
+    near = df.filter(pl.col("T").is_between(20 / 365, 60 / 365))
+    return _bucket_medians(
+        (near["ask_1545"] - near["bid_1545"]).to_numpy(),
+        near["mid"].to_numpy(),
+        near["delta_1545"].to_numpy(),
+    )
+
+
+def test_spx_spread_model_reproduces_the_2023_anchor() -> None:
+    """The spread rule at the anchor day's inputs (S&P 500 4,405.7, VIX 15.68, fed funds
+    5.33%, dividend yield 1.55%, the sample surface, Friday expiries 21–56 days, 5-point
+    strikes) gives the real medians within 25% by bucket, and the real spreads in points."""
+    from alvh_assets.pricing import bsm_greeks
+    from alvh_assets.sample import option_chains as oc
+
+    S, vix, r, q = 4405.7, 15.68, 0.0533, 0.0155
+    dte = np.array([21, 28, 35, 42, 49, 56])
+    strikes = np.arange(3000.0, 5005.0, 5.0)
+    T = np.repeat(dte / 365.0, 2 * len(strikes))
+    K = np.tile(np.repeat(strikes, 2), len(dte))
+    call = np.tile([True, False], len(strikes) * len(dte))
+    F = S * np.exp((r - q) * T)
+    sigma = vol_surface.spx_iv(
+        np.log(K / F), T, vol_surface.spx_atm_vol(vix / 100, np.nan, vix / 100, T)
+    )
+    price = bsm_price(S, K, T, r, q, sigma, call)
+    disc = np.exp(-r * T)
+    base = oc.spx_spread(price, oc.forward_vega(F, K, T, disc, sigma), S, vix, 2023.65)
+    noise = np.exp(0.15 * np.random.default_rng(SEED).standard_normal(len(K)))
+    bid, ask = oc.quotes(price, base * noise, disc * np.maximum(np.where(call, F - K, K - F), 0))
+    got = _bucket_medians(ask - bid, (ask + bid) / 2, bsm_greeks(S, K, T, r, q, sigma, call).delta)
+    for (ratio, points), real, real_points in zip(
+        got, ANCHOR_2023, (0.2, 0.3, 0.5, 0.6), strict=True
+    ):
+        assert ratio == pytest.approx(real, rel=0.25)
+        assert points == pytest.approx(real_points, abs=0.101)  # within one tick
+
+
+@pytest.fixture(scope="module")
+def calm_2016() -> pl.DataFrame:
+    """2016-04-29 (VIX 15.7, as on the anchor day): the measured day of issue 14."""
+    frame = spx_chain([D(2016, 4, 29)], SEED).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
+    return frame.with_columns(
+        ((pl.col("expiration") - pl.col("quote_date")).dt.total_days() / 365.0).alias("T"),
+        ((pl.col("bid_1545") + pl.col("ask_1545")) / 2).alias("mid"),
+    )
+
+
+def test_spx_spreads_by_delta_on_a_calm_modern_day(calm_2016: pl.DataFrame) -> None:
+    """Within 25% of the 2023 anchor per bucket (the old model: 12.0/7.3/5.3/4.2%)."""
+    got = [ratio for ratio, _ in _chain_medians(calm_2016)]
+    assert got == pytest.approx([3.17, 1.86, 1.32, 0.88], abs=0.02)
+    for ratio, real in zip(got, ANCHOR_2023, strict=True):
+        assert ratio == pytest.approx(real, rel=0.25)
+
+
+def test_spx_spreads_wider_in_the_2000s_and_in_the_crash(
+    spx: pl.DataFrame, calm_2016: pl.DataFrame
+) -> None:
+    """2007-07-16 has the anchor's VIX (15.8): only the era differs (×2.2 in mid-2007);
+    2008-10-10 (VIX 70) adds the volatility factor (VIX/15.7)^1.25."""
+    modern = [ratio for ratio, _ in _chain_medians(calm_2016)]
+    calm07 = [
+        ratio for ratio, _ in _chain_medians(spx.filter(pl.col("quote_date") == D(2007, 7, 16)))
+    ]
+    crash = _chain_medians(spx.filter(pl.col("quote_date") == D(2008, 10, 10)))
+    assert calm07 == pytest.approx([5.94, 4.11, 3.33, 2.49], abs=0.02)
+    assert [ratio for ratio, _ in crash] == pytest.approx([17.56, 9.02, 6.79, 4.72], abs=0.02)
+    assert [points for _, points in crash] == pytest.approx([0.6, 1.3, 2.15, 3.45], abs=1e-6)
+    for new, old, hit in zip(modern, calm07, crash, strict=True):
+        assert old > 1.6 * new and hit[0] > 3 * new
+
+
+def test_vix_option_spreads_a_few_ticks_in_2016(vix: pl.DataFrame) -> None:
+    """2016-08-19: 0.2–0.4-delta calls 20–45 days out quote one tick ($0.05) wide, as real
+    VIX options of 2016 did (0.05–0.10 on a 1.00–2.00 premium); the old rule gave 0.15."""
+    calls = vix.filter(
+        pl.col("quote_date") == D(2016, 8, 19),
+        pl.col("option_type") == "C",
+        pl.col("T").is_between(20 / 365, 45 / 365),
+        pl.col("delta_1545").is_between(0.2, 0.4),
+    )
+    assert calls.height >= 4
+    assert (calls["ask_1545"] - calls["bid_1545"]).max() == pytest.approx(0.05)
 
 
 def test_activity_columns_are_consistent(spx: pl.DataFrame, vix: pl.DataFrame) -> None:
@@ -403,6 +513,49 @@ def test_vix_call_skew_and_vol_of_vol_level(vix: pl.DataFrame) -> None:
             assert otm["implied_volatility_1545"].min() > atm
     atm = calls.filter(pl.col("k").abs() < 0.05, pl.col("T") < 0.25)["implied_volatility_1545"]
     assert atm.min() >= 0.4 and atm.max() <= 2.0  # model: 45%..180% before tick rounding
+
+
+def test_vix_option_vol_of_vol_anchored_to_vx_realized_vol() -> None:
+    """ATM a_30 = max(0.75 (VIX/20)^-0.3, 1.10 rv30) times (T/30d)^-0.3: on 2008-10-24 the
+    30-day constant-maturity VX realized vol (1.17) sets it; NaN falls back to the floor."""
+    a = vol_surface.vix_atm_vol_anchored([79.13, 79.13, 15.7], [1.1696, np.nan, 0.30], 30 / 365)
+    assert a == pytest.approx(
+        [1.10 * 1.1696, 0.75 * (79.13 / 20) ** -0.3, 0.75 * (15.7 / 20) ** -0.3]
+    )
+    week = vol_surface.vix_atm_vol_anchored(20.0, 0.5, 7 / 365)
+    assert week == pytest.approx(0.75 * (7 / 30) ** -0.3)  # shorter expiries: more vol-of-vol
+
+
+def test_vix_option_atm_iv_peaks_in_the_crash_not_before() -> None:
+    """ATM IV (call nearest the future, expiry nearest 30 days) from the written chains:
+    late October 2008 (rv30 1.17) far above August 2008 and calm days (old model: 0.53 on
+    2008-10-24 against 0.81 on 2008-08-15)."""
+    days = [D(2007, 7, 16), D(2008, 8, 15), D(2008, 10, 24), D(2016, 8, 19)]
+    calls = (
+        vix_chain(days, SEED, _vx(days))
+        .filter(pl.col("option_type") == "C")
+        .with_columns(
+            pl.col(pl.Decimal).cast(pl.Float64),
+            (pl.col("expiration") - pl.col("quote_date")).dt.total_days().alias("dte"),
+        )
+        .with_columns(
+            (pl.col("strike") / pl.col("implied_underlying_price_1545")).log().abs().alias("m")
+        )
+    )
+    atm = (
+        calls.sort("m")
+        .group_by("quote_date", "expiration")
+        .first()
+        .sort((pl.col("dte") - 30).abs())
+        .group_by("quote_date")
+        .first()
+        .sort("quote_date")
+    )
+    iv = dict(zip(atm["quote_date"], atm["implied_volatility_1545"], strict=True))
+    assert [iv[d] for d in days] == pytest.approx([0.775, 0.739, 1.343, 0.846], abs=0.002)
+    assert iv[D(2008, 10, 24)] > 1.5 * max(
+        iv[D(2008, 8, 15)], iv[D(2007, 7, 16)], iv[D(2016, 8, 19)]
+    )
 
 
 def test_vix_monthly_expiries_and_launch_date(tmp_path: Path, vix: pl.DataFrame) -> None:

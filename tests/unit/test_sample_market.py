@@ -179,6 +179,45 @@ def test_modelled_curve_continues_the_real_one_in_2014() -> None:
     assert (a["settle"] - b["settle"]).abs().max() < 2.0
 
 
+def test_constant_maturity_return_weights_the_two_bracketing_contracts() -> None:
+    """30 days between contracts 10 and 40 days out: w = (40 − 30)/(40 − 10) = 1/3 on the
+    nearer; a day with only a far contract uses it alone; the roll adds no return."""
+    settles = np.array([[20.0, 22.0, 24.0], [22.0, 22.5, 24.0], [np.nan, 27.0, 25.0]])
+    tau = np.array([[10.0, 40.0, 70.0], [9.0, 39.0, 69.0], [-1.0, 38.0, 68.0]])
+    tau[1, 0] = np.nan  # the near contract expires: day 1 -> 2 has no near side
+    r = vx_futures.constant_maturity_returns(settles, tau)
+    assert r[0] == pytest.approx(np.log(22 / 20) / 3 + 2 * np.log(22.5 / 22) / 3)
+    assert r[1] == pytest.approx(np.log(27 / 22.5))
+
+
+def test_vx_realized_vol_is_the_real_futures_and_point_in_time() -> None:
+    """rv30 on 2008-10-24 recomputed from the real CFE settles dated up to that day only:
+    the 20 daily returns of the 30-day position, annualized with 252."""
+    day = D(2008, 10, 24)
+    real = real_data.vx_settlements().filter(pl.col("trade_date") <= day)
+    dates = sorted(set(real["trade_date"].to_list()))[-21:]
+    by_day = {
+        d: dict(zip(g["expiration"], g["settle"], strict=True))
+        for (d,), g in real.filter(pl.col("trade_date").is_in(dates)).group_by("trade_date")
+    }
+    rets = []
+    for d0, d1 in zip(dates[:-1], dates[1:], strict=True):
+        live = sorted(e for e in by_day[d0] if e > d0 and e in by_day[d1])
+        near = max(e for e in live if (e - d0).days <= 30)
+        far = min(e for e in live if (e - d0).days > 30)
+        w = ((far - d0).days - 30) / ((far - d0).days - (near - d0).days)
+        rets.append(
+            w * np.log(by_day[d1][near] / by_day[d0][near])
+            + (1 - w) * np.log(by_day[d1][far] / by_day[d0][far])
+        )
+    expected = np.sqrt(252 * np.mean(np.square(rets)))
+    rv = vx_futures.vx_realized_vol(SEED).filter(pl.col("date") == day)["rv30"].item()
+    assert rv == pytest.approx(expected, rel=1e-9)
+    assert rv == pytest.approx(1.1696, abs=1e-4)
+    calm = vx_futures.vx_realized_vol(SEED).filter(pl.col("date") == D(2008, 8, 15))
+    assert calm["rv30"].item() == pytest.approx(0.547, abs=1e-3)
+
+
 def test_calibration_reproduces_documented_parameters() -> None:
     fit = vx_futures.calibrate_term_structure()
     m = vx_futures.MODEL
