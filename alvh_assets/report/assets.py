@@ -27,7 +27,8 @@ DEPS = [
     dg.AssetKey(["attribution", "daily_pnl"]),
     dg.AssetKey(["attribution", "performance"]),
     dg.AssetKey(["attribution", "stress_windows"]),
-    dg.AssetKey(["strategy", "layer_allocations_daily"]),
+    dg.AssetKey(["attribution", "contribution_daily"]),
+    dg.AssetKey(["strategy", "positions_daily"]),
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXTERNAL = re.compile(
@@ -46,9 +47,13 @@ script, a CSS url()."""
     description=(
         "The trader-facing HTML report (one self-contained file: inline CSS, charts as "
         "base64 PNG): NAV of every registered strategy and SPX, drawdowns, ALVH 4/4/2 premium at "
-        "risk by bucket with regimes shaded and FOMC/CPI/PPI marks, a cost waterfall per "
+        "risk (open hedge cost basis) by bucket with the hedge market value, regimes shaded "
+        "and FOMC/CPI/PPI marks, a cost waterfall per "
         "strategy from attribution.daily_pnl, the attribution.performance metrics (all, then "
-        "each year), trading costs by trade kind against the premium collected, the roll "
+        "each year), the hedge spend per strategy (premium paid, recovered, net, % of average "
+        "NAV a year against the 1-12% anchor, protection per dollar, hedge XIRR and capital "
+        "cost where meaningful), the share of rolling windows meeting the contribution "
+        "target, trading costs by trade kind against the premium collected, the roll "
         "opportunity cost as a memo apart, the Cboe CNDR rules beside the house condor with "
         "the published CNDR figures, the stress windows, and which inputs are real and which "
         "modelled (from "
@@ -63,7 +68,7 @@ def strategy_report(
     provenance = landing_provenance(alvh.landing())
     try:
         with warehouse.connect(read_only=True) as con:
-            path = write_report(con, default_out_dir(), provenance)
+            path = write_report(con, default_out_dir(), provenance, alvh.load().attribution)
             performance = wh.read_frame(con, "SELECT * FROM attribution.performance")
     except ReportError as e:
         raise dg.Failure(description=str(e)) from e

@@ -1,9 +1,10 @@
 """The trader-facing HTML report: read the warehouse, draw the charts, write one page.
 
-:func:`write_report` reads ``strategy.account_daily``, ``strategy.layer_allocations_daily``,
-the regime and macro-event marts and the three ``attribution`` tables through a (read-only)
-DuckDB connection and writes ``alvh_report.html`` (self-contained: inline CSS, charts as
-base64 PNG, no script, no external URL) and the charts as ``png/<chart>.png`` beside it.
+:func:`write_report` reads ``strategy.account_daily``, ``strategy.positions_daily`` (ALVH's
+premium at risk = the open hedge legs' cost basis, and their market value), the regime and
+macro-event marts and the ``attribution`` tables through a (read-only) DuckDB connection and
+writes ``alvh_report.html`` (self-contained: inline CSS, charts as base64 PNG, no script, no
+external URL) and the charts as ``png/<chart>.png`` beside it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import polars as pl
 from alvh_assets import paths
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
+from alvh_assets.config import AttributionConfig
 from alvh_assets.report import charts
 from alvh_assets.sample.manifest import MANIFEST_NAME, read_manifest
 from alvh_assets.strategy.registry import REGISTRY
@@ -33,7 +35,7 @@ CHARTS = ("nav", "drawdown", "layers", "waterfall")
 """Chart names, in page order (``png/<name>.png``)."""
 REQUIRED_TABLES = (
     "strategy.account_daily",
-    "strategy.layer_allocations_daily",
+    "strategy.positions_daily",
     "attribution.daily_pnl",
     "attribution.performance",
     "attribution.stress_windows",
@@ -72,16 +74,23 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("cvar_95", "CVaR 95%", "pct"),
     ("beta_spx", "Beta to SPX", "ratio"),
     ("hedge_carry", "Hedge carry", "usd"),
-    ("hedge_cost_drag", "Hedge cost drag (ann.)", "pct"),
+    ("hedge_premium_paid_pct_nav_yr", "Hedge premium paid (% avg NAV/yr)", "pct"),
+    ("hedge_premium_recovered_pct_nav_yr", "Hedge premium recovered (% avg NAV/yr)", "pct"),
+    ("hedge_cost_drag", "Hedge cost drag: net spend (% avg NAV/yr)", "pct"),
+    ("hedge_protection_per_dollar", "Protection per $ of premium", "ratio"),
     ("rebalancing_cost", "Rebalancing cost", "usd"),
     ("xirr", "XIRR", "pct"),
     ("hedge_xirr", "Hedge XIRR", "pct"),
     ("hedge_capital_cost", "Hedge capital cost (ann.)", "pct"),
-    ("alvh_contribution_bp_week", "ALVH contribution (bp/week)", "bp"),
+    ("alvh_contribution_bp_week", "ALVH contribution, whole period (bp/week)", "bp"),
+    ("contribution_share_meeting", "Rolling windows meeting the contribution target", "pct"),
     ("avg_breakeven_shift", "Avg break-even shift", "pct"),
 )
 """Columns of ``attribution.performance`` shown in the metrics table: (column, header,
 format). Ratios of NAV (returns, drawdowns, costs per year) are stored as fractions."""
+NA_NOTES = {"hedge_xirr": "hedge_xirr_note", "hedge_capital_cost": "hedge_capital_cost_note"}
+"""Metrics shown only where meaningful: a missing value is shown as ``n/a`` with the reason
+from its note column (``attribution.performance``)."""
 
 
 class ReportError(RuntimeError):
@@ -134,6 +143,20 @@ class ReportData:
     pnl: pl.DataFrame
     performance: pl.DataFrame
     stress: pl.DataFrame
+    contribution_rule: tuple[int, float] | None = None  # (window days, target bp/week)
+
+
+LAYERS_SQL = """
+SELECT date, bucket,
+       sum(quantity * entry_price * 100 ORDER BY position_id) AS premium_at_risk,
+       sum(mark_value ORDER BY position_id) AS hedge_market_value
+FROM strategy.positions_daily
+WHERE strategy = 'alvh_442' AND kind <> 'condor'
+GROUP BY ALL ORDER BY ALL
+"""
+"""ALVH's hedge by session and bucket: premium at risk = the open legs' cost basis
+(quantity × entry price × 100, a spread's short leg netted; methodology §3 "Hedge budget")
+and their market value (Σ ``mark_value``)."""
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -158,12 +181,7 @@ def read_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     if account.is_empty():
         raise ReportError("strategy.account_daily is empty: run the strategies first (alvh demo)")
     first, last = account["date"].min(), account["date"].max()
-    layers = wh.read_frame(
-        con,
-        "SELECT date, bucket, sum(coalesce(premium_at_risk, 0)) AS premium_at_risk "
-        "FROM strategy.layer_allocations_daily WHERE strategy = 'alvh_442' "
-        "GROUP BY ALL ORDER BY ALL",
-    )
+    layers = wh.read_frame(con, LAYERS_SQL)
     regimes = pl.DataFrame(schema={"date": pl.Date, "regime": pl.Utf8})
     if "marts.fct_regime_daily" in present:
         regimes = wh.read_frame(
@@ -188,7 +206,13 @@ def read_data(con: duckdb.DuckDBPyConnection) -> ReportData:
     )
     performance = wh.read_frame(con, "SELECT * FROM attribution.performance")
     stress = wh.read_frame(con, "SELECT * FROM attribution.stress_windows")
-    return ReportData(account, layers, regimes, events, pnl, performance, stress)
+    rule = None
+    if "attribution.contribution_daily" in present:
+        row = con.execute(
+            "SELECT window_days, target_bp_week FROM attribution.contribution_daily LIMIT 1"
+        ).fetchone()
+        rule = (int(row[0]), float(row[1])) if row else None
+    return ReportData(account, layers, regimes, events, pnl, performance, stress, rule)
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,7 +271,7 @@ def metrics_table(performance: pl.DataFrame) -> str:
     body = []
     for r in sorted_performance(performance):
         dates = f"{fmt(r.get('start_date'), 'date')} – {fmt(r.get('end_date'), 'date')}"
-        cells = "".join(_cell(r[c], k) for c, _, k in cols)
+        cells = "".join(_metric_cell(r, c, k) for c, _, k in cols)
         body.append(
             f"<tr><td>{html.escape(r['period'])}</td><th>{html.escape(charts.label(r['strategy']))}"
             f"</th><td>{dates}</td>{cells}</tr>"
@@ -256,6 +280,140 @@ def metrics_table(performance: pl.DataFrame) -> str:
         '<div class="scroll"><table id="metrics"><thead><tr><th>Period</th><th>Strategy</th>'
         f"<th>Dates</th>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
         + ("" if body else '<p class="note">attribution.performance has no rows.</p>')
+    )
+
+
+def _metric_cell(row: dict[str, Any], col: str, kind: str) -> str:
+    """A metrics cell; a metric shown only where meaningful (:data:`NA_NOTES`) and missing
+    reads ``n/a`` with its reason as the cell's title."""
+    note = row.get(NA_NOTES.get(col, ""))
+    if col in NA_NOTES and _missing(row.get(col)) and note:
+        return f'<td class="na" title="{html.escape(note)}">n/a</td>'
+    return _cell(row.get(col), kind)
+
+
+def _na(row: dict[str, Any], col: str, kind: str) -> str:
+    """A cell with the value, or ``n/a (reason)`` spelled out for a metric of
+    :data:`NA_NOTES` that is not meaningful."""
+    if col in NA_NOTES and _missing(row.get(col)):
+        note = row.get(NA_NOTES[col]) or "not available"
+        return f'<td class="na">n/a ({html.escape(note)})</td>'
+    return _cell(row.get(col), kind)
+
+
+HEDGE_SPEND_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("hedge_premium_paid", "Premium paid", "usd"),
+    ("hedge_premium_recovered", "Premium recovered", "usd"),
+    ("hedge_net_spend", "Net hedge spend", "usd"),
+    ("hedge_premium_paid_pct_nav_yr", "Paid % avg NAV/yr", "pct"),
+    ("hedge_premium_recovered_pct_nav_yr", "Recovered % avg NAV/yr", "pct"),
+    ("hedge_net_spend_pct_nav_yr", "Net % avg NAV/yr (cost drag)", "pct"),
+    ("hedge_stress_payoff", "Hedge payoff in stress windows", "usd"),
+    ("hedge_protection_per_dollar", "Protection per $ paid", "ratio"),
+    ("avg_premium_at_risk", "Avg premium at risk (cost basis)", "usd"),
+    ("hedge_xirr", "Hedge XIRR", "pct"),
+    ("hedge_capital_cost", "Hedge capital cost (ann.)", "pct"),
+)
+"""Columns of the hedge-spend table (``attribution.performance``, period ``all``)."""
+
+
+def _is_hedged(row: dict[str, Any]) -> bool:
+    entry = REGISTRY.get(row["strategy"])
+    if entry is not None:
+        return bool(entry.hedge_buckets)
+    return bool(row.get("hedge_premium_paid"))
+
+
+def hedge_spend_section(performance: pl.DataFrame, att: AttributionConfig) -> str:
+    """The hedge spend per strategy over the whole range (``<table id="hedge-spend">``):
+    premium paid, recovered, net (USD and % of average NAV a year), the hedge payoff in the
+    stress windows and the protection per dollar, the average premium at risk, the hedge
+    XIRR and capital cost (``n/a`` with the reason where not meaningful); then the
+    methodology's anchor (§3: a hedged strategy spends 1–12% of its average NAV a year) with
+    every hedged strategy outside it named (``<p id="hedge-spend-anchor">``); the band and
+    the sessions the hedge XIRR needs come from ``att``."""
+    low, high = att.hedge_spend_min_pct_nav_yr, att.hedge_spend_max_pct_nav_yr
+    cols = [c for c in HEDGE_SPEND_COLUMNS if c[0] in performance.columns]
+    head = "".join(f"<th>{html.escape(h)}</th>" for _, h, _ in cols)
+    rows = _all_rows(performance)
+    body = "".join(
+        f"<tr><th>{html.escape(charts.label(r['strategy']))}</th>"
+        + "".join(_na(r, c, k) for c, _, k in cols)
+        + f"<td>{html.escape(_flag_text(r, low, high))}</td></tr>"
+        for r in rows
+    )
+    outside = [
+        f"{charts.label(r['strategy'])} pays {fmt(r.get('hedge_premium_paid_pct_nav_yr'), 'pct')}"
+        for r in rows
+        if _is_hedged(r) and r.get("hedge_spend_flag") in ("below", "above")
+    ]
+    band = f"{low * 100:.0f}–{high * 100:.0f}%"
+    anchor = (
+        f"Outside the range, so a different strategy than a hedge in the methodology's sense: "
+        f"{'; '.join(outside)} of its average NAV a year."
+        if outside
+        else "Every hedged strategy spends inside that range."
+    )
+    return (
+        '<div class="scroll"><table id="hedge-spend"><thead><tr><th>Strategy</th>'
+        f"{head}<th>Anchor {band}</th></tr></thead><tbody>{body}</tbody></table></div>"
+        f'<p id="hedge-spend-anchor"><strong>Anchor (methodology §3, hedge budget):</strong> a '
+        f"hedged strategy should spend {band} of its average NAV a year in hedge premium "
+        f"(premium paid). {html.escape(anchor)}</p>"
+        '<p class="note">Premium paid = the cash of the hedge fills that open a leg (buying a '
+        "long leg, selling a spread's short leg nets it; commissions and fees included); "
+        "recovered = the cash of the hedge sales and settlements; net = paid − recovered, the "
+        "hedge cost drag. Percentages: USD ÷ years ÷ average NAV of the period. Payoff in "
+        "stress windows = the hedge legs' market P&amp;L (buckets and carry) on the sessions "
+        "of the configured stress windows; protection per dollar = that payoff ÷ premium paid. "
+        "Strategies without a hedge: 0 paid, recovered and net; no protection per dollar. "
+        "Premium at risk = the cost basis of the hedge legs still open. Hedge XIRR and the "
+        "WACC-style hedge capital cost (annualized hedge carry ÷ average premium at risk) are "
+        "shown only when the hedge tied up capital (an open hedge leg) on at least "
+        f"{att.hedge_min_capital_sessions} sessions of the period "
+        "(attribution.hedge_min_capital_sessions), and the XIRR only when "
+        "the hedge's cash flows (its market value at the start, its fills, its market value "
+        "at the end) change sign; otherwise n/a with the reason.</p>"
+    )
+
+
+def _flag_text(row: dict[str, Any], low: float, high: float) -> str:
+    flag = row.get("hedge_spend_flag")
+    if not _is_hedged(row) or flag is None:
+        return "no hedge"
+    return {"below": f"below {low:.0%}", "above": f"above {high:.0%}"}.get(flag, "within")
+
+
+def contribution_section(performance: pl.DataFrame, rule: tuple[int, float] | None) -> str:
+    """The monitored contribution (methodology §3, seed 003) per hedged strategy over the
+    whole range and each year (``<table id="contribution">``): complete rolling windows, the
+    share meeting the target, their mean risk-adjusted bp/week."""
+    rows = [r for r in sorted_performance(performance) if r.get("contribution_windows") is not None]
+    body = "".join(
+        f"<tr><td>{html.escape(r['period'])}</td>"
+        f"<th>{html.escape(charts.label(r['strategy']))}</th>"
+        f"{_cell(r.get('contribution_windows'), 'int')}"
+        f"{_cell(r.get('contribution_share_meeting'), 'pct')}"
+        f"{_cell(r.get('contribution_mean_bp_week'), 'bp')}</tr>"
+        for r in rows
+    )
+    what = (
+        f"≥ {rule[1]:g} bp/week over a rolling {rule[0]}-calendar-day window"
+        if rule
+        else "the configured target over the rolling window"
+    )
+    return (
+        '<div class="scroll"><table id="contribution"><thead><tr><th>Period</th>'
+        "<th>Strategy</th><th>Complete windows</th><th>Share meeting the target</th>"
+        "<th>Mean risk-adjusted bp/week</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+        + ("" if body else '<p class="note">No hedged strategy beside the unhedged book.</p>')
+        + f'<p class="note" id="contribution-note">Target (methodology §3, seed 003): the '
+        f"hedge contributes {html.escape(what)}, a monitored daily metric, not a rule. Each "
+        "session's window compares the strategy with the unhedged book (same condor): "
+        "risk-adjusted = M² (Modigliani), the strategy's return over the risk-free rate scaled "
+        "to the unhedged book's volatility in the window, less the unhedged book's, per week; "
+        "daily values in attribution.contribution_daily.</p>"
     )
 
 
@@ -483,6 +641,7 @@ font-variant-numeric:tabular-nums}td.neg{color:#b00020}
 .badge{padding:1px 6px;border-radius:4px;font-size:0.85em}
 #provenance-table td:last-child{white-space:normal}
 .badge.modelled{background:#fde0c5;color:#7a3e00}.badge.real{background:#d9f0d3;color:#1b5e20}
+td.na{color:#666;font-style:italic}#hedge-spend td.na{white-space:normal;min-width:12em}
 """
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -541,9 +700,12 @@ def _captions(modelled: set[str]) -> dict[str, str]:
         "nav": "NAV of each strategy at mid (cash + positions), SPX close rebased to the "
         f"starting capital (dashed).{chains}",
         "drawdown": f"Drawdown of each strategy from its running NAV peak; SPX dashed.{chains}",
-        "layers": "Premium at risk of ALVH 4/4/2's tranches summed by bucket, the session's "
-        "regime (calm / neutral / elevated / stressed) shaded, and FOMC decisions and CPI/PPI "
-        f"releases ticked below.{calendar}",
+        "layers": "Premium at risk of ALVH 4/4/2's hedge by bucket (stacked): the cost basis "
+        "of the hedge legs still open (quantity × entry price × 100, a spread's short leg "
+        "netted; methodology §3), not their value; the black line is the hedge market value "
+        "(the same legs at their marks). The session's regime (calm / neutral / elevated / "
+        "stressed) is shaded, FOMC decisions and CPI/PPI releases ticked below."
+        f"{calendar}",
         "waterfall": "attribution.daily_pnl summed over the range by component: each bar "
         "starts where the previous ended; the last bar is the final P&amp;L. Costs are "
         "negative. The roll opportunity cost is a memo, not a bar (see below)."
@@ -554,7 +716,7 @@ def _captions(modelled: set[str]) -> dict[str, str]:
 TITLES = {
     "nav": "NAV: every strategy and SPX",
     "drawdown": "Drawdowns",
-    "layers": "ALVH layer allocation, regimes and macro events",
+    "layers": "ALVH premium at risk by bucket, hedge market value, regimes and macro events",
     "waterfall": "Cost waterfall per strategy",
 }
 
@@ -564,8 +726,15 @@ def _subtitle() -> str:
     return "Strategies: " + "; ".join(f"{s.label} ({s.description})" for s in REGISTRY.values())
 
 
-def render_html(data: ReportData, pngs: dict[str, bytes], provenance: list[dict] | None) -> str:
-    """The whole page as one string."""
+def render_html(
+    data: ReportData,
+    pngs: dict[str, bytes],
+    provenance: list[dict] | None,
+    attribution: AttributionConfig | None = None,
+) -> str:
+    """The whole page as one string; ``attribution`` gives the hedge-spend anchor (the
+    defaults of methodology §3 when None)."""
+    att = attribution or AttributionConfig()
     first, last = data.account["date"].min(), data.account["date"].max()
     sessions = data.account["date"].n_unique()
     modelled = modelled_kinds(provenance)
@@ -595,7 +764,12 @@ def render_html(data: ReportData, pngs: dict[str, bytes], provenance: list[dict]
 <section id="section-metrics"><h2>Performance metrics</h2>{metrics_table(data.performance)}
 <p class="note">attribution.performance: the whole range (<em>all</em>) first, then each
 calendar year. Returns, volatility, drawdowns and costs per year in percent of NAV; P&amp;L
-and costs in USD.</p></section>
+and costs in USD. Hedge XIRR and hedge capital cost read n/a where not meaningful (the
+reason is the cell's tooltip and is spelled out in the hedge spend table).</p></section>
+<section id="section-hedge-spend"><h2>Hedge spend and protection per dollar</h2>
+{hedge_spend_section(data.performance, att)}</section>
+<section id="section-contribution"><h2>Monitored hedge contribution (rolling windows)</h2>
+{contribution_section(data.performance, data.contribution_rule)}</section>
 <section id="section-costs"><h2>Trading costs by trade kind against the premium collected</h2>
 {trading_costs_table(data.performance)}</section>
 <section id="section-memo"><h2>Roll opportunity cost (memo)</h2>{memo_table(data.performance)}
@@ -609,15 +783,19 @@ and costs in USD.</p></section>
 
 
 def write_report(
-    con: duckdb.DuckDBPyConnection, out_dir: Path, provenance: list[dict] | None
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    provenance: list[dict] | None,
+    attribution: AttributionConfig | None = None,
 ) -> Path:
     """Write ``out_dir/alvh_report.html`` and ``out_dir/png/<chart>.png``; returns the HTML
-    path. ``provenance`` is the landing manifest's ``files`` list (None: generic note)."""
+    path. ``provenance`` is the landing manifest's ``files`` list (None: generic note);
+    ``attribution`` the config section of the hedge-spend anchor (None: defaults)."""
     data = read_data(con)
     pngs = render_charts(data, provenance)
     (out_dir / "png").mkdir(parents=True, exist_ok=True)
     for name, png in pngs.items():
         (out_dir / "png" / f"{name}.png").write_bytes(png)
     target = out_dir / REPORT_NAME
-    target.write_text(render_html(data, pngs, provenance), encoding="utf-8")
+    target.write_text(render_html(data, pngs, provenance, attribution), encoding="utf-8")
     return target

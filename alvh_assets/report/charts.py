@@ -176,13 +176,17 @@ def layer_chart(
     events: dict[str, Sequence[dt.date]],
     modelled_events: Sequence[str] = (),
 ) -> bytes:
-    """ALVH 4/4/2 premium at risk by bucket (short-term, medium-term, long-dated; stacked
-    area, USD) with the market regime of each session shaded behind it, and a strip below
-    with a tick at every FOMC decision and CPI/PPI release.
+    """ALVH 4/4/2 premium at risk by bucket (short-term, medium-term, long-dated, then any
+    other bucket; stacked area, USD): the **cost basis of the hedge legs still open**
+    (methodology §3, "premium at risk (the hedge positions' cost basis still open)"), with the
+    hedge market value (the same legs at their marks, all buckets) as a line, the market
+    regime of each session shaded behind it, and a strip below with a tick at every FOMC
+    decision and CPI/PPI release.
 
-    ``layers``: date, bucket, premium_at_risk (summed over the bucket's tranches);
-    ``regimes``: date, regime; ``events``: label -> dates (e.g. ``{"FOMC": [...]}``);
-    ``modelled_events`` names the event rows whose dates are modelled (labelled so)."""
+    ``layers``: date, bucket, premium_at_risk (cost basis summed over the bucket's open
+    legs) and optionally hedge_market_value; ``regimes``: date, regime; ``events``: label ->
+    dates (e.g. ``{"FOMC": [...]}``); ``modelled_events`` names the event rows whose dates are
+    modelled (labelled so)."""
     fig = _figure(11, 5.5)
     ax, strip = fig.subplots(2, 1, sharex=True, height_ratios=[5, 1])
     for start, end, regime in _runs(regimes):
@@ -192,23 +196,34 @@ def layer_chart(
         .sort("date")
         .fill_null(0.0)
     )
-    buckets = [b for b in BUCKET_LABELS if b in wide.columns]
+    others = sorted(set(layers["bucket"].drop_nulls().to_list()) - set(BUCKET_LABELS))
+    buckets = [b for b in (*BUCKET_LABELS, *others) if b in wide.columns]
     if buckets:
         ax.stackplot(
             wide["date"].to_list(),
             *[wide[b].to_list() for b in buckets],
-            labels=[BUCKET_LABELS[b] for b in buckets],
-            colors=[BUCKET_COLORS[b] for b in buckets],
+            labels=[f"premium at risk: {BUCKET_LABELS.get(b, b)}" for b in buckets],
+            colors=[BUCKET_COLORS.get(b, "#bdbdbd") for b in buckets],
             alpha=0.9,
             zorder=2,
         )
+        if "hedge_market_value" in layers.columns:
+            mv = layers.group_by("date").agg(pl.col("hedge_market_value").sum()).sort("date")
+            ax.plot(
+                mv["date"].to_list(),
+                mv["hedge_market_value"].to_list(),
+                color="black",
+                lw=1.0,
+                label="hedge market value (all buckets)",
+                zorder=3,
+            )
     else:
         ax.text(
             0.5, 0.5, "no ALVH 4/4/2 layers in the warehouse", ha="center", transform=ax.transAxes
         )
     ax.yaxis.set_major_formatter(FuncFormatter(_usd))
-    ax.set_ylabel("premium at risk (USD)")
-    ax.set_title("ALVH 4/4/2 layer allocation, market regimes shaded")
+    ax.set_ylabel("premium at risk = open cost basis (USD)")
+    ax.set_title("ALVH 4/4/2 premium at risk by bucket and hedge market value, regimes shaded")
     handles, _ = ax.get_legend_handles_labels()
     present = set(regimes["regime"].drop_nulls().to_list())
     handles += [

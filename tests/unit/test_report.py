@@ -26,7 +26,7 @@ from alvh_assets.cli import main
 from alvh_assets.report import charts
 from alvh_assets.report.build import CHARTS, provenance_section, read_data, write_report
 from alvh_assets.strategy.registry import REGISTRY
-from alvh_assets.strategy.store import ACCOUNT, LAYERS
+from alvh_assets.strategy.store import ACCOUNT, LAYERS, POSITIONS
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -87,14 +87,74 @@ def _frame(rows: list[dict], schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame([{c: r.get(c) for c in schema} for r in rows], schema=schema)
 
 
+def _positions(strategy: str, day: dt.date, i: int) -> list[dict]:
+    """A condor leg, and per hedge bucket a long leg (2 × entry 1.50 = 300 USD of cost
+    basis) marked at 100 × (i + 1) USD, plus a short leg in the short-term bucket (−2 × entry
+    0.40 = −80 USD, marked at −10 USD): premium at risk ≠ market value."""
+    rows = [
+        {"position_id": "c", "kind": "condor", "quantity": -1, "entry_price": 5.0,
+         "mark_value": -400.0}
+    ]  # fmt: skip
+    for b in HEDGES[strategy]:
+        rows.append(
+            {"position_id": f"{b}-l", "kind": "hedge", "bucket": b, "quantity": 2,
+             "entry_price": 1.5, "mark_value": 100.0 * (i + 1)}
+        )  # fmt: skip
+        if b == "short_term":
+            rows.append(
+                {"position_id": f"{b}-s", "kind": "hedge", "bucket": b, "quantity": -2,
+                 "entry_price": 0.4, "mark_value": -10.0}
+            )  # fmt: skip
+    return [{"strategy": strategy, "date": day, **r} for r in rows]
+
+
+ABOVE = "single_layer_vix_call"
+"""The synthetic hedged strategy that spends above the 1–12% anchor."""
+
+
+def _hedge_spend(strategy: str) -> dict:
+    """Hedge-spend columns of a synthetic performance row: none for a strategy without a
+    hedge (hedge XIRR n/a, reason given), 30% of NAV a year for :data:`ABOVE`, 5% else."""
+    if not HEDGES[strategy]:
+        return {
+            "hedge_premium_paid": 0.0,
+            "hedge_premium_recovered": 0.0,
+            "hedge_net_spend": 0.0,
+            "hedge_premium_paid_pct_nav_yr": 0.0,
+            "hedge_stress_payoff": 0.0,
+            "hedge_xirr_note": "no hedge in the period",
+            "hedge_capital_cost_note": "no hedge in the period",
+        }
+    pct = 0.30 if strategy == ABOVE else 0.05
+    return {
+        "hedge_premium_paid": 77_777.0,
+        "hedge_premium_recovered": 11_111.0,
+        "hedge_net_spend": 66_666.0,
+        "hedge_premium_paid_pct_nav_yr": pct,
+        "hedge_net_spend_pct_nav_yr": pct / 2,
+        "hedge_cost_drag": pct / 2,
+        "hedge_spend_flag": "above" if strategy == ABOVE else "within",
+        "hedge_stress_payoff": 155_554.0,
+        "hedge_protection_per_dollar": 2.0,
+        "hedge_xirr": 0.25,
+        "hedge_capital_cost": None,
+        "hedge_capital_cost_note": "hedge capital tied up on 7 sessions (< 60)",
+        "contribution_windows": 10,
+        "contribution_share_meeting": 0.3,
+        "contribution_mean_bp_week": 12.5,
+    }
+
+
 def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
     """Write a synthetic warehouse: strategy, marts and (optionally) attribution tables."""
     days = _sessions()
     account, layers, pnl, perf, stress, contribution = [], [], [], [], [], []
+    positions: list[dict] = []
     for k, s in enumerate(STRATEGIES):
         for i, d in enumerate(days):
             nav = 1e6 * (1 + 0.002 * (k + 1) * math.sin(i / 4 + k) - 0.0005 * i)
             account.append({"strategy": s, "date": d, "nav": nav, "spx_close": 880 + 5 * i})
+            positions += _positions(s, d, i)
             for b in HEDGES[s]:
                 for t in range(1, TRANCHES.get(b, 1) + 1):
                     layers.append(
@@ -151,6 +211,17 @@ def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
                     "trading_costs": 1_000.0 * (k + 1) + 500.0 * k + 700.0 + 300.0 * k,
                     "rebalancing_cost": 500.0 * k,
                     "roll_opportunity_cost": 12_345.0 * k,
+                    **_hedge_spend(s),
+                }
+            )
+        if HEDGES[s] and s != "unhedged":
+            contribution.append(
+                {
+                    "strategy": s,
+                    "date": days[-1],
+                    "window_days": 30,
+                    "target_bp_week": 40.0,
+                    "complete": True,
                 }
             )
         for w, start, sessions in (
@@ -187,6 +258,7 @@ def build_synthetic_warehouse(path: Path, attribution: bool = True) -> None:
         for table, schema, rows in (
             ("strategy.account_daily", ACCOUNT, account),
             ("strategy.layer_allocations_daily", LAYERS, layers),
+            ("strategy.positions_daily", POSITIONS, positions),
         ):
             wh.ensure_table(con, table, schema)
             wh.insert(con, table, _frame(rows, schema))
@@ -275,6 +347,9 @@ def test_report_renders_in_chromium_without_errors_or_network(
     head = page.locator("table#trading-costs thead").inner_text()
     assert all(k in head for k in ("Premium collected", "Entry", "Roll", "Exit", "Hedge"))
     assert page.locator("table#roll-memo tbody tr").count() == len(STRATEGIES)
+    assert page.locator("table#hedge-spend tbody tr").count() == len(STRATEGIES)
+    assert "1–12%" in page.locator("#hedge-spend-anchor").inner_text()
+    assert page.locator("table#contribution tbody tr").count() > 0
     assert "Memo" in page.locator("#section-memo").inner_text()
     reference = page.locator("table#reference-cboe_cndr tbody tr")
     assert reference.count() == 2 * len(PERIODS)  # CNDR rules beside the house condor
@@ -343,7 +418,42 @@ def test_read_data_keeps_the_events_inside_the_range(built: Built) -> None:
     with wh.connect(built.warehouse, read_only=True) as con:
         data = read_data(con)
     assert data.events == {"FOMC": list(FOMC), "CPI": list(CPI[1:]), "PPI": list(PPI[1:])}
-    assert data.layers["bucket"].unique().sort().to_list() == sorted(TRANCHES)
+    assert data.layers["bucket"].unique().sort().to_list() == sorted(HEDGES["alvh_442"])
+    # premium at risk = open cost basis (2 × 1.50 × 100, less 2 × 0.40 × 100 for the spread's
+    # short leg), not the market value (100 × (i + 1), less 10)
+    first = data.layers.filter(pl.col("date") == _sessions()[0]).sort("bucket")
+    by = dict(zip(first["bucket"], first["premium_at_risk"], strict=True))
+    assert by["short_term"] == pytest.approx(300.0 - 80.0)
+    assert by["long_dated"] == pytest.approx(300.0)
+    mv = dict(zip(first["bucket"], first["hedge_market_value"], strict=True))
+    assert (mv["short_term"], mv["long_dated"]) == (pytest.approx(90.0), pytest.approx(100.0))
+    assert data.contribution_rule == (30, 40.0)
+
+
+def test_hedge_spend_table_flags_the_anchor_and_gives_na_reasons(built: Built) -> None:
+    text = built.page.read_text()
+    section = text[text.index('id="section-hedge-spend"') : text.index('id="section-contribution"')]
+    body = section[section.index("<tbody>") : section.index("</tbody>")]
+    assert body.count("<tr>") == len(STRATEGIES)  # one row per strategy
+    assert "$77,777" in section and "$11,111" in section and "30.00%" in section
+    assert "n/a (no hedge in the period)" in section
+    assert "n/a (hedge capital tied up on 7 sessions (&lt; 60))" in section
+    anchor = section[section.index('id="hedge-spend-anchor"') :]
+    assert "1–12%" in anchor and charts.label(ABOVE) in anchor and "30.00%" in anchor
+    # only the strategy above the range is named outside it
+    others = [s for s in STRATEGIES if HEDGES[s] and s != ABOVE]
+    assert not any(f"{charts.label(s)} pays" in anchor for s in others)
+    metrics = text[
+        text.index('<table id="metrics">') : text.index(
+            "</table>", text.index('<table id="metrics">')
+        )
+    ]
+    assert 'class="na" title="no hedge in the period">n/a<' in metrics
+    contribution = text[text.index('id="section-contribution"') : text.index('id="section-costs"')]
+    hedged = [s for s in STRATEGIES if HEDGES[s] and s != "unhedged"]
+    assert contribution.count("<tr><td>") == len(hedged) * len(PERIODS)
+    assert "≥ 40 bp/week over a rolling 30-calendar-day window" in contribution
+    assert "30.00%" in contribution and "12.5" in contribution
 
 
 def test_dagster_asset_writes_the_report_and_its_check_passes(
