@@ -131,6 +131,9 @@ def test_report_on_the_built_warehouse(attributed: Path, landing: Path, tmp_path
     assert 'id="reference-cboe_cndr"' in html and "Cboe CNDR rules" in html
     assert all(f in html for f in ("7.1%", "7.2%", "-13.7%", "771.31", "713.49"))
     assert 'id="trading-costs"' in html and 'id="roll-memo"' in html
+    # issue 15: the hedge spend per strategy with the 1-12% anchor, the monitored contribution
+    assert 'id="hedge-spend"' in html and 'id="hedge-spend-anchor"' in html
+    assert 'id="contribution"' in html and "the cost basis of the hedge legs still open" in html
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
         "drawdown.png",
         "layers.png",
@@ -233,4 +236,57 @@ def test_cndr_beside_the_house_condor(attributed: Path) -> None:
         )
         + "; cboe_cndr components "
         + ", ".join(f"{c} {a:,.2f}" for c, a in sorted(components.items()))
+    )
+
+
+def test_hedge_spend_premium_at_risk_and_contribution(attributed: Path) -> None:
+    # issue 15: hedge spend from the hedge fills' cash, premium at risk = open cost basis,
+    # the rolling contribution read from the config (30 calendar days: none complete in a
+    # three-week fixture), hedge XIRR n/a under 60 sessions of tied-up capital
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        perf = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "SELECT strategy, hedge_premium_paid, hedge_premium_recovered, hedge_net_spend, "
+                "hedge_cost_drag, hedge_net_spend_pct_nav_yr, avg_premium_at_risk, hedge_xirr, "
+                "hedge_xirr_note, contribution_windows, hedge_capital_sessions "
+                "FROM attribution.performance WHERE period = 'all'"
+            ).fetchall()
+        }
+        cash = dict(
+            con.execute(
+                "SELECT strategy, -sum(cash_flow) FROM strategy.fills WHERE kind <> 'condor' "
+                "GROUP BY ALL"
+            ).fetchall()
+        )
+        basis = dict(
+            con.execute(
+                "WITH d AS (SELECT a.strategy, a.date, coalesce(sum(p.quantity * p.entry_price "
+                "* 100) FILTER (p.kind <> 'condor'), 0) AS par FROM strategy.account_daily a "
+                "LEFT JOIN strategy.positions_daily p USING (strategy, date) GROUP BY ALL) "
+                "SELECT strategy, avg(par) FROM d GROUP BY ALL"
+            ).fetchall()
+        )
+        windows = con.execute(
+            "SELECT strategy, count(*), count(*) FILTER (complete), min(window_days), "
+            "min(target_bp_week) FROM attribution.contribution_daily GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    for s, (paid, recovered, net, drag, net_pct, par, xirr, note, n_win, cap) in perf.items():
+        assert net == pytest.approx(cash.get(s, 0.0), abs=0.01), s
+        assert paid - recovered == pytest.approx(net, abs=0.01) and paid >= 0
+        assert drag == net_pct
+        assert par == pytest.approx(basis[s], abs=0.01), s
+        hedged = bool(REGISTRY[s].hedge_buckets)
+        assert (n_win is not None) == hedged and (n_win or 0) == 0
+        assert xirr is None and note == (
+            f"hedge capital tied up on {cap} sessions (< 60)" if cap else "no hedge in the period"
+        )
+    sessions = len(trading_days(START, END))
+    assert windows == [
+        (s, sessions, 0, CFG.hedge.contribution_window_days, CFG.hedge.contribution_target_bp_week)
+        for s in sorted(s for s, e in REGISTRY.items() if e.hedge_buckets)
+    ]
+    print(
+        "\nOct-2008 fixture, hedge spend (paid / recovered / net USD): "
+        + "; ".join(f"{s}: {p[0]:,.2f} / {p[1]:,.2f} / {p[2]:,.2f}" for s, p in perf.items())
     )
