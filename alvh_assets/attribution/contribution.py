@@ -156,4 +156,4 @@ def contribution_daily(account: pl.DataFrame, cfg: AlvhConfig) -> pl.DataFrame:
         .then(pl.col("risk_adjusted_bp_week") >= pl.col("target_bp_week"))
         .alias("meets_target")
     )
-    return out.select(list(CONTRIBUTION_DAILY)).cast(CONTRIBUTION_DAILY)  # type: ignore[arg-type]
+    return out.select(list(CONTRIBUTION_DAILY)).cast(CONTRIBUTION_DAILY)

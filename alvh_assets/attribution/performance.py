@@ -4,7 +4,9 @@ A strategy's sessions are its ``account_daily`` rows; before its first session t
 is ``execution.initial_capital`` in cash, and the first session's *base date* is the NYSE
 session before it. A period (``all``, or a calendar year ``YYYY``) starts from the last NAV
 before its first session and its base date is that session. Formulas: :mod:`.metrics`;
-the cost and hedge metrics are documented on :func:`performance_table`.
+the cost and hedge metrics (hedge spend and protection per dollar, methodology §4; the hedge
+book's premium at risk, :mod:`.hedge`; the rolling contribution, :mod:`.contribution`) are
+documented on :func:`performance_table`.
 """
 
 from __future__ import annotations
@@ -114,19 +116,16 @@ def _hedge_daily(
     )
 
 
-def _books(
-    account: pl.DataFrame, capital: float, hedge: pl.DataFrame | None = None
-) -> dict[str, _Book]:
-    books = {}
-    for s in _strategies(account):
-        acc = account.filter(pl.col("strategy") == s).sort("date")
-        h = (
-            hedge.filter(pl.col("strategy") == s)
-            if hedge is not None
-            else pl.DataFrame(schema={"date": pl.Date})
+def _books(account: pl.DataFrame, capital: float, hedge: pl.DataFrame) -> dict[str, _Book]:
+    """Each strategy's book; ``hedge``: :func:`_hedge_daily` of every strategy."""
+    return {
+        s: _Book.of(
+            account.filter(pl.col("strategy") == s).sort("date"),
+            capital,
+            hedge.filter(pl.col("strategy") == s),
         )
-        books[s] = _Book.of(acc, capital, h)
-    return books
+        for s in _strategies(account)
+    }
 
 
 def _periods(dates: list[dt.date]) -> list[tuple[str, int, int]]:
