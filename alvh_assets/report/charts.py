@@ -30,11 +30,13 @@ BUCKET_LABELS: dict[str, str] = {
     "short_term": "short-term (VIX call spreads)",
     "medium_term": "medium-term (SPX puts)",
     "long_dated": "long-dated (VIX calls)",
+    "calendar": "VIX call calendar",
 }
 BUCKET_COLORS: dict[str, str] = {
     "short_term": "#9ecae1",
     "medium_term": "#4292c6",
     "long_dated": "#08519c",
+    "calendar": "#9e9ac8",
 }
 REGIME_COLORS: dict[str, str] = {
     "calm": "#d9f0d3",
@@ -52,6 +54,7 @@ COMPONENT_LABELS: dict[str, str] = {
     "hedge_long_dated": "hedge long-dated",
     "hedge_single_layer": "hedge single layer",
     "hedge_static": "hedge static",
+    "hedge_calendar": "hedge VIX call calendar",
     "hedge_carry": "hedge carry",
     "commissions": "commissions",
     "exchange_fees": "exchange fees",
