@@ -146,7 +146,8 @@ SOURCES: dict[str, Source] = {
             valuation,
             valuation.read_valuation,
             ("valuation/*.csv",),
-            "Monthly valuation (P/E, dividend yield, ERP proxy, P/CF) with publication dates.",
+            "Monthly valuation (price, earnings, P/E, yields, 10-year yield, CPI, CAPE, P/CF) "
+            "with publication dates.",
         ),
     )
 }

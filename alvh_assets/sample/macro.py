@@ -22,11 +22,18 @@ decisions and the monthly valuation file. Everything is point in time at the clo
   unscheduled action only once it has happened (``decision_date <= end``).
 - ``valuation/valuation_monthly.csv`` — real_reformatted, derived from Shiller's monthly
   file: ``month,publication_date,sp500,earnings,dividend,long_rate_pct,pe,dividend_yield,
-  earnings_yield,erp_proxy,pcf``. P/E = price / trailing-12-month earnings, dividend
-  yield = D/P, earnings yield = E/P, ERP proxy = E/P − long rate/100 (fractions); pcf is
-  0.0 (no real P/CF source); 0.0 = missing, as in the source. A month is published on the
-  first NYSE session on or after its first day + 3 months (carry's dividend lag; before
-  1990, the first weekday); rows published after ``end`` are left out.
+  earnings_yield,erp_proxy,pcf,cpi,cape``. P/E = price / trailing-12-month earnings,
+  dividend yield = D/P, earnings yield = E/P, ``erp_proxy`` = E/P − long rate/100 (the
+  earnings-yield gap, fractions; kept for the file's readers, the marts compute the ERP
+  proxy of methodology §3 themselves); pcf is 0.0 (no real P/CF source); ``cpi`` = Shiller's
+  "Consumer Price Index" (CPI-U level) and ``cape`` = his "PE10" (price / 10-year average
+  of real earnings) of the month, copied: the inputs of the excess CAPE yield
+  1/CAPE − (10-year yield − trailing 12-month CPI inflation) and, with ``earnings``, of the
+  P/E on peak earnings (methodology §3, "Hedge budget"). 0.0 = missing, as in the source. A
+  month is published on the first NYSE session on or after its first day + 3 months
+  (carry's dividend lag; before 1990, the first weekday), the whole row at once (its CPI,
+  10-year yield and earnings are all known by then); rows published after ``end`` are
+  left out.
 """
 
 from __future__ import annotations
@@ -54,9 +61,11 @@ PPI_DAYS_BEFORE_CPI = (1, 2, 3)
 FOMC_SCHEDULE_PUBLISHED = (8, 1)
 """(month, day) from which next year's FOMC schedule counts as published [choice]."""
 LONG_RATE = "Long Interest Rate"
+CPI = "Consumer Price Index"
+CAPE = "PE10"
 VALUATION_HEADER = (
     "month,publication_date,sp500,earnings,dividend,long_rate_pct,pe,dividend_yield,"
-    "earnings_yield,erp_proxy,pcf"
+    "earnings_yield,erp_proxy,pcf,cpi,cape"
 )
 
 
@@ -161,6 +170,8 @@ def valuation_text(end: dt.date) -> tuple[str, int]:
                     _f(ey, 6),
                     _f(erp, 6),
                     "0.0",
+                    row[CPI],
+                    row[CAPE],
                 ]
             )
         )
@@ -230,7 +241,7 @@ def write_macro(start: dt.date, end: dt.date, out_dir: Path, seed: int) -> list[
             dst,
             "valuation_monthly",
             "real_reformatted",
-            "real/shiller_sp500_monthly.csv (derived P/E, yields, ERP proxy; 3-month lag)",
+            "real/shiller_sp500_monthly.csv (derived P/E, yields; CPI, CAPE; 3-month lag)",
             rows,
         )
     )

@@ -131,10 +131,13 @@ def _chain_sql() -> str:
 
 
 _SIGNALS_SQL = """
+-- pe is the P/E on peak earnings (methodology §3 "no new layers", seed 003: price / the
+-- highest trailing 12-month earnings of the past 10 years), not the trailing P/E;
+-- erp_proxy is the excess CAPE yield 1/CAPE - (10-year yield - 12-month CPI inflation)
 SELECT r.date, r.regime, r.neutral_to_bullish, r.distorted_fundamentals,
        r.vix_rsi_ad_distortion, r.ad_divergence_with_steepening, r.event_window, r.rv20,
-       r.erp_proxy, r.pe, v.pcf, i.vix_macd_cross, i.vx1_macd_cross, i.vx1_macd_hist,
-       i.vx30_macd_cross, i.vx30_macd_hist, m.range_bound
+       r.erp_proxy, r.peak_earnings_pe AS pe, v.pcf, i.vix_macd_cross, i.vx1_macd_cross,
+       i.vx1_macd_hist, i.vx30_macd_cross, i.vx30_macd_hist, m.range_bound
 FROM marts.fct_regime_daily r
 LEFT JOIN marts.fct_indicators_daily i USING (date)
 LEFT JOIN marts.fct_valuation_daily v USING (date)

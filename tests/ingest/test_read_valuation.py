@@ -38,7 +38,19 @@ def month_row(result: ReadResult, month: date) -> dict:
     return result.accepted.filter(pl.col("month") == month).row(0, named=True)
 
 
-def read_rows(tmp_path: Path, *rows: str, header: str = VALUATION_HEADER) -> ReadResult:
+LEGACY_HEADER = (
+    "month,publication_date,sp500,earnings,dividend,long_rate_pct,pe,dividend_yield,"
+    "earnings_yield,erp_proxy,pcf"
+)
+"""The layout before ``cpi`` and ``cape`` (the corpus files; still accepted)."""
+SEP_2011 = (
+    "2011-09-01,2011-12-01,1173.88,86.98,25.18,1.98,13.4960,0.021450,0.074096,0.054296,0.0,"
+    "226.89,19.7"
+)
+"""September 2011 as the sample writes it (the excess-CAPE-yield maximum, methodology §3)."""
+
+
+def read_rows(tmp_path: Path, *rows: str, header: str = LEGACY_HEADER) -> ReadResult:
     """Read a small valuation file written to ``tmp_path``."""
     path = tmp_path / "valuation.csv"
     path.write_text("\n".join([header, *rows]) + "\n")
@@ -189,3 +201,49 @@ def test_full_range_valuation_loads_without_quarantine(tmp_path: Path) -> None:
     assert (result.rows_read, result.rejected.height) == (rows, 0)
     assert result.accepted["pe"].null_count() == 0
     assert result.accepted["dividend_yield"].max() < 0.2
+
+
+# --------------------------------------------------------------------------- cpi and cape
+
+
+def test_sample_layout_carries_cpi_cape_and_the_10_year_yield() -> None:
+    """The inputs of the excess CAPE yield (methodology §3): the last row published by
+    2011-12-01 is September 2011 with Shiller's CPI 226.89, CAPE (PE10) 19.7 and 10-year
+    yield 1.98%."""
+    assert VALUATION_HEADER.split(",")[-2:] == ["cpi", "cape"]
+    assert valuation_text(date(2011, 12, 1))[0].splitlines()[-1] == SEP_2011
+
+
+def test_new_columns_load_and_old_files_have_them_null(tmp_path: Path) -> None:
+    row = month_row(read_rows(tmp_path, SEP_2011, header=VALUATION_HEADER), date(2011, 9, 1))
+    assert (row["cpi"], row["cape"], row["long_rate_pct"]) == (226.89, 19.7, 1.98)
+    legacy = read_valuation(CORPUS / "clean_2008.csv").accepted
+    assert legacy["cpi"].null_count() == legacy["cape"].null_count() == 12
+
+
+def test_bad_cpi_and_cape_rows_are_quarantined(tmp_path: Path) -> None:
+    base = SEP_2011.rsplit(",", 2)[0]
+    rows = [
+        SEP_2011,  # line 2: good
+        base.replace("2011-09", "2011-10").replace("2011-12-01", "2012-01-03") + ",226.42,-20.16",
+        base.replace("2011-09", "2011-11").replace("2011-12-01", "2012-02-01") + ",n/a,20.1",
+        base.replace("2011-09", "2011-12").replace("2011-12-01", "2012-03-01") + ",225.67,2016",
+        base.replace("2011-09", "2012-01").replace("2011-12-01", "2012-04-02") + ",-226.67,20.3",
+        base.replace("2011-09", "2012-02").replace("2011-12-01", "2012-05-01") + ",227.66",
+        base.replace("2011-09", "2012-03").replace("2011-12-01", "2012-06-01") + ",0.0,0.0",
+    ]
+    path = tmp_path / "valuation.csv"
+    path.write_text("\n".join([VALUATION_HEADER, *rows]) + "\n")
+    result = read_valuation(path)
+    check_result(path, result)
+    bad = {r["source_row"]: (r["reason_code"], r["reason"]) for r in result.rejected.to_dicts()}
+    assert bad == {
+        3: ("value_out_of_range", "cape -20.16 <= 0"),
+        4: ("non_numeric_value", "cpi 'n/a' is not a finite number"),
+        5: ("implausible_value", "implausible cape '2016' (|cape| at least 1,000)"),
+        6: ("value_out_of_range", "cpi -226.67 <= 0"),
+        7: ("wrong_column_count", bad[7][1]),
+    }
+    assert result.accepted["_source_row"].to_list() == [2, 8]
+    march = month_row(result, date(2012, 3, 1))  # 0.0 = missing, as in Shiller's file
+    assert march["cpi"] is None and march["cape"] is None

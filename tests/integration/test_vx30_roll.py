@@ -18,18 +18,12 @@ from 2008-01-16. Then
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
-from alvh_assets.config import load_config
-from orchestration.dbt import DBT_DIR, dbt_vars
+from tests.integration.dbt_on_raw import read_tables, run_dbt, write_raw
 
 pytestmark = pytest.mark.slow
 
@@ -78,16 +72,9 @@ def _write_raw(db: Path) -> None:
     breadth = pl.DataFrame(
         {"date": days, "total_issues": 3000, "advances": 1600, "declines": 1300, "unchanged": 100}
     )
-    with duckdb.connect(str(db)) as con:
-        con.execute("CREATE SCHEMA raw")
-        for name, frame in (
-            ("cboe_index_daily", index),
-            ("cfe_vx_settlements", vx),
-            ("nyse_breadth_daily", breadth),
-        ):
-            con.register("frame", frame.to_arrow())
-            con.execute(f"CREATE TABLE raw.{name} AS SELECT * FROM frame")
-            con.unregister("frame")
+    write_raw(
+        db, {"cboe_index_daily": index, "cfe_vx_settlements": vx, "nyse_breadth_daily": breadth}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,34 +82,9 @@ def marts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, pl.DataFrame]:
     tmp = tmp_path_factory.mktemp("vx30")
     db = tmp / "alvh.duckdb"
     _write_raw(db)
-    dbt = Path(sys.executable).with_name("dbt")
-    out = subprocess.run(
-        [
-            str(dbt),
-            "run",
-            "--no-partial-parse",
-            "--select",
-            "+fct_indicators_daily",
-            "+fct_vix_term_structure_daily",
-            "--vars",
-            json.dumps(dbt_vars(load_config())),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(tmp / "target"),
-        ],
-        cwd=DBT_DIR,
-        env={**os.environ, "ALVH_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert out.returncode == 0, out.stdout[-3000:]
-    with duckdb.connect(str(db), read_only=True) as con:
-        return {
-            t: con.execute(f"SELECT * FROM marts.{t} ORDER BY date").pl()
-            for t in ("fct_indicators_daily", "fct_vix_term_structure_daily")
-        }
+    run_dbt(db, tmp / "target", "+fct_indicators_daily", "+fct_vix_term_structure_daily")
+    tables = read_tables(db, "marts.fct_indicators_daily", "marts.fct_vix_term_structure_daily")
+    return {name.split(".")[1]: frame for name, frame in tables.items()}
 
 
 def test_vx30_is_the_30_day_point_of_the_curve_with_no_roll_jump(marts) -> None:

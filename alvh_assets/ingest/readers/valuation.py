@@ -2,13 +2,17 @@
 
 Layout (as the sample writes it, derived from Shiller's monthly file):
 ``month,publication_date,sp500,earnings,dividend,long_rate_pct,pe,dividend_yield,
-earnings_yield,erp_proxy,pcf``. ``month`` and ``publication_date`` are mandatory columns;
-each value column is optional (absent -> null) and further columns are ignored. ``month``
-is the first day of the month (written ``YYYY-MM``, ``YYYY-MM-01`` or ``MM/01/YYYY``);
+earnings_yield,erp_proxy,pcf,cpi,cape``. ``month`` and ``publication_date`` are mandatory
+columns; each value column is optional (absent -> null; files written before ``cpi`` and
+``cape`` were added load with those null) and further columns are ignored. ``month`` is the
+first day of the month (written ``YYYY-MM``, ``YYYY-MM-01`` or ``MM/01/YYYY``);
 ``publication_date`` is ISO or ``MM/DD/YYYY``: the day the month's row became known, which
 point-in-time rules key on. Values are fractions except ``sp500`` (index points),
-``earnings``/``dividend`` (index points, trailing 12 months) and ``long_rate_pct``
-(percent).
+``earnings``/``dividend`` (index points, trailing 12 months), ``long_rate_pct`` (the
+10-year Treasury yield, percent), ``cpi`` (the CPI-U index level of the month) and
+``cape`` (cyclically adjusted P/E, price / 10-year average real earnings, Shiller's PE10).
+``cpi`` and ``cape`` are the inputs of the ERP proxy of methodology §3 (the excess CAPE
+yield, computed in the dbt model ``int_valuation__point_in_time``).
 
 Missing values: ``0.0`` (any zero spelling) means *missing*, Shiller's convention (his file
 holds 0.0 for earnings not yet published), and loads as null, as does a blank field. A
@@ -24,12 +28,13 @@ Row rules, in priority order (a row gets the code of the first rule it breaks):
 4. ``non_numeric_value``: a non-blank value field that is not a finite number (``n/a``,
    ``1,281.47``, ``NaN``, ``inf``).
 5. ``value_out_of_range``: values that cannot be: ``sp500`` <= 0, ``pe`` <= 0,
-   ``dividend`` < 0, ``dividend_yield`` outside [0, 0.2] (the highest on record, 1932, is
-   about 0.14). Earnings, yields and the ERP proxy may be negative. Checked after the
-   zero-means-missing mapping, so a 0.0 is never out of range.
+   ``cape`` <= 0, ``cpi`` <= 0, ``dividend`` < 0, ``dividend_yield`` outside [0, 0.2] (the
+   highest on record, 1932, is about 0.14). Earnings, yields and the ERP proxy may be
+   negative. Checked after the zero-means-missing mapping, so a 0.0 is never out of range.
 6. ``implausible_value``: a value beyond :data:`PLAUSIBLE_ABS` (absolute bounds far
-   beyond any row since 1871: ``|sp500|``, ``|earnings|``, ``|dividend|``, ``|pe|`` and
-   ``|pcf|`` below 1e6; ``|long_rate_pct|`` below 100; ``|earnings_yield|`` and
+   beyond any row since 1871: ``|sp500|``, ``|earnings|``, ``|dividend|``, ``|pe|``,
+   ``|pcf|`` and ``|cpi|`` below 1e6; ``|cape|`` below 1,000 (the record is 44 in
+   December 1999); ``|long_rate_pct|`` below 100; ``|earnings_yield|`` and
    ``|erp_proxy|`` below 10, i.e. 1,000%). The reason names the column and its value.
 7. ``release_before_reference_period``: ``publication_date`` on or before the last day of
    ``month`` (a monthly average cannot be known before its month is over).
@@ -77,6 +82,8 @@ VALUE_COLUMNS = (
     "earnings_yield",
     "erp_proxy",
     "pcf",
+    "cpi",
+    "cape",
 )
 SCHEMA: dict[str, pl.DataType] = {
     "month": pl.Date(),
@@ -93,6 +100,8 @@ MAX_DIVIDEND_YIELD = 0.2
 RANGE_CHECKS: tuple[tuple[str, pl.Expr, str], ...] = (
     ("sp500", pl.col("sp500") <= 0, "sp500 {} <= 0"),
     ("pe", pl.col("pe") <= 0, "pe {} <= 0"),
+    ("cape", pl.col("cape") <= 0, "cape {} <= 0"),
+    ("cpi", pl.col("cpi") <= 0, "cpi {} <= 0"),
     ("dividend", pl.col("dividend") < 0, "dividend {} < 0"),
     (
         "dividend_yield",
@@ -112,6 +121,8 @@ PLAUSIBLE_ABS: dict[str, float] = {
     "earnings_yield": 10.0,
     "erp_proxy": 10.0,
     "pcf": 1e6,
+    "cpi": 1e6,
+    "cape": 1e3,
 }
 """Exclusive bound of a plausible ``|value|`` per column (rule ``implausible_value``)."""
 

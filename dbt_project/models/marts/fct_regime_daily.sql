@@ -57,6 +57,7 @@ inputs as (
         indicators.vix_rsi,
         indicators.ad_divergence,
         valuation.erp_proxy,
+        valuation.peak_earnings_pe,
         valuation.pe,
         events.event_window,
         -- rounded to 1e-12: a slope of exactly ±band counts as flat despite float noise
@@ -112,7 +113,10 @@ select
     spx_close > spx_sma_trend and regime in ('calm', 'neutral') as neutral_to_bullish,
     erp_proxy > {{ var('erp_threshold') | float }}
         and rv20 < {{ var('rv20_threshold') | float }} as distorted_fundamentals,
-    pe > {{ var('extreme_pe') | float }} as extreme_valuation,
+    -- methodology §3 "no new layers" (seed 003): the P/E on peak earnings, not the trailing
+    -- P/E (which explodes when earnings collapse); distorted_fundamentals above reads the
+    -- excess CAPE yield (fct_valuation_daily.erp_proxy)
+    peak_earnings_pe > {{ var('extreme_pe') | float }} as extreme_valuation,
     event_window,
     ad_divergence,
     vix_rsi > {{ var('rsi_overbought') | float }} as vix_rsi_overbought,
@@ -130,5 +134,6 @@ select
     rv20,
     vix_rsi,
     erp_proxy,
+    peak_earnings_pe,
     pe
 from regimes

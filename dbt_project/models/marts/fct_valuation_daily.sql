@@ -2,7 +2,11 @@
 --
 -- Point in time: the row of day t carries the latest valuation month whose
 -- publication_date <= t (a month published after t is invisible on t). Ties between months
--- published the same day resolve to the later month.
+-- published the same day resolve to the later month. The monthly values come from
+-- int_valuation__point_in_time (methodology §3, "Hedge budget"): peak_earnings_pe = price /
+-- the highest trailing 12-month earnings of the past 10 years (the P/E of the rules);
+-- erp_proxy = the excess CAPE yield 1/CAPE − (10-year yield − trailing 12-month CPI
+-- inflation); pe is the trailing P/E, informational.
 with days as (
 
     select date
@@ -14,8 +18,8 @@ with days as (
 valuation as (
 
     select *
-    from {{ ref('stg_valuation__monthly') }}
-    where publication_date is not null and {{ up_to_window_end('publication_date') }}
+    from {{ ref('int_valuation__point_in_time') }}
+    where {{ up_to_window_end('publication_date') }}
 
 ),
 
@@ -26,11 +30,16 @@ known as (
         valuation.month as valuation_month,
         valuation.publication_date,
         valuation.pe,
+        valuation.peak_earnings,
+        valuation.peak_earnings_pe,
+        valuation.cape,
+        valuation.cpi_inflation_12m,
+        valuation.long_rate,
+        valuation.erp_proxy,
+        valuation.earnings_yield_gap,
         valuation.dividend_yield,
         valuation.earnings_yield,
-        valuation.erp_proxy,
-        valuation.pcf,
-        valuation.long_rate
+        valuation.pcf
     from days
     inner join valuation on valuation.publication_date <= days.date
     qualify row_number() over (
@@ -46,10 +55,15 @@ select
     known.publication_date,
     datediff('day', known.publication_date, days.date) as days_since_publication,
     known.pe,
+    known.peak_earnings,
+    known.peak_earnings_pe,
+    known.cape,
+    known.cpi_inflation_12m,
+    known.long_rate,
+    known.erp_proxy,
+    known.earnings_yield_gap,
     known.dividend_yield,
     known.earnings_yield,
-    known.erp_proxy,
-    known.pcf,
-    known.long_rate
+    known.pcf
 from days
 left join known on days.date = known.date
