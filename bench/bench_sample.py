@@ -2,9 +2,12 @@
 
     python bench/bench_sample.py                 # default range + one dense year (2016)
     python bench/bench_sample.py --full          # also 1999-01-04 … 2018-12-31 in one run
+    python bench/bench_sample.py --results /tmp/x.json   # write elsewhere (e.g. a before/after
+                                                 # comparison with PYTHONPATH on another tree)
 
 Each workload runs in a fresh child process so wall time, CPU time and peak memory
-(max RSS) are its own. Results go to ``bench/results/sample_generation.json``.
+(max RSS) are its own. Results go to ``bench/results/sample_generation.json`` unless
+``--results`` names another file.
 """
 
 from __future__ import annotations
@@ -80,10 +83,16 @@ def run(name: str, start: str, end: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="also run 1999–2018 in one run")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=HERE / "results" / "sample_generation.json",
+        help="JSON file to update (default: bench/results/sample_generation.json)",
+    )
     args = parser.parse_args()
     names = ["default_range", "dense_year_2016"] + (["full_1999_2018"] if args.full else [])
     results = {"machine": _machine(), "workloads": {}}
-    path = HERE / "results" / "sample_generation.json"
+    path: Path = args.results
     if path.exists():  # keep the last full run when only the short ones are re-measured
         results["workloads"] = json.loads(path.read_text()).get("workloads", {})
     for name in names:

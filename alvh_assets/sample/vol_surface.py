@@ -47,7 +47,7 @@ SPX (Black-Scholes-Merton vols on the forward ``F = S e^{(r-q)T}``, ``T`` = cale
 VIX options (Black-76 on the VX future of the same expiry), ATM vol-of-vol anchored to the
 realized vol of the VX futures (:func:`vix_atm_vol_anchored`)::
 
-    a_30    = max(VOV_FLOOR_BASE (VIX / 20)^VOV_VIX_EXP,  VOV_PREMIUM · rv30)
+    a_30     = min(max(VOV_FLOOR_BASE (VIX / 20)^VOV_VIX_EXP,  VOV_PREMIUM · rv30), 1.80)
     a_vix(T) = clip(a_30 (T / 30d)^VOV_T_EXP, VOV_MIN, VOV_CAP)
 
 ``rv30`` is the trailing 20-session realized vol of the 30-day constant-maturity VX
@@ -56,7 +56,10 @@ modelled curve outside; data up to the day only). The premium (1.10 [choice]) se
 October 2008 peak (rv30 1.17 on 2008-10-24 → 30-day ATM 129%, a variance-swap level of
 about 137, where Cboe's VVIX peaked at roughly 135–146); the floor is the calm-market
 level, 75% at VIX 20 and 81% at VIX 15.7 (VVIX ≈ 80–95 in calm years: the smile's
-variance-swap vol is about 1.065 × ATM), rising when VIX is low. Shorter expiries carry
+variance-swap vol is about 1.065 × ATM), rising when VIX is low. The 30-day level is
+capped at 180% [choice] (a variance-swap level near 190; VVIX's highest closes were about
+180 on 2018-02-05 and 212 on 2015-08-24): a single jump such as 2018-02-05 lifts the
+20-day realized vol to 2.6, which options did not price forward. Shorter expiries carry
 more vol-of-vol (×1.55 at 7 days, ``VOV_T_EXP`` = −0.30). The smile has the SPX form
 with ``rho = +0.6``: a call skew (IV rising with strike) and a flat-to-slightly-falling
 put side. :func:`vix_atm_vol` (VIX-level rule only) sets the width of the VIX strike grid
@@ -94,6 +97,7 @@ VOV_MIN = 0.45
 VOV_MAX = 1.80
 VOV_FLOOR_BASE = 0.75
 VOV_PREMIUM = 1.10
+VOV_A30_MAX = 1.80
 VOV_CAP = 2.50
 VIX_RHO = 0.60
 VIX_ETA = 0.35
@@ -218,14 +222,15 @@ def vix_atm_vol(vix_points: ArrayLike, T: ArrayLike) -> F64:
 def vix_atm_vol_anchored(vix_points: ArrayLike, rv30: ArrayLike, T: ArrayLike) -> F64:
     """ATM vol-of-vol of VIX options (module docstring): the larger of the calm-market floor
     ``VOV_FLOOR_BASE (VIX/20)^VOV_VIX_EXP`` and ``VOV_PREMIUM · rv30`` (the trailing realized
-    vol of the 30-day constant-maturity VX position, decimals; NaN means floor only), times
-    the term factor ``(T/30d)^VOV_T_EXP``, clipped to [VOV_MIN, VOV_CAP]."""
+    vol of the 30-day constant-maturity VX position, decimals; NaN means floor only), at
+    most ``VOV_A30_MAX``, times the term factor ``(T/30d)^VOV_T_EXP``, clipped to
+    [VOV_MIN, VOV_CAP]."""
     vix, rv, T = np.broadcast_arrays(
         *(np.asarray(a, dtype=np.float64) for a in (vix_points, rv30, T))
     )
     floor = VOV_FLOOR_BASE * (vix / 20.0) ** VOV_VIX_EXP
     a30 = np.where(np.isfinite(rv), np.maximum(floor, VOV_PREMIUM * np.nan_to_num(rv)), floor)
-    return np.clip(a30 * _vov_tenor(T), VOV_MIN, VOV_CAP)
+    return np.clip(np.minimum(a30, VOV_A30_MAX) * _vov_tenor(T), VOV_MIN, VOV_CAP)
 
 
 def vix_iv(k: ArrayLike, T: ArrayLike, atm: ArrayLike) -> F64:

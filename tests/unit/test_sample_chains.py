@@ -524,6 +524,8 @@ def test_vix_option_vol_of_vol_anchored_to_vx_realized_vol() -> None:
     )
     week = vol_surface.vix_atm_vol_anchored(20.0, 0.5, 7 / 365)
     assert week == pytest.approx(0.75 * (7 / 30) ** -0.3)  # shorter expiries: more vol-of-vol
+    jump = vol_surface.vix_atm_vol_anchored(29.06, 2.6, [30 / 365, 5 / 365])  # 2018-02-09
+    assert jump == pytest.approx([1.80, 2.50])  # 30-day cap, then the overall cap
 
 
 def test_vix_option_atm_iv_peaks_in_the_crash_not_before() -> None:
