@@ -36,7 +36,9 @@ class CondorConfig(_Section):
         ("SPX", "SPXW"), description="expiries eligible for entry: monthly and/or weekly [choice]"
     )
     wing_mode: Literal["width", "delta"] = Field(
-        "width", description="long wings by fixed width or by delta target [choice]"
+        "delta",
+        description="long wings by fixed width or by delta target [choice; delta since "
+        "2026-12, docs/condor_rules_evidence.md]",
     )
     wing_width_points: float = _f(50.0, 5.0, 500.0, description="wing width in SPX points [choice]")
     wing_delta: float = _f(
@@ -54,7 +56,13 @@ class CondorConfig(_Section):
     profit_take_pct: float = _f(
         0.50, 0.05, 1.0, description="close at this share of credit [choice]"
     )
-    exit_dte: int = _f(21, 0, 365, description="close at this many days to expiry [choice]")
+    exit_dte: int = _f(
+        0,
+        0,
+        365,
+        description="close at this many days to expiry; 0 = hold to settlement [choice; 0 "
+        "since 2026-12, docs/condor_rules_evidence.md]",
+    )
     stop_loss_multiple: float = _f(
         2.0, 0.5, 10.0, description="close when the loss reaches this multiple of credit [choice]"
     )

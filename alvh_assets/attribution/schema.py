@@ -25,6 +25,7 @@ COMPONENTS: dict[str, str] = {
     "hedge_long_dated": "hedge",
     "hedge_single_layer": "hedge",
     "hedge_static": "hedge",
+    "hedge_calendar": "hedge",
     "hedge_carry": "hedge_carry",
     "commissions": "trading_costs",
     "exchange_fees": "trading_costs",

@@ -11,7 +11,10 @@ ALVH's rules, in order (:func:`alvh_budget`):
 
 1. Base: the P/CF stepped scale (003) — ``valuation_budget_min`` at P/CF ≥ ``pcf_threshold``
    rising linearly to ``valuation_budget_max`` at P/CF ≤ ``pcf_floor``; without a P/CF the
-   rule is skipped and the base is the middle of the first-layer range (000).
+   rule is skipped and the base is the low end of the first-layer range (000) [choice]: the
+   scale grows the budget only on evidence that the market is cheap (P/CF < 11), and with
+   no P/CF there is none (at the middle, 20%, ALVH bought ~15% of NAV a year over
+   2007-07…2009-06, above the methodology's 1–12% anchor).
 2. Beta (003, "combined CAPM beta ≤ 0.35"): when the rolling beta of the strategy's NAV to
    SPX exceeds ``beta_cap``, the base is raised to ``valuation_budget_max`` (more hedge to
    bring beta back under its cap).
@@ -96,7 +99,7 @@ def base_share(x: BudgetInputs, h: HedgeConfig, skipped: list[str]) -> tuple[flo
     """Rules 1–2: (base share of notional, its rule, raised by beta?)."""
     if x.pcf is None:
         skipped.append("pcf_scale (no P/CF)")
-        base, rule = (h.first_layer_min + h.first_layer_max) / 2, "first_layer"
+        base, rule = h.first_layer_min, "first_layer"
     else:
         base, rule = valuation_scale(x.pcf, h), f"pcf_scale (P/CF {x.pcf:.2f})"
     if x.beta is None:

@@ -10,8 +10,8 @@ ALVH tranches (bucket, tranche); each tranche's target is ``bucket budget_share 
 of the day's budget (10% each with the 4/4/2 defaults: a 4-tranche bucket activates in 25%
 steps of its budget, 002):
 
-* ``short_term`` 1..4: VIX call spreads, DTE target staggered over the bucket range
-  (``lo + (hi − lo)(k − ½)/n``). Tranche 1 is the standing first layer (000), active while
+* ``short_term`` 1..4: VIX call spreads, DTE target staggered in the upper half of the
+  bucket range (:func:`target_dte`), held to expiry. Tranche 1 is the standing first layer (000), active while
   the book holds a condor. MACD(12,26,9) cross up of VIX or of the 30-day constant-maturity
   VX future activates the next of 2..4, cross down trims the highest active one (000, 001,
   003, 004). A tranche marked at ≥ +``monetize_gain`` is monetized and its proceeds buy the
@@ -91,8 +91,13 @@ def cost_basis(legs: list[Position]) -> float:
 
 
 def target_dte(bucket: BucketConfig, k: int) -> float:
-    """Staggered DTE target of tranche ``k`` of a bucket (002, "temporal buffer")."""
-    return bucket.dte_min + (bucket.dte_max - bucket.dte_min) * (k - 0.5) / bucket.tranches
+    """Staggered DTE target of tranche ``k`` of a bucket (002, "temporal buffer"), in the
+    upper half of its range: ``hi − (hi − lo)(k − 1) / (2n)`` (short-term 30 / 26.25 / 22.5
+    / 18.75 days, medium 90 / 82.5 / 75 / 67.5, long-dated 400 / 322.5). A tranche holds
+    until its bucket's floor (short-term: expiry), so it lives at least half the range: a
+    target near the floor would buy a week-long option and rebuy it every week [choice]."""
+    span = bucket.dte_max - bucket.dte_min
+    return bucket.dte_max - span * (k - 1) / (2 * bucket.tranches)
 
 
 def value(legs: list[Position], day: MarketDay) -> float | None:
@@ -246,19 +251,23 @@ class _AlvhDay:
                     t, active=False, rule=f"lapsed at DTE {days}", since=self.day.date
                 )
 
-    def standing_and_macd(self, condor_open: bool) -> None:
+    def standing_and_macd(self, condor_open: bool, new_cycle: bool) -> None:
         """Step 3a: standing layers while the book holds a condor (short-term 1, the
-        long-dated tranches; 000), then MACD crosses of VIX / VX1 activate the next
-        short-term tranche (up) or trim the highest active one (down)."""
+        long-dated tranches; 000) — a monetized one is re-established with the next condor
+        cycle (``new_cycle``: a condor entered today), not into the spike that paid it
+        [choice] — then MACD crosses of VIX / VX30 activate the next short-term tranche (up)
+        or trim the highest active one (down)."""
         h = self.cfg.hedge
         if condor_open:
             for key in (
                 ("short_term", 1),
                 *(("long_dated", k) for k in range(1, h.long_dated.tranches + 1)),
             ):
-                if key in self.state and not self.state[key].active:
-                    rule = "standing layer: condor book open"
-                    self.activate(key, rule, INSTRUMENT[key[0]], standing=True)
+                t = self.state.get(key)
+                if t is None or t.active or (t.rule.startswith("monetized") and not new_cycle):
+                    continue
+                rule = "standing layer: condor book open"
+                self.activate(key, rule, INSTRUMENT[key[0]], standing=True)
         crosses = {
             "VIX": self.day.signal("vix_macd_cross"),
             "VX30": self.day.signal("vx30_macd_cross"),
@@ -327,6 +336,16 @@ class _AlvhDay:
             action = self.actions.get(key, "roll").split("+")[-1]
             group, reason = f"alvh-{t.bucket}-{t.tranche}", f"tranche_{action}: {t.rule}"
             legs, paid = buy(pick, amount, self.ledger, "alvh", group, reason, t.bucket, t.tranche)
+            if not legs and t.target_premium is not None:
+                # proceeds too small for one unit: they stay in cash, the tranche stays free
+                self.blocked[key] = (
+                    f"redeploy: {amount:,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+                )
+                self.state[key] = replace(
+                    t, active=False, rule="inactive: proceeds below one unit",
+                    since=self.day.date, target_premium=None,
+                )  # fmt: skip
+                continue
             if not legs:
                 self.blocked[key] = (
                     f"budget left {max(amount, 0):,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
@@ -405,7 +424,10 @@ def alvh_day(
     work = _AlvhDay(state, held, day, ledger, budget, cfg)
     work.monetize()
     work.lapse_and_roll()
-    work.standing_and_macd(condor_open)
+    new_cycle = any(
+        p.kind == "condor" and p.group_id == f"condor-{day.date:%Y%m%d}" for p in positions
+    )
+    work.standing_and_macd(condor_open, new_cycle)
     work.medium_signals()
     work.purchases()
     work.calendar(condor_credit if condor_open else 0.0)

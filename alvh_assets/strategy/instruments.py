@@ -186,7 +186,11 @@ def vix_call_calendar(
 ) -> HedgePick | None:
     """The VIX call calendar (003): sell the call of the expiry nearest ``front_dte`` days
     at the strike nearest its VX future, buy the same strike on the next listed expiry; None
-    when either leg is not quoted or the debit is not positive."""
+    when either leg is not quoted or the debit is not positive.
+
+    Its ``unit_cost`` is the long leg's premium, not the net debit [choice]: a calendar's
+    debit can be a few cents, and sized on it "0.15 × the condor premium" would hold legs
+    worth many times the condor's premium."""
     front = nearest_expiry(chain, day, ("VIX",), front_dte, min_dte)
     if front is None:
         return None
@@ -207,5 +211,8 @@ def vix_call_calendar(
     if back.is_empty():
         return None
     legs = [("long_call", back.row(0, named=True), 1), ("short_call", k, -1)]
-    cost = _cost(legs, share)
-    return HedgePick("VIX call calendar", legs, cost) if cost > 0 else None
+    return (
+        HedgePick("VIX call calendar", legs, _cost(legs[:1], share))
+        if _cost(legs, share) > 0
+        else None
+    )

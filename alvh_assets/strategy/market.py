@@ -83,6 +83,7 @@ class MarketDay:
     spx_close: float | None = None
     vix_open: float | None = None
     vix_close: float | None = None
+    vx_final_settlement: float | None = None
     rate: float | None = None
     signals: dict[str, Any] = field(default_factory=dict)
     _index: dict[OptionKey, int] | None = field(default=None, repr=False)
@@ -151,6 +152,13 @@ WHERE symbol IN ('SPX', 'VIX') AND date BETWEEN ? AND ?
 """
 
 
+_VX_FINAL_SQL = """
+SELECT trade_date, settle FROM raw.cfe_vx_settlements
+WHERE trade_date = contract_expiration AND settle IS NOT NULL AND trade_date BETWEEN ? AND ?
+"""
+"""The VX final settlement prices (the VRO) of the contracts expiring in a chunk."""
+
+
 def load_market(
     con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
 ) -> Iterator[MarketDay]:
@@ -170,6 +178,7 @@ def load_market(
         index: dict[tuple[dt.date, str], tuple[float | None, float | None]] = {
             (d, s): (o, c) for d, s, o, c in con.execute(_INDEX_SQL, [lo, hi]).fetchall()
         }
+        vro = dict(con.execute(_VX_FINAL_SQL, [lo, hi]).fetchall())
         for day in part:
             chain = by_day.get(day)
             rate = None
@@ -186,6 +195,7 @@ def load_market(
                 spx_close=spx[1],
                 vix_open=vix[0],
                 vix_close=vix[1],
+                vx_final_settlement=vro.get(day),
                 rate=rate,
                 signals=signals.get(day, {}),
             )

@@ -22,7 +22,7 @@ from alvh_assets.strategy.condor import manage_condor
 from alvh_assets.strategy.market import CHAIN_SCHEMA, MarketDay
 from tests.unit.test_strategy_rules import opt as chain_row
 
-CFG = AlvhConfig()
+CFG = AlvhConfig(condor={"exit_dte": 21, "wing_mode": "width"})  # the hand-worked choices
 JAN, FEB, MAR = dt.date(2020, 1, 17), dt.date(2020, 2, 21), dt.date(2020, 3, 20)  # SPX monthlies
 SETTLE_JAN = JAN  # the January settlement session: the first entry
 HELD = dt.date(2020, 1, 28)  # a crash day while the February condor is held

@@ -15,11 +15,14 @@ def test_defaults_are_the_methodology_numbers() -> None:
     assert (c.condor.pop_min, c.condor.pop_target, c.condor.pop_max) == (0.70, 0.75, 0.80)
     assert (c.condor.entry_dte_min, c.condor.entry_dte_max) == (30, 45)
     assert c.condor.wing_width_points == 50 and c.condor.roll_delta_trigger == 0.30
+    # exit_dte 0 (hold to settlement) and 5-delta wings: the house rules since 2026-12, from
+    # the rule-by-rule evidence in docs/condor_rules_evidence.md (issue 14 item 6)
     assert (c.condor.profit_take_pct, c.condor.exit_dte, c.condor.stop_loss_multiple) == (
         0.5,
-        21,
+        0,
         2.0,
     )
+    assert (c.condor.wing_mode, c.condor.wing_delta) == ("delta", 0.05)
     tranches = (
         c.hedge.short_term.tranches,
         c.hedge.medium_term.tranches,

@@ -49,7 +49,9 @@ def test_the_margin_after_an_entry_stays_within_nav() -> None:
     # A 100% risk budget would size floor(1,000,000 / 3,985) = 250 condors, a margin of
     # 1,250,000 > NAV. The solvency cap: floor(1,000,000 / (5,000 + 70.24)) = 197 condors,
     # margin 985,000 ≤ NAV after costs 1,000,000 − 197 × 70.24 = 986,162.72.
-    cfg = load_config(None, {"condor.risk_budget_pct": 1.0})
+    cfg = load_config(
+        None, {"condor.risk_budget_pct": 1.0, "condor.exit_dte": 21, "condor.wing_mode": "width"}
+    )
     state, out = engine.step(engine.initial_state("unhedged", cfg), day(D0, entry_rows()), cfg)
     assert contracts(out) == 197
     assert out.account["margin"] == pytest.approx(985_000.0)

@@ -24,7 +24,10 @@ from alvh_assets.strategy.gates import liquidity_test
 from alvh_assets.strategy.hedges import alvh_day, initial_tranches
 from alvh_assets.strategy.market import CHAIN_SCHEMA, MarketDay, empty_chain
 
-CFG = AlvhConfig()
+CFG = AlvhConfig(condor={"exit_dte": 21, "wing_mode": "width"})
+"""The hand-worked cases use the methodology's original condor choices (§2: 50-point wings,
+close at 21 DTE); the defaults since 2026-12 hold to settlement with 5-delta wings
+(docs/condor_rules_evidence.md) and are tested in tests/unit/test_config.py."""
 D0 = dt.date(2020, 1, 2)  # condor entry day
 D1 = dt.date(2020, 1, 9)  # a week later: roll / hedge days
 EXP = dt.date(2020, 2, 6)  # SPXW expiry, 35 DTE from D0, 28 DTE from D1
@@ -358,8 +361,8 @@ CONDOR_ROWS = [  # the entry quotes again: short |deltas| 0.20 / 0.22, below the
 ]
 # With those quotes the condor stays: DTE 28 > 21, cost to close 5,000 × (11.0 − 7.5 + 14.25
 # − 6.95) = 54,000 vs credit 50,750. Notional 50 × 100 × 50 = 250,000. With 1,050,000 cash,
-# NAV = 1,050,000 − 54,000 = 996,000 (no hedge yet). Budget: no P/CF → base (0.15 + 0.25)/2
-# = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost ceiling (§3: cumulative
+# NAV = 1,050,000 − 54,000 = 996,000 (no hedge yet). Budget: P/CF 9 → base 0.12 + (11 − 9) /
+# (11 − 7) × (0.28 − 0.12) = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost ceiling (§3: cumulative
 # spend ≤ cumulative condor time value captured): the account's earlier cycles captured
 # CAPTURED = 100,000 and nothing was spent, the open cycle has decayed nothing (close 54,000 >
 # credit 50,750) → (0 + 100,000) / 250,000 = 0.40 → 0.20 × 250,000 = 50,000 USD; each
@@ -369,7 +372,8 @@ CAPTURED = 100_000.0
 
 
 def alvh_market(date: dt.date, vix_rows=VIX_ROWS, **signals) -> MarketDay:
-    return day(date, CONDOR_ROWS + list(vix_rows), signals=signals)
+    """The held condor's quotes, ``vix_rows`` and the day's signals (P/CF 9 unless given)."""
+    return day(date, CONDOR_ROWS + list(vix_rows), signals={"pcf": 9.0, **signals})
 
 
 def spread_legs(tranche: int, units: int = 55) -> list[Position]:
@@ -420,7 +424,7 @@ def tranche_fills(out, tranche: int, bucket: str = "short_term") -> list:
 def test_macd_cross_up_activates_tranche_2_and_cross_down_trims_it() -> None:
     s1, out = engine.step(alvh_state(), alvh_market(D1, vix_macd_cross=1), CFG)
     assert out.budget["budget_usd"] == pytest.approx(50_000.0)
-    assert out.budget["binding_rule"] == "first_layer"
+    assert out.budget["binding_rule"] == "pcf_scale"
 
     t2 = layer(out.layers, "short_term", 2)
     assert t2["active"] and t2["action"] == "add"
@@ -539,8 +543,9 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
         opt("VIX", VIX_EXP, 17, "C", 3.00, 3.20, 0.7, 1.0, fwd=22.0),
         opt("VIX", VIX_EXP, 25, "C", 0.90, 1.00, 0.3, 1.0, fwd=22.0),
     ]
-    # SPX puts: expiries 36 and 71 DTE; the medium tranche 1 targets 30 + 60 × 0.5/4 = 37.5 DTE
-    # (≥ 31) → 2020-02-14; strike nearest 3000 × 0.95 = 2850; buy at 20.5 + 0.25 = 20.75.
+    # SPX puts: expiries 36 and 71 DTE; the medium tranche 1 targets the top of its bucket,
+    # 90 DTE (hedges.target_dte) → 2020-03-20 (71 DTE); strike nearest 3000 × 0.95 = 2850;
+    # buy at 41.0 + 0.5 × 1.0 = 41.50.
     spx = [
         opt("SPX", dt.date(2020, 2, 14), k, "P", b, a, d)
         for k, b, a, d in [
@@ -560,7 +565,7 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
         entry_cost=4_950.0,
     )
     budget = alvh_budget(
-        BudgetInputs(250_000.0, 1e6, 4_950.0, CAPTURED, 4_950.0, pe=20.0), CFG.hedge
+        BudgetInputs(250_000.0, 1e6, 4_950.0, CAPTURED, 4_950.0, pcf=9.0, pe=20.0), CFG.hedge
     )
     ledger = Ledger(D1, CFG.execution)
     positions, state, rows = alvh_day(spread_legs(2), tranches, market, ledger, budget, False, CFG)
@@ -579,12 +584,12 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
     assert medium["redeploy_premium"] == proceeds  # exactly the closing fills' net cash
     assert medium["rule"] == "redeploy: short_term/2 monetization proceeds 11,268.40 USD"
     bought = [f for f in ledger.fills if f.bucket == "medium_term"]
-    # floor(11,268.40 / 2,075) = 5 puts, 5 × 2,075 = 10,375 ≤ the proceeds
+    # floor(11,268.40 / 4,150) = 2 puts, 2 × 4,150 = 8,300 ≤ the proceeds
     assert [(f.root, f.expiration, f.strike, f.quantity) for f in bought] == [
-        ("SPX", dt.date(2020, 2, 14), 2850.0, 5)
+        ("SPX", dt.date(2020, 3, 20), 2850.0, 2)
     ]
-    assert bought[0].price == pytest.approx(20.75)
-    assert medium["entry_cost"] == pytest.approx(10_375.0) and proceeds >= 10_375.0
+    assert bought[0].price == pytest.approx(41.50)
+    assert medium["entry_cost"] == pytest.approx(8_300.0) and proceeds >= 8_300.0
     assert bought[0].reason == "tranche_add: " + medium["rule"]
     assert [p.strike for p in positions] == [2850.0]  # the spread is gone
     assert not layer(rows, "medium_term", 2)["active"]
@@ -674,8 +679,11 @@ def test_budget_names_rules_skipped_for_missing_inputs() -> None:
     x = BudgetInputs(250_000.0, 1e6, 0.0, CAPTURED, 0.0, "calm", True, None, 20.0, 0.1)
     d = alvh_budget(x, CFG.hedge)
     assert d.skipped_rules == "pcf_scale (no P/CF)"
-    assert (d.base_rule, d.base_pct) == ("first_layer", pytest.approx((0.15 + 0.25) / 2))
-    # calm and neutral-to-bullish: ceiling 0.18 < 0.20 binds
+    # no P/CF: the low end of the first-layer range (000), 0.15 (budget.py [choice])
+    assert (d.base_rule, d.base_pct) == ("first_layer", pytest.approx(0.15))
+    assert (d.binding_rule, d.budget_pct) == ("first_layer", pytest.approx(0.15))
+    # with P/CF 9 the base is 0.20: calm and neutral-to-bullish, the ceiling 0.18 binds
+    d = alvh_budget(replace(x, pcf=9.0), CFG.hedge)
     assert (d.binding_rule, d.budget_pct) == ("regime_ceiling", pytest.approx(0.18))
 
     none = replace(x, regime=None, pe=None, beta=None)
