@@ -10,12 +10,12 @@ ALVH tranches (bucket, tranche); each tranche's target is ``bucket budget_share 
 of the day's budget (10% each with the 4/4/2 defaults: a 4-tranche bucket activates in 25%
 steps of its budget, 002):
 
-* ``short_term`` 1..4: VIX call spreads, DTE target staggered in the upper half of the
-  bucket range (:func:`target_dte`), held to expiry. Tranche 1 is the standing first layer (000), active while
-  the book holds a condor. MACD(12,26,9) cross up of VIX or of the 30-day constant-maturity
-  VX future activates the next of 2..4, cross down trims the highest active one (000, 001,
-  003, 004). A tranche marked at ≥ +``monetize_gain`` is monetized and its proceeds buy the
-  next medium tranche (004).
+* ``short_term`` 1..4: VIX call spreads, DTE target staggered in the upper half of the bucket range
+  (:func:`target_dte`), held to expiry. Tranche 1 is the standing first layer (000), active while
+  the book holds a condor. MACD(12,26,9) cross up of VIX or of the 30-day constant-maturity VX
+  future activates the next of 2..4, cross down trims the highest active one (000, 001, 003, 004). A
+  tranche marked at ≥ +``monetize_gain`` is monetized and its proceeds buy the next medium tranche
+  (004).
 * ``medium_term`` 1..4: SPX puts ``medium_put_otm`` below the forward; one is added on a day
   with an A/D divergence during term-structure steepening (002, 004); one VIX call spread is
   added while implied ERP > 6.5% and RV20 < 18% (001, the mid-layer spread; the condor's

@@ -359,14 +359,14 @@ CONDOR_ROWS = [  # the entry quotes again: short |deltas| 0.20 / 0.22, below the
         (3200, "C", CALLS[3200]),
     ]
 ]
-# With those quotes the condor stays: DTE 28 > 21, cost to close 5,000 × (11.0 − 7.5 + 14.25
-# − 6.95) = 54,000 vs credit 50,750. Notional 50 × 100 × 50 = 250,000. With 1,050,000 cash,
-# NAV = 1,050,000 − 54,000 = 996,000 (no hedge yet). Budget: P/CF 9 → base 0.12 + (11 − 9) /
-# (11 − 7) × (0.28 − 0.12) = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost ceiling (§3: cumulative
-# spend ≤ cumulative condor time value captured): the account's earlier cycles captured
-# CAPTURED = 100,000 and nothing was spent, the open cycle has decayed nothing (close 54,000 >
-# credit 50,750) → (0 + 100,000) / 250,000 = 0.40 → 0.20 × 250,000 = 50,000 USD; each
-# short-term tranche targets 10% of it, 5,000 USD → floor(5,000 / 90) = 55 spreads (4,950 USD).
+# With those quotes the condor stays: DTE 28 > 21, cost to close 5,000 × (11.0 − 7.5 + 14.25 − 6.95)
+# = 54,000 vs credit 50,750. Notional 50 × 100 × 50 = 250,000. With 1,050,000 cash, NAV = 1,050,000
+# − 54,000 = 996,000 (no hedge yet). Budget: P/CF 9 → base 0.12 + (11 − 9) / (11 − 7) × (0.28 −
+# 0.12) = 0.20; caps: leverage 3.2 × 996,000 / 250,000 − 1 = 11.75, cost ceiling (§3: cumulative
+# spend ≤ cumulative condor time value captured): the account's earlier cycles captured CAPTURED =
+# 100,000 and nothing was spent, the open cycle has decayed nothing (close 54,000 > credit 50,750) →
+# (0 + 100,000) / 250,000 = 0.40 → 0.20 × 250,000 = 50,000 USD; each short-term tranche targets 10%
+# of it, 5,000 USD → floor(5,000 / 90) = 55 spreads (4,950 USD).
 CASH = 1_050_000.0
 CAPTURED = 100_000.0
 
