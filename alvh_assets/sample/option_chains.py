@@ -166,9 +166,12 @@ class SpreadModel:
 
     ``vega`` per vol point at the model vol, ``P`` the model price. ``era`` interpolates
     ``era_knots`` (year, factor) linearly, flat outside: 1 at the real 2023 anchor, wider in
-    earlier eras. SPX ``vol_factor = (VIX / vix_ref)^vix_exp``; VIX options ``sqrt(clip(a /
-    0.8, 0.7, 2))`` with ``a`` their ATM vol-of-vol. Parameters: ``w``, ``m``, ``c0`` fitted to
-    the real anchor (SPX: Cboe DataShop 2023-08-25, VIX 15.7), the rest [choice].
+    earlier eras. SPX: ``vol_factor = (VIX / vix_ref)^vix_exp`` and ``c0`` scales with the
+    index (:func:`spx_spread`); ``c0``, ``w``, ``m`` reproduce the real anchor (Cboe DataShop
+    2023-08-25, VIX 15.7), era and vol factor are [choice]. VIX options: ``vol_factor =
+    clip(a / vix_ref, 0.7, 2)^vix_exp`` with ``a`` their ATM vol-of-vol (:func:`vix_spread`);
+    all parameters [choice], checked against typical 2016 quotes (one or two $0.05 ticks on
+    a 1.00–2.00 premium).
     """
 
     c0: float
