@@ -100,8 +100,13 @@ class HedgeConfig(_Section):
     short_term: BucketConfig = BucketConfig(tranches=4, budget_share=0.4, dte_min=0, dte_max=30)
     medium_term: BucketConfig = BucketConfig(tranches=4, budget_share=0.4, dte_min=30, dte_max=90)
     long_dated: BucketConfig = BucketConfig(tranches=2, budget_share=0.2, dte_min=90, dte_max=400)
-    first_layer_min: float = _f(0.15, 0.0, 1.0, description="first VIX-call layer, low (000)")
-    first_layer_max: float = _f(0.25, 0.0, 1.0, description="first VIX-call layer, high (000)")
+    first_layer_min: float = _f(
+        0.15,
+        0.0,
+        1.0,
+        description="budget base without a P/CF: the low end of the first layer's 15-25% of "
+        "notional (000) [choice]",
+    )
     ceiling_min: float = _f(0.18, 0.0, 1.0, description="neutral-to-bullish ceiling, low (003)")
     ceiling_max: float = _f(0.25, 0.0, 1.0, description="neutral-to-bullish ceiling, high (003)")
     valuation_budget_min: float = _f(
@@ -172,7 +177,6 @@ class HedgeConfig(_Section):
         if abs(shares - 1.0) > 1e-9:
             raise ValueError(f"bucket budget_share values must sum to 1 (got {shares:g})")
         for lo, hi in (
-            ("first_layer_min", "first_layer_max"),
             ("ceiling_min", "ceiling_max"),
             ("valuation_budget_min", "valuation_budget_max"),
             ("breakeven_shift_min", "breakeven_shift_max"),

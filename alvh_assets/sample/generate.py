@@ -37,7 +37,7 @@ from alvh_assets.sample.vx_futures import UNIVERSE_END, UNIVERSE_START, vx_curve
 DEFAULT_START = dt.date(2007, 7, 2)
 DEFAULT_END = dt.date(2009, 6, 30)
 DEFAULT_SEED = 20080915
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 """Bump when any rule changes the bytes written for a given seed and range."""
 
 Progress = Callable[[str, int, int], None]

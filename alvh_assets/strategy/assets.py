@@ -60,14 +60,21 @@ DESCRIPTIONS = {
     "condor alone and combined with the SPX put hedges; a condor leg's cycle_credit (original "
     "credit) and cycle_cash (cash of the cycle's fills so far), on which its exits are "
     "measured.",
-    "strategy.hedge_budget_daily": "The day's hedge budget as a share of condor notional "
-    "(wing width × 100 × contracts): base rule, every cap's value, the binding rule, blocks "
-    "on new layers (P/E, liquidity test in event windows) and the rules skipped for a "
-    "missing input; the break-even shift the hedge buys.",
+    "strategy.hedge_budget_daily": "The day's hedge budget on the common basis of every "
+    "hedged strategy (methodology §3, settled 2026-12): premium at risk (open cost basis of "
+    "the hedge legs) as a share of condor notional (wing width × 100 × contracts): base rule, "
+    "every cap's value, the binding rule, the block on new layers (peak-earnings P/E), the "
+    "rules skipped for a missing input; the cost ceiling's cumulative sides "
+    "(time_value_captured = closed cycles' credit + the open cycle's decayed time value, "
+    "hedge_net_spend, spend_room_usd; cum_* at the close); the liquidity test that gates new "
+    "condor risk in event windows (liquidity_ok, liquid_hedge_value, unwind_slippage, "
+    "condor_blocked_by); narrow_steps of the mid-layer financing; the break-even shift the "
+    "hedge buys.",
     "strategy.layer_allocations_daily": "The hedge layers every day: ALVH's ten tranches "
-    "(short_term 1-4, medium_term 1-4, long_dated 1-2) with target share, active flag, "
-    "instrument, strikes, expiry, contracts, premium at risk, the rule or signal that set "
-    "them and the day's action; the baselines' single layer.",
+    "(short_term 1-4, medium_term 1-4, long_dated 1-2) and its VIX call calendar "
+    "(calendar 1) with target share, active flag, instrument, strikes, expiry, contracts, "
+    "premium at risk (open cost basis) and market value, the rule or signal that set them and "
+    "the day's action; the baselines' single layer.",
     "strategy.account_daily": "The account of each strategy every day ("
     + "; ".join(f"{s.name}: {s.description}" for s in REGISTRY.values())
     + "): cash, interest at the "
@@ -165,11 +172,11 @@ def _tranche_count_check() -> dg.AssetChecksDefinition:
         name="every_alvh_tranche_every_day",
         blocking=True,
         description="alvh_442 reports each of its configured tranches (4/4/2 by default: ten) "
-        "on every day it has an account row.",
+        "and its VIX call calendar on every day it has an account row.",
     )
     def _c(alvh: AlvhSettings, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         h = alvh.load().hedge
-        expected = h.short_term.tranches + h.medium_term.tranches + h.long_dated.tranches
+        expected = h.short_term.tranches + h.medium_term.tranches + h.long_dated.tranches + 1
         with warehouse.connect(read_only=True) as con:
             bad = wh.read_frame(
                 con,

@@ -54,6 +54,12 @@ class BudgetInputs:
     pcf: float | None = None
     pe: float | None = None
     beta: float | None = None
+    cost_ceiling_ratio: float = 1.0
+
+    @property
+    def room(self) -> float:
+        """The cost ceiling's spend room (:func:`spend_room`)."""
+        return spend_room(self.time_value_captured, self.hedge_net_spend, self.cost_ceiling_ratio)
 
 
 @dataclass(frozen=True)
@@ -79,10 +85,10 @@ class BudgetDecision:
     spend_room_usd: float = 0.0
 
 
-def spend_room(time_value_captured: float, hedge_net_spend: float) -> float:
-    """What the cost ceiling (000) still allows to be spent: ``time value captured − net
-    hedge spend``, never below 0."""
-    return max(time_value_captured - hedge_net_spend, 0.0)
+def spend_room(time_value_captured: float, hedge_net_spend: float, ratio: float = 1.0) -> float:
+    """What the cost ceiling (000) still allows to be spent: ``ratio × time value captured −
+    net hedge spend`` (``hedge.cost_ceiling_ratio``, 1 by default), never below 0."""
+    return max(ratio * time_value_captured - hedge_net_spend, 0.0)
 
 
 def valuation_scale(pcf: float, h: HedgeConfig) -> float:
@@ -114,7 +120,7 @@ def cost_ceiling_pct(x: BudgetInputs) -> float | None:
     (None without a condor)."""
     if x.condor_notional <= 0:
         return None
-    room = spend_room(x.time_value_captured, x.hedge_net_spend)
+    room = x.room
     return (x.premium_at_risk + room) / x.condor_notional
 
 
@@ -165,7 +171,7 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
         skipped_rules="; ".join(skipped) or None,
         time_value_captured=x.time_value_captured,
         hedge_net_spend=x.hedge_net_spend,
-        spend_room_usd=spend_room(x.time_value_captured, x.hedge_net_spend),
+        spend_room_usd=x.room,
     )
 
 
@@ -191,7 +197,7 @@ def fixed_budget(
         skipped_rules=None,
         time_value_captured=0.0 if x is None else x.time_value_captured,
         hedge_net_spend=0.0 if x is None else x.hedge_net_spend,
-        spend_room_usd=0.0 if x is None else spend_room(x.time_value_captured, x.hedge_net_spend),
+        spend_room_usd=0.0 if x is None else x.room,
     )
 
 
@@ -202,7 +208,7 @@ def capped_budget(
     ``rule``, under the common cost ceiling and any ``extra`` caps (USD of premium at
     risk, e.g. the static hedge's delta-neutral cap); the smallest binds."""
     n = x.condor_notional
-    room = spend_room(x.time_value_captured, x.hedge_net_spend)
+    room = x.room
     caps = {"cost_ceiling": x.premium_at_risk + room, **(extra or {})}
     budget, binding = wanted_usd, rule
     for name, usd in caps.items():

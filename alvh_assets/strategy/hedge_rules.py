@@ -122,6 +122,7 @@ def budget_inputs(
         pcf=day.signal("pcf"),
         pe=day.signal("pe"),
         beta=rolling_beta(state.history, cfg.hedge.beta_window),
+        cost_ceiling_ratio=cfg.hedge.cost_ceiling_ratio,
     )
 
 

@@ -49,7 +49,7 @@ def test_engine_store_attribution_and_report_read_the_registry() -> None:
         "unhedged": (),
         "single_layer_vix_call": ("single_layer",),
         "static_permanent": ("static",),
-        "alvh_442": hedges.BUCKETS,
+        "alvh_442": (*hedges.BUCKETS, hedges.CALENDAR[0]),
         "cboe_cndr": (),
     }
     assert [charts.label(s) for s in REGISTRY] == [s.label for s in REGISTRY.values()]
@@ -71,7 +71,7 @@ def test_the_checks_hold_every_registered_strategy() -> None:
 
 def test_initial_states_take_their_tranches_from_the_entry() -> None:
     states = {s: engine.initial_state(s, CFG) for s in REGISTRY}
-    assert len(states["alvh_442"].tranches) == 10
+    assert len(states["alvh_442"].tranches) == 11  # 4/4/2 and the VIX call calendar
     assert all(not states[s].tranches for s in REGISTRY if s != "alvh_442")
 
 
