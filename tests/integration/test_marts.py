@@ -68,6 +68,50 @@ def test_named_day_values_match_hand_computation_from_the_real_data(built: Path)
     assert regime["vix_rsi_overbought"] is True
 
 
+def test_vx30_and_valuation_inputs_on_2008_10_10_by_hand(built: Path) -> None:
+    """Methodology §3 on the real data of T: the 30-day constant-maturity VX between October
+    (expires 2008-10-22, 12 days) and November (2008-11-19, 40 days); the valuation month
+    known on T is July 2008 (published 2008-10-01) from Shiller's file."""
+    m = _marts(built)
+    ts = m["fct_vix_term_structure_daily"].filter(pl.col("date") == T).row(0, named=True)
+    vx = (
+        real_data.vx_settlements()
+        .filter(pl.col("trade_date") == T, pl.col("expiration") > T)
+        .sort("expiration")
+    )
+    assert (vx["expiration"][0], vx["expiration"][1]) == (
+        dt.date(2008, 10, 22),
+        T + dt.timedelta(40),
+    )
+    s_lo, s_hi = vx["settle"][0], vx["settle"][1]  # 56.71, 38.31
+    assert ts["vx30"] == pytest.approx(s_lo + (s_hi - s_lo) * (30 - 12) / (40 - 12), abs=1e-12)
+    assert ts["vx30"] == pytest.approx(44.8814, abs=1e-4) and ts["vx30_beyond_curve"] is False
+    ind = m["fct_indicators_daily"].filter(pl.col("date") == T).row(0, named=True)
+    assert ind["vx30"] == ts["vx30"]
+    assert ind["vx30_macd_hist"] == pytest.approx(ind["vx30_macd"] - ind["vx30_macd_signal"])
+
+    shiller = pl.read_csv(
+        real_data.real_data_dir() / "shiller_sp500_monthly.csv", try_parse_dates=True
+    )
+    window = shiller.filter(pl.col("Date").is_between(dt.date(1998, 8, 1), dt.date(2008, 7, 1)))
+    assert window.height == 120
+    peak = max(window["Earnings"])  # June 2007: 84.92
+    july = shiller.filter(pl.col("Date") == dt.date(2008, 7, 1)).row(0, named=True)
+    year_ago = shiller.filter(pl.col("Date") == dt.date(2007, 7, 1)).row(0, named=True)
+    infl = july["Consumer Price Index"] / year_ago["Consumer Price Index"] - 1
+    v = m["fct_valuation_daily"].filter(pl.col("date") == T).row(0, named=True)
+    assert v["valuation_month"] == dt.date(2008, 7, 1)
+    assert v["peak_earnings_pe"] == pytest.approx(july["SP500"] / peak, abs=1e-12)  # 14.806
+    assert v["pe"] == pytest.approx(july["SP500"] / july["Earnings"], abs=1e-3)  # 25.37
+    assert v["cpi_inflation_12m"] == pytest.approx(infl, abs=1e-12)  # 5.60%
+    assert v["erp_proxy"] == pytest.approx(1 / july["PE10"] - (0.0401 - infl), abs=1e-12)
+    assert round(v["erp_proxy"], 4) == 0.0637
+    regime = m["fct_regime_daily"].filter(pl.col("date") == T).row(0, named=True)
+    assert (
+        regime["extreme_valuation"] is False and regime["peak_earnings_pe"] == v["peak_earnings_pe"]
+    )
+
+
 def test_analyst_can_query_the_regime_mart(built: Path) -> None:
     with duckdb.connect(str(built), read_only=True) as con:
         rows = con.execute("select * from marts.fct_regime_daily").fetchall()
