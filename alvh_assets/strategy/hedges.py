@@ -32,9 +32,9 @@ Expiries are staggered (002, "temporal buffer"): a purchase avoids the expiries 
 tranches of its bucket hold while the bucket's range lists another one. New layers
 (activations, redeployments, the calendar) are blocked by the peak-earnings P/E rule;
 standing layers are not new layers: they keep rolling and a monetized one is re-established
-under the block. A purchase never takes premium at risk above the budget, except a
-redeployment, which spends the monetized proceeds (capital the hedge already earned) in
-full, and the calendar, sized by its own rule under the cost ceiling. A tranche's day
+under the block. A purchase never takes premium at risk above the budget (a redeployment
+spends at most its proceeds and its tranche's share; the rest stays in cash), except the
+calendar, sized by its own rule under the cost ceiling. A tranche's day
 ``action`` lists what happened in order (``monetize+add``).
 """
 
@@ -312,8 +312,9 @@ class _AlvhDay:
 
     def purchases(self) -> None:
         """Step 4: active tranches without a position (new, rolled or expired) buy their
-        instrument within the budget left (a redeployment spends its proceeds in full),
-        unless the liquidity test fails."""
+        instrument within the budget left; a redeployment spends at most its proceeds. A
+        MACD tranche (short-term 2..4) whose spread expired is a spent tactical layer: it
+        goes inactive until a new cross up [choice]; the standing layers rebuy (roll)."""
         h, budget = self.cfg.hedge, self.budget
         at_risk = sum(cost_basis(v) for v in self.held.values())
         distorted = self.day.signal("vix_rsi_ad_distortion")
@@ -321,11 +322,17 @@ class _AlvhDay:
         for key, t in self.state.items():
             if not t.active or self.held[key] or key == CALENDAR:
                 continue
+            tactical = t.bucket == "short_term" and t.tranche > 1
+            if tactical and t.entry_cost is not None and key not in self.actions:
+                self.state[key] = replace(
+                    t, active=False, rule=f"expired: {t.rule}", since=self.day.date,
+                    entry_cost=None,
+                )  # fmt: skip
+                self.actions[key] = "expire"
+                continue
             bucket = getattr(h, t.bucket)
-            target = t.target_premium or budget.budget_usd * bucket.budget_share / bucket.tranches
-            amount = (
-                min(target, budget.budget_usd - at_risk) if t.target_premium is None else target
-            )
+            share = budget.budget_usd * bucket.budget_share / bucket.tranches
+            amount = min(t.target_premium or share, share, budget.budget_usd - at_risk)
             taken = frozenset(
                 v[0].expiration for k, v in self.held.items() if k[0] == t.bucket and v
             )
@@ -339,7 +346,7 @@ class _AlvhDay:
             if not legs and t.target_premium is not None:
                 # proceeds too small for one unit: they stay in cash, the tranche stays free
                 self.blocked[key] = (
-                    f"redeploy: {amount:,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
+                    f"redeploy: {max(amount, 0):,.0f} USD < one unit {pick.unit_cost:,.0f} USD"
                 )
                 self.state[key] = replace(
                     t, active=False, rule="inactive: proceeds below one unit",

@@ -195,3 +195,24 @@ def test_monetized_standing_layer_returns_with_the_next_cycle() -> None:
     t1 = layer(out.layers, "short_term", 1)
     assert t1["active"] and t1["rule"] == "standing layer: condor book open"
     assert t1["contracts"] == 55 and t1["expiration"] == VIX_EXP
+
+
+# --- a MACD tranche is a tactical layer: spent at expiry -------------------------------------
+def test_expired_macd_tranche_goes_inactive_and_the_standing_layer_rebuys() -> None:
+    tranches = initial_tranches(CFG)
+    for key, rule in ((("short_term", 1), "standing layer: condor book open"),
+                      (("short_term", 2), "macd_cross_up (VIX)")):  # fmt: skip
+        tranches = with_tranche(
+            tranches, key, active=True, rule=rule, instrument="VIX call spread",
+            entry_cost=4_950.0,
+        )  # fmt: skip
+    # both spreads have expired (no legs held): tranche 1 rebuys 55, tranche 2 is spent
+    _, out = engine.step(alvh_state([], tranches), alvh_market(D1), CFG)
+    t1, t2 = layer(out.layers, "short_term", 1), layer(out.layers, "short_term", 2)
+    assert (t1["active"], t1["action"], t1["contracts"]) == (True, "roll", 55)
+    assert (t2["active"], t2["action"], t2["contracts"]) == (False, "expire", 0)
+    assert t2["rule"] == "expired: macd_cross_up (VIX)"
+    # a cross up that day activates the next free tranche (3): 2 was still active then
+    _, out = engine.step(alvh_state([], tranches), alvh_market(D1, vix_macd_cross=1), CFG)
+    assert layer(out.layers, "short_term", 2)["action"] == "expire"
+    assert layer(out.layers, "short_term", 3)["contracts"] == 55

@@ -584,12 +584,14 @@ def test_monetized_short_term_tranche_funds_the_next_medium_tranche() -> None:
     assert medium["redeploy_premium"] == proceeds  # exactly the closing fills' net cash
     assert medium["rule"] == "redeploy: short_term/2 monetization proceeds 11,268.40 USD"
     bought = [f for f in ledger.fills if f.bucket == "medium_term"]
-    # floor(11,268.40 / 4,150) = 2 puts, 2 × 4,150 = 8,300 ≤ the proceeds
+    # A redeployment spends at most its proceeds and its tranche's share of the budget
+    # (P/CF 9 → 0.20 × 250,000 × 10% = 5,000): floor(5,000 / 4,150) = 1 put; the rest of
+    # the proceeds stays in cash.
     assert [(f.root, f.expiration, f.strike, f.quantity) for f in bought] == [
-        ("SPX", dt.date(2020, 3, 20), 2850.0, 2)
+        ("SPX", dt.date(2020, 3, 20), 2850.0, 1)
     ]
     assert bought[0].price == pytest.approx(41.50)
-    assert medium["entry_cost"] == pytest.approx(8_300.0) and proceeds >= 8_300.0
+    assert medium["entry_cost"] == pytest.approx(4_150.0) and proceeds >= 4_150.0
     assert bought[0].reason == "tranche_add: " + medium["rule"]
     assert [p.strike for p in positions] == [2850.0]  # the spread is gone
     assert not layer(rows, "medium_term", 2)["active"]
