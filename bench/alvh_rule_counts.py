@@ -14,7 +14,45 @@ import datetime as dt
 
 import duckdb
 
+from alvh_assets.config import AlvhConfig, load_config
+
 A = "strategy = 'alvh_442'"
+DISTINCT_EXPIRIES_SQL = """
+WITH buys AS (
+    SELECT date, bucket, tranche, root, expiration FROM strategy.fills
+    WHERE strategy = 'alvh_442' AND bucket IN ('short_term', 'medium_term', 'long_dated')
+      AND leg LIKE 'long%' AND quantity > 0 AND side = 'buy'
+      AND date BETWEEN $start AND $end
+),
+held AS (
+    SELECT date, bucket, tranche, expiration FROM strategy.layer_allocations_daily
+    WHERE strategy = 'alvh_442' AND expiration IS NOT NULL
+),
+shared AS (
+    SELECT DISTINCT b.* FROM buys b JOIN held h USING (date, bucket, expiration)
+    WHERE h.tranche <> b.tranche
+),
+ranges(bucket, lo, hi) AS (
+    VALUES ('short_term', $short_lo, $short_hi), ('medium_term', $medium_lo, $medium_hi),
+           ('long_dated', $long_lo, $long_hi)
+),
+free AS (
+    SELECT s.*, EXISTS (
+        SELECT 1 FROM raw.cboe_option_eod o JOIN ranges r ON r.bucket = s.bucket
+        WHERE o.quote_date = s.date AND o.root = s.root AND o.bid_1545 > 0
+          AND datediff('day', s.date, o.expiration) BETWEEN r.lo AND r.hi
+          AND o.expiration NOT IN (
+              SELECT h.expiration FROM held h
+              WHERE h.date = s.date AND h.bucket = s.bucket AND h.tranche <> s.tranche)
+    ) AS another_free
+    FROM shared s
+)
+SELECT count(*) || ' / ' || count(*) FILTER (another_free) FROM free
+"""
+"""Purchases onto an expiry another tranche of the same bucket holds, and how many of them
+happened while the bucket's DTE range listed an expiry no other tranche held (methodology
+§3: that count must be 0)."""
+
 RULES: list[tuple[str, str, str]] = [
     (
         "sessions with a condor open",
@@ -122,19 +160,29 @@ RULES: list[tuple[str, str, str]] = [
     ),
     (
         "distinct tranche expiries (002)",
-        "days two tranches of a bucket share an expiry",
-        "SELECT count(DISTINCT date) FROM (SELECT date, bucket, expiration FROM "
-        f"strategy.layer_allocations_daily WHERE {A} AND expiration IS NOT NULL "
-        "GROUP BY ALL HAVING count(*) > 1)",
+        "purchases onto an expiry another tranche of the bucket holds / of them while the "
+        "range listed a free one",
+        DISTINCT_EXPIRIES_SQL,
     ),
 ]
 
 
-def counts(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> list[tuple[str, ...]]:
-    """(rule, what is counted, value) for every rule of :data:`RULES` over ``[start, end]``."""
+def counts(
+    con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date, cfg: AlvhConfig
+) -> list[tuple[str, ...]]:
+    """(rule, what is counted, value) for every rule of :data:`RULES` over ``[start, end]``
+    (bucket DTE ranges from ``cfg``: the pick's ``[max(min_open_dte, dte_min + 1), dte_max]``)."""
+    h = cfg.hedge
+    ranges = {
+        f"${name}_{end_}": str(value)
+        for name, b in (("short", h.short_term), ("medium", h.medium_term), ("long", h.long_dated))
+        for end_, value in (("lo", max(h.min_open_dte, b.dte_min + 1)), ("hi", b.dte_max))
+    }
     out = []
     for rule, what, sql in RULES:
         sql = sql.replace("$start", f"DATE '{start}'").replace("$end", f"DATE '{end}'")
+        for key, value in ranges.items():
+            sql = sql.replace(key, value)
         for table in ("strategy.hedge_budget_daily", "strategy.layer_allocations_daily",
                       "strategy.fills"):  # fmt: skip
             sql = sql.replace(
@@ -156,7 +204,7 @@ def main() -> None:
     start, end = a.start or lo, a.end or hi
     print(f"ALVH rules, {start} … {end} ({a.warehouse})\n")
     print("| rule | counted | value |\n|---|---|---|")
-    for row in counts(con, start, end):
+    for row in counts(con, start, end, load_config()):
         print("| " + " | ".join(row) + " |")
 
 
