@@ -74,7 +74,7 @@ def test_dagster_run_and_every_check_pass(landing: Path, built: Path, tmp_path: 
     assert set(frames["strategy.account_daily"]["strategy"]) == set(REGISTRY)
 
 
-def test_named_day_shows_ten_tranches_with_their_rules(ranged: Path) -> None:
+def test_named_day_shows_ten_tranches_and_the_calendar_with_their_rules(ranged: Path) -> None:
     with duckdb.connect(str(ranged), read_only=True) as con:
         rows = con.execute(
             "SELECT bucket, tranche, active, rule FROM strategy.layer_allocations_daily "
@@ -87,13 +87,15 @@ def test_named_day_shows_ten_tranches_with_their_rules(ranged: Path) -> None:
             [T],
         ).fetchone()
     assert [(b, k) for b, k, _, _ in rows] == [
+        ("calendar", 1),
         *((("long_dated", k)) for k in (1, 2)),
         *((("medium_term", k)) for k in (1, 2, 3, 4)),
         *((("short_term", k)) for k in (1, 2, 3, 4)),
     ]
     assert all(rule for *_, rule in rows)
-    # the real trailing P/E of 2008-10 (Shiller) is above 24: new layers are blocked
-    assert budget[0] == "stressed" and budget[1] is True
+    # methodology §3 (settled 2026-12): P/E on peak earnings. Oct 2008's trailing P/E
+    # (Shiller) was above 24, the peak-earnings P/E far below it: new layers are not blocked
+    assert budget[0] == "stressed" and budget[1] is False
 
 
 def test_range_run_equals_day_by_day_runs_and_reruns_replace(
