@@ -1,4 +1,4 @@
-"""RSI(14, Wilder) and MACD(12, 26, 9): alvh_assets.indicators vs TA-Lib vs pandas-ta.
+"""RSI(14, Wilder) and MACD(12, 26, 9): alvh_assets.marts.indicators vs TA-Lib vs pandas-ta.
 
 Usage::
 
@@ -16,7 +16,7 @@ Two inputs, the same arrays for every contender:
 
 Contenders:
 
-* ours: ``alvh_assets.indicators.rsi_wilder`` and ``macd`` (numpy array in);
+* ours: ``alvh_assets.marts.indicators.rsi_wilder`` and ``macd`` (numpy array in);
 * TA-Lib (``talib.RSI``, ``talib.MACD``; numpy array in), also the accuracy reference;
 * pandas-ta-classic (the maintained pandas-ta fork that installs on Python 3.11 with numpy 2.4;
   pandas Series in, ``talib=False`` so its own code runs rather than TA-Lib's);
@@ -54,7 +54,7 @@ from typing import Any  # noqa: E402
 import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402
 
-from alvh_assets import indicators  # noqa: E402
+from alvh_assets.marts import indicators  # noqa: E402
 from alvh_assets.real_data import vix_daily  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "indicators.json"

@@ -199,7 +199,7 @@ DBT_RESOURCE = DbtCliResource(
 
 def mart_ge_checks() -> list[dg.AssetChecksDefinition]:
     """One GE ``multi_asset_check`` per mart, one check per expectation."""
-    from alvh_assets.mart_expectations import MART_SUITES, MART_TABLES
+    from alvh_assets.marts.mart_expectations import MART_SUITES, MART_TABLES
 
     return [
         ge_checks(

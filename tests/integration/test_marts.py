@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from alvh_assets import real_data
-from alvh_assets.mart_expectations import MART_TABLES
+from alvh_assets.marts.mart_expectations import MART_TABLES
 from orchestration.definitions import MARTS, WHOLE
 from orchestration.runs import partition_range_tags
 from tests.integration.oct08 import END, START, WARMUP, run_steps

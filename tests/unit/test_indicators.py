@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import indicators as ind
+from alvh_assets.marts import indicators as ind
 from alvh_assets.real_data import sp500_daily, vix_daily
 
 talib = pytest.importorskip("talib")

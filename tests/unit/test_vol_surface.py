@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import vol_surface
+from alvh_assets.marts import vol_surface
 
 D = dt.date(2008, 10, 10)
 

@@ -1,11 +1,11 @@
 """SPX implied-vol surface summary per trading day (grain: one row per ``date``).
 
-Thin dbt wrapper: the rules live in ``alvh_assets.vol_surface`` (tested in tests/unit).
-Option rows come from ``pricing.option_greeks`` (SPX and SPXW, our IV on the parity
-forward) for ``LOOKBACK_DAYS`` calendar days before ``window_start`` up to ``window_end``,
-enough for the 252-session IV rank, read a calendar year at a time (memory); SPX closes
-from the index history. Only rows of the window are returned (incremental delete+insert on
-``date``); every value is causal.
+The rules live in ``alvh_assets.marts.vol_surface`` (tested in tests/unit). Option rows come
+from ``pricing.option_greeks`` (SPX and SPXW, our IV on the parity forward) for
+``LOOKBACK_DAYS`` calendar days before ``window_start`` up to ``window_end``, enough for the
+252-session IV rank, read a calendar year at a time (memory); SPX closes from the index
+history. Only rows of the window are returned (incremental delete+insert on ``date``); every
+value is causal.
 """
 
 from __future__ import annotations
@@ -15,46 +15,32 @@ import datetime
 LOOKBACK_DAYS = 400
 
 
-def _to_date(value) -> datetime.date:
-    if isinstance(value, datetime.date):
-        return value
-    return datetime.date.fromisoformat(str(value).strip()[:10])
-
-
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="date")
 
     import polars as pl
 
-    from alvh_assets import vol_surface
+    from alvh_assets.marts import as_date, vol_surface_daily
 
-    start = _to_date(dbt.config.get("window_start"))
-    end = _to_date(dbt.config.get("window_end"))
-    window = int(float(dbt.config.get("iv_rank_window")))
+    start, end = as_date(dbt.config.get("window_start")), as_date(dbt.config.get("window_end"))
     first = (start - datetime.timedelta(days=LOOKBACK_DAYS)).isoformat()
-
     greeks = dbt.source("pricing", "option_greeks")
-    by_expiry = []  # a year of quote dates at a time: per-expiry points need only their day
-    for year in range(int(first[:4]), end.year + 1):
-        lo, hi = max(first, f"{year}-01-01"), min(end.isoformat(), f"{year}-12-31")
-        options = (
-            greeks.filter(
-                f"root IN ('SPX', 'SPXW') AND iv IS NOT NULL "
-                f"AND quote_date BETWEEN DATE '{lo}' AND DATE '{hi}'"
-            )
-            .select(
-                "quote_date, expiration, strike, option_type, forward, time_to_expiry, "
-                "days_to_expiry, iv, delta"
-            )
-            .pl()
+    options_by_year = (  # lazily, a calendar year of quote dates at a time
+        greeks.filter(
+            f"root IN ('SPX', 'SPXW') AND iv IS NOT NULL AND quote_date BETWEEN "
+            f"DATE '{max(first, f'{y}-01-01')}' AND DATE '{min(end.isoformat(), f'{y}-12-31')}'"
         )
-        by_expiry.append(vol_surface.atm_by_expiry(options))
-    days = (
-        dbt.ref("int_index_levels__pivoted")
-        .filter(f"date <= DATE '{end.isoformat()}'")
-        .select("date, spx_close")
+        .select(
+            "quote_date, expiration, strike, option_type, forward, time_to_expiry, "
+            "days_to_expiry, iv, delta"
+        )
         .pl()
+        for y in range(int(first[:4]), end.year + 1)
     )
-    points = vol_surface.daily_points(pl.concat(by_expiry))
-    surface = vol_surface.surface_daily(days, points, window)
-    return surface.filter(pl.col("date").is_between(start, end)).drop("spx_close")
+    days = dbt.ref("int_index_levels__pivoted").filter(f"date <= DATE '{end.isoformat()}'")
+    surface = vol_surface_daily(
+        options_by_year,
+        days.select("date, spx_close").pl(),
+        int(float(dbt.config.get("iv_rank_window"))),
+    )
+    return surface.filter(pl.col("date").is_between(start, end))

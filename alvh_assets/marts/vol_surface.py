@@ -9,15 +9,17 @@
   IV of the call nearest +0.25, interpolated linearly in ``T`` to 30 days.
 * IV rank / percentile of the 30-day ATM IV over ``window`` days, realized vol 10/20/60 of
   SPX closes, and vol-cone percentiles (today's realized vol of each horizon within its
-  own trailing ``window``): :mod:`alvh_assets.indicators`.
+  own trailing ``window``): :mod:`alvh_assets.marts.indicators`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import polars as pl
 
-from alvh_assets import indicators as ind
+from alvh_assets.marts import indicators as ind
 
 TENORS = (30, 60, 90, 180)
 RV_HORIZONS = (10, 20, 60)
@@ -116,3 +118,14 @@ def surface_daily(days: pl.DataFrame, points: pl.DataFrame, window: int = 252) -
     return frame.with_columns(
         pl.Series(k, v, dtype=pl.Float64).fill_nan(None) for k, v in cols.items()
     )
+
+
+def vol_surface_daily(
+    options_chunks: Iterable[pl.DataFrame], days: pl.DataFrame, window: int = 252
+) -> pl.DataFrame:
+    """The ``fct_spx_vol_surface_daily`` rows from priced SPX/SPXW option rows (any number of
+    chunks, e.g. a calendar year of quote dates at a time: the per-expiry points of a day need
+    only that day's rows) and the day spine (``date``, ``spx_close``); ``spx_close`` dropped."""
+    by_expiry = [atm_by_expiry(options) for options in options_chunks]
+    points = daily_points(pl.concat(by_expiry))
+    return surface_daily(days, points, window).drop("spx_close")
