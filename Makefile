@@ -1,6 +1,6 @@
 # Two entry points for a fresh machine (Python 3.11 + make):
 #   make demo   install everything, then run the main job on the embedded sample market
-#   make test   install everything, then run ruff and the test suite
+#   make test   install everything, then run ruff, sqlfluff and the test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -20,6 +20,8 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
 
 test: lint
 	$(BIN)/pytest -m "not slow_cli"

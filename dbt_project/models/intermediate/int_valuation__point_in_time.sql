@@ -30,8 +30,8 @@ peak as (
     from valuation as m
     inner join valuation as w
         on w.month > m.month - interval {{ peak_months }} month
-        and w.month <= m.month
-        and w.publication_date <= m.publication_date
+            and m.month >= w.month
+            and m.publication_date >= w.publication_date
     group by m.month
 
 ),
@@ -44,7 +44,7 @@ year_ago as (
     from valuation as m
     inner join valuation as y
         on y.month = m.month - interval 12 month
-        and y.publication_date <= m.publication_date
+            and m.publication_date >= y.publication_date
 
 ),
 

@@ -97,8 +97,8 @@ regimes as (
         case
             when regime_rule in ('vix >= stressed_vix', 'backwardation') then 'stressed'
             when regime_rule in (
-                'neutral_vix <= vix < stressed_vix', '|slope| <= flat_slope_band'
-            ) then 'elevated'
+                    'neutral_vix <= vix < stressed_vix', '|slope| <= flat_slope_band'
+                ) then 'elevated'
             when regime_rule = 'calm_vix <= vix < neutral_vix and contango' then 'neutral'
             when regime_rule = 'vix < calm_vix and contango' then 'calm'
         end as regime
@@ -111,8 +111,10 @@ select
     regime,
     regime_rule,
     spx_close > spx_sma_trend and regime in ('calm', 'neutral') as neutral_to_bullish,
-    erp_proxy > {{ var('erp_threshold') | float }}
-        and rv20 < {{ var('rv20_threshold') | float }} as distorted_fundamentals,
+    (
+        erp_proxy > {{ var('erp_threshold') | float }}
+        and rv20 < {{ var('rv20_threshold') | float }}
+    ) as distorted_fundamentals,
     -- methodology §3 "no new layers" (seed 003): the P/E on peak earnings, not the trailing
     -- P/E (which explodes when earnings collapse); distorted_fundamentals above reads the
     -- excess CAPE yield (fct_valuation_daily.erp_proxy)

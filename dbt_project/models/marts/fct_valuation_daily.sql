@@ -41,11 +41,11 @@ known as (
         valuation.earnings_yield,
         valuation.pcf
     from days
-    inner join valuation on valuation.publication_date <= days.date
+    inner join valuation on days.date >= valuation.publication_date
     qualify row_number() over (
-        partition by days.date
-        order by valuation.month desc, valuation.publication_date desc
-    ) = 1
+            partition by days.date
+            order by valuation.month desc, valuation.publication_date desc
+        ) = 1
 
 )
 

@@ -12,7 +12,10 @@
 
 with days as (
 
-    select date, vix_close, vix3m_close
+    select
+        date,
+        vix_close,
+        vix3m_close
     from {{ ref('int_index_levels__pivoted') }}
     where {{ up_to_window_end('date') }}
 
@@ -33,8 +36,8 @@ pivoted as (
         max(contract_expiration) filter (where vx_rank = 1) as vx1_expiration,
         max(contract_expiration) filter (where vx_rank = 2) as vx2_expiration,
         {%- for i in range(1, 9) %}
-        max(settle) filter (where vx_rank = {{ i }}) as vx{{ i }}_settle,
-        max(days_to_expiry) filter (where vx_rank = {{ i }}) as vx{{ i }}_dte,
+            max(settle) filter (where vx_rank = {{ i }}) as vx{{ i }}_settle,
+            max(days_to_expiry) filter (where vx_rank = {{ i }}) as vx{{ i }}_dte,
         {%- endfor %}
         count(*) as vx_contracts
     from curve
@@ -47,11 +50,13 @@ brackets as (
     select
         trade_date,
         {%- for t in targets %}
-        max(days_to_expiry) filter (where days_to_expiry <= {{ t }}) as lo_dte_{{ t }},
-        arg_max(settle, days_to_expiry) filter (where days_to_expiry <= {{ t }}) as lo_settle_{{ t }},
-        min(days_to_expiry) filter (where days_to_expiry >= {{ t }}) as hi_dte_{{ t }},
-        arg_min(settle, days_to_expiry) filter (where days_to_expiry >= {{ t }}) as hi_settle_{{ t }}
-        {%- if not loop.last %},{% endif %}
+            max(days_to_expiry) filter (where days_to_expiry <= {{ t }}) as lo_dte_{{ t }},
+            arg_max(settle, days_to_expiry) filter (where days_to_expiry <= {{ t }})
+                as lo_settle_{{ t }},
+            min(days_to_expiry) filter (where days_to_expiry >= {{ t }}) as hi_dte_{{ t }},
+            arg_min(settle, days_to_expiry) filter (where days_to_expiry >= {{ t }})
+                as hi_settle_{{ t }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from curve
     group by trade_date
@@ -60,7 +65,10 @@ brackets as (
 
 cm30 as (
 
-    select trade_date, vx30, vx30_beyond_curve
+    select
+        trade_date,
+        vx30,
+        vx30_beyond_curve
     from {{ ref('int_vx__constant_maturity') }}
     where {{ up_to_window_end('trade_date') }}
 
@@ -71,14 +79,14 @@ constant_maturity as (
     select
         trade_date,
         {%- for t in targets %}
-        case
-            when lo_dte_{{ t }} is null or hi_dte_{{ t }} is null then null
-            when hi_dte_{{ t }} = lo_dte_{{ t }} then lo_settle_{{ t }}
-            else lo_settle_{{ t }}
-                + (hi_settle_{{ t }} - lo_settle_{{ t }})
-                * ({{ t }} - lo_dte_{{ t }}) / (hi_dte_{{ t }} - lo_dte_{{ t }})
-        end as vx_cm{{ t }}
-        {%- if not loop.last %},{% endif %}
+            case
+                when lo_dte_{{ t }} is null or hi_dte_{{ t }} is null then null
+                when hi_dte_{{ t }} = lo_dte_{{ t }} then lo_settle_{{ t }}
+                else lo_settle_{{ t }}
+                    + (hi_settle_{{ t }} - lo_settle_{{ t }})
+                    * ({{ t }} - lo_dte_{{ t }}) / (hi_dte_{{ t }} - lo_dte_{{ t }})
+            end as vx_cm{{ t }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from brackets
 
@@ -91,12 +99,12 @@ joined as (
         pivoted.vx1_expiration,
         pivoted.vx2_expiration,
         {%- for i in range(1, 9) %}
-        pivoted.vx{{ i }}_settle,
-        pivoted.vx{{ i }}_dte,
+            pivoted.vx{{ i }}_settle,
+            pivoted.vx{{ i }}_dte,
         {%- endfor %}
         coalesce(pivoted.vx_contracts, 0) as vx_contracts,
         {%- for t in targets %}
-        constant_maturity.vx_cm{{ t }},
+            constant_maturity.vx_cm{{ t }},
         {%- endfor %}
         cm30.vx30,
         cm30.vx30_beyond_curve,
@@ -127,12 +135,12 @@ select
     vx1_expiration,
     vx2_expiration,
     {%- for i in range(1, 9) %}
-    vx{{ i }}_settle,
-    vx{{ i }}_dte,
+        vx{{ i }}_settle,
+        vx{{ i }}_dte,
     {%- endfor %}
     vx_contracts,
     {%- for t in targets %}
-    vx_cm{{ t }},
+        vx_cm{{ t }},
     {%- endfor %}
     vx30,
     vx30_beyond_curve,
