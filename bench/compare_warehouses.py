@@ -8,7 +8,8 @@ given schemas in either warehouse it prints the rows on each side and whether th
 identical as multisets of rows (``EXCEPT ALL`` both ways, so duplicates count; a NaN equals a
 NaN, and NULLs compare equal as in DuckDB's set operations), after the columns are matched
 by name. A table missing on one side, or with different column names, types or column order,
-differs.
+differs; ``--ignore-columns`` leaves columns out (raw's lineage columns, ``_ingested_at``,
+``_source_file``, and pricing's ``_computed_at`` differ between any two runs).
 Exit 0 when every table is identical, 1 otherwise, 2 on a bad argument.
 """
 
@@ -40,8 +41,11 @@ def _tables(con: duckdb.DuckDBPyConnection, db: str, schemas: tuple[str, ...]) -
     return set(rows)
 
 
-def compare(a: Path, b: Path, schemas: tuple[str, ...] = SCHEMAS) -> list[dict]:
-    """One dict per table: schema, table, rows_a, rows_b, identical, note."""
+def compare(
+    a: Path, b: Path, schemas: tuple[str, ...] = SCHEMAS, ignore: frozenset[str] = frozenset()
+) -> list[dict]:
+    """One dict per table: schema, table, rows_a, rows_b, identical, note (columns named in
+    ``ignore`` left out of the comparison)."""
     con = duckdb.connect()
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
@@ -49,13 +53,15 @@ def compare(a: Path, b: Path, schemas: tuple[str, ...] = SCHEMAS) -> list[dict]:
     for schema, table in sorted(_tables(con, "a", schemas) | _tables(con, "b", schemas)):
         row = {"schema": schema, "table": table, "rows_a": None, "rows_b": None, "note": ""}
         cols_a, cols_b = (_columns(con, db, schema, table) for db in ("a", "b"))
-        for db, cols in (("a", cols_a), ("b", cols_b)):
-            if cols:
+        rows_present = {"a": bool(cols_a), "b": bool(cols_b)}
+        cols_a, cols_b = ([c for c in cols if c[0] not in ignore] for cols in (cols_a, cols_b))
+        for db in ("a", "b"):
+            if rows_present[db]:
                 row[f"rows_{db}"] = con.execute(
                     f'SELECT count(*) FROM {db}."{schema}"."{table}"'
                 ).fetchone()[0]
-        if not cols_a or not cols_b:
-            row["note"] = f"missing in {'a' if not cols_a else 'b'}"
+        if not rows_present["a"] or not rows_present["b"]:
+            row["note"] = f"missing in {'a' if not rows_present['a'] else 'b'}"
         elif sorted(cols_a) != sorted(cols_b):
             row["note"] = f"columns differ: {sorted(set(cols_a) ^ set(cols_b))}"
         elif cols_a != cols_b:
@@ -83,12 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("a", type=Path, help="first warehouse (.duckdb)")
     parser.add_argument("b", type=Path, help="second warehouse (.duckdb)")
     parser.add_argument("--schemas", nargs="+", default=list(SCHEMAS))
+    parser.add_argument(
+        "--ignore-columns",
+        nargs="+",
+        default=[],
+        help="columns left out (e.g. the lineage columns of raw: _ingested_at _source_file)",
+    )
     args = parser.parse_args(argv)
     for path in (args.a, args.b):
         if not path.is_file():
             print(f"error: no warehouse file {path}", file=sys.stderr)
             return 2
-    results = compare(args.a, args.b, tuple(args.schemas))
+    results = compare(args.a, args.b, tuple(args.schemas), frozenset(args.ignore_columns))
     if not results:
         print(f"error: no tables in schemas {', '.join(args.schemas)}", file=sys.stderr)
         return 2
