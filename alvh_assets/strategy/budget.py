@@ -64,25 +64,36 @@ class BudgetInputs:
 
 @dataclass(frozen=True)
 class BudgetDecision:
-    """The day's budget, every cap's value, and which rule bound it."""
+    """The day's budget, every cap's value, and which rule bound it (a rule that does not
+    apply leaves its field at the default)."""
 
     base_pct: float
     base_rule: str
-    regime_ceiling_pct: float | None
-    leverage_cap_pct: float | None
-    cost_ceiling_pct: float | None
     budget_pct: float
     budget_usd: float
     binding_rule: str
-    gross_leverage: float | None
-    beta_raised: bool
-    pe_blocked: bool
-    new_layers_blocked: bool
-    blocked_by: str | None
-    skipped_rules: str | None
+    cost_ceiling_pct: float | None = None
+    regime_ceiling_pct: float | None = None
+    leverage_cap_pct: float | None = None
+    gross_leverage: float | None = None
+    beta_raised: bool = False
+    pe_blocked: bool = False
+    new_layers_blocked: bool = False
+    blocked_by: str | None = None
+    skipped_rules: str | None = None
     time_value_captured: float = 0.0
     hedge_net_spend: float = 0.0
     spend_room_usd: float = 0.0
+
+
+def _spend_sides(x: BudgetInputs) -> dict[str, float | None]:
+    """The cost ceiling's fields of a decision on inputs ``x``."""
+    return {
+        "cost_ceiling_pct": cost_ceiling_pct(x),
+        "time_value_captured": x.time_value_captured,
+        "hedge_net_spend": x.hedge_net_spend,
+        "spend_room_usd": x.room,
+    }
 
 
 def spend_room(time_value_captured: float, hedge_net_spend: float, ratio: float = 1.0) -> float:
@@ -159,7 +170,6 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
         base_rule=base_rule,
         regime_ceiling_pct=regime_ceiling,
         leverage_cap_pct=leverage_cap,
-        cost_ceiling_pct=cost_cap,
         budget_pct=budget,
         budget_usd=budget * x.condor_notional,
         binding_rule=binding,
@@ -169,9 +179,7 @@ def alvh_budget(x: BudgetInputs, h: HedgeConfig) -> BudgetDecision:
         new_layers_blocked=pe_blocked,
         blocked_by="pe_block" if pe_blocked else None,
         skipped_rules="; ".join(skipped) or None,
-        time_value_captured=x.time_value_captured,
-        hedge_net_spend=x.hedge_net_spend,
-        spend_room_usd=x.room,
+        **_spend_sides(x),  # type: ignore[arg-type]
     )
 
 
@@ -183,21 +191,10 @@ def fixed_budget(
     return BudgetDecision(
         base_pct=pct,
         base_rule=rule,
-        regime_ceiling_pct=None,
-        leverage_cap_pct=None,
-        cost_ceiling_pct=None if x is None else cost_ceiling_pct(x),
         budget_pct=pct if notional > 0 else 0.0,
         budget_usd=pct * notional,
         binding_rule=rule if notional > 0 or rule == "halted" else "no_condor",
-        gross_leverage=None,
-        beta_raised=False,
-        pe_blocked=False,
-        new_layers_blocked=False,
-        blocked_by=None,
-        skipped_rules=None,
-        time_value_captured=0.0 if x is None else x.time_value_captured,
-        hedge_net_spend=0.0 if x is None else x.hedge_net_spend,
-        spend_room_usd=0.0 if x is None else x.room,
+        **({} if x is None else _spend_sides(x)),  # type: ignore[arg-type]
     )
 
 
@@ -208,8 +205,7 @@ def capped_budget(
     ``rule``, under the common cost ceiling and any ``extra`` caps (USD of premium at
     risk, e.g. the static hedge's delta-neutral cap); the smallest binds."""
     n = x.condor_notional
-    room = x.room
-    caps = {"cost_ceiling": x.premium_at_risk + room, **(extra or {})}
+    caps = {"cost_ceiling": x.premium_at_risk + x.room, **(extra or {})}
     budget, binding = wanted_usd, rule
     for name, usd in caps.items():
         if usd < budget:
@@ -218,19 +214,9 @@ def capped_budget(
     return BudgetDecision(
         base_pct=wanted_usd / n if n > 0 else 0.0,
         base_rule=rule,
-        regime_ceiling_pct=None,
-        leverage_cap_pct=None,
-        cost_ceiling_pct=cost_ceiling_pct(x),
         budget_pct=budget / n if n > 0 else 0.0,
         budget_usd=budget if n > 0 else 0.0,
         binding_rule=binding if n > 0 else "no_condor",
         gross_leverage=(n + x.premium_at_risk) / x.nav if x.nav > 0 else None,
-        beta_raised=False,
-        pe_blocked=False,
-        new_layers_blocked=False,
-        blocked_by=None,
-        skipped_rules=None,
-        time_value_captured=x.time_value_captured,
-        hedge_net_spend=x.hedge_net_spend,
-        spend_room_usd=room,
+        **_spend_sides(x),  # type: ignore[arg-type]
     )
