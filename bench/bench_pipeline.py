@@ -52,14 +52,14 @@ if stage == "publish":
 import dagster as dg
 from orchestration import definitions as d
 from orchestration.pipeline import Step, pipeline_steps, run_steps, _with_checks
-from orchestration.resources import AlvhSettings
+from alvh_assets.dagster_support import AlvhSettings
 from orchestration.runs import instance_home, partition_range_tags
 instance_home()
 days, warm_days = partition_range_tags(first, last), partition_range_tags(warm, last)
 ingest = d.DAILY_INGEST & dg.AssetSelection.groups("ingest")
 pricing = d.DAILY_INGEST & dg.AssetSelection.groups("pricing")
 stages = {
-    "sources": [Step("sources", d.WHOLE)],
+    "sources": [Step("sources", d.REFERENCE)],
     "ingest": _with_checks("ingest", ingest, warm_days),
     "pricing": _with_checks("pricing", pricing, warm_days),
     "dbt": [Step("views", d.VIEWS), *_with_checks("marts", d.MARTS, days)],

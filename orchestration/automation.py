@@ -308,13 +308,25 @@ def freshness_sensor(checks: list[dg.AssetChecksDefinition]) -> dg.SensorDefinit
 # Publishing after every successful run
 # --------------------------------------------------------------------------------------------
 
-PUBLISHED_JOBS = ("daily_job", "reference_job", "report_job")
+PUBLISHED_JOBS = (
+    "daily_job",
+    "reference_job",
+    "ingest_job",
+    "views_job",
+    "marts_job",
+    "strategies_job",
+    "attribution_job",
+    "report_job",
+)
+"""The jobs whose runs change the warehouse or the report (every CLI step's job but the
+landing files')."""
 
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
     name="publish_after_success",
-    description="After every successful daily, reference or report run: publish the "
+    description="After every successful run of a job that writes the warehouse (daily, "
+    "reference, ingest, views, marts, strategies, attribution, report): publish the "
     "consistent read-only copy warehouse/published/alvh.duckdb and the Parquet exports "
     "(alvh_assets.publish).",
     minimum_interval_seconds=30,

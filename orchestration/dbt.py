@@ -19,9 +19,15 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from alvh_assets.config import AlvhConfig
-from orchestration.ge_checks import ge_checks
-from orchestration.partitions import TRADING_DAYS, window_sessions
-from orchestration.resources import AlvhSettings, WarehouseResource
+from alvh_assets.dagster_support import (
+    WRITER_POLICIES,
+    WRITER_POOL,
+    AlvhSettings,
+    WarehouseResource,
+    ge_checks,
+    log_line,
+    window_sessions,
+)
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -31,7 +37,7 @@ OWNERS = ["team:alvh-analytics"]
 def die_with_parent() -> None:
     """``preexec_fn`` of a subprocess: SIGKILL it when the process that started it dies
     (Linux ``PR_SET_PDEATHSIG``; elsewhere nothing). The CLI's watchdog covers the dbt runs
-    dagster-dbt starts (see ``alvh_assets.cli._contain_children``)."""
+    dagster-dbt starts (see ``orchestration.cli._contain_children``)."""
     import ctypes
     import signal
 
@@ -140,10 +146,7 @@ def _log_window_rows(
             rows = con.execute(
                 f"SELECT count(*) FROM {table} WHERE date BETWEEN ? AND ?", list(window)
             ).fetchone()[0]
-            context.log.info(
-                f"asset={table} window={window[0]}..{window[1]} rows_in={rows} loaded={rows} "
-                f"quarantined=0 seconds={seconds:.2f}"
-            )
+            context.log.info(log_line(table, f"{window[0]}..{window[1]}", rows, rows, 0, seconds))
 
 
 @dbt_assets(
@@ -152,7 +155,7 @@ def _log_window_rows(
     dagster_dbt_translator=TRANSLATOR,
     select="path:models/staging path:models/intermediate",
     name="dbt_views",
-    pool="duckdb_writer",
+    pool=WRITER_POOL,
 )
 def dbt_views(
     context: dg.AssetExecutionContext,
@@ -170,9 +173,7 @@ def dbt_views(
     dagster_dbt_translator=TRANSLATOR,
     select="path:models/marts",
     name="dbt_marts",
-    partitions_def=TRADING_DAYS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb_writer",
+    **WRITER_POLICIES,
 )
 def dbt_marts(
     context: dg.AssetExecutionContext,

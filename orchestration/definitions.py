@@ -3,6 +3,7 @@
 import dagster as dg
 
 from alvh_assets.attribution import assets as attribution_assets
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.report import assets as report_assets
@@ -17,7 +18,6 @@ from orchestration.automation import (
     publish_after_success,
 )
 from orchestration.dbt import DBT_RESOURCE, dbt_marts, dbt_views, mart_ge_checks
-from orchestration.resources import AlvhSettings, WarehouseResource
 
 LANDING = dg.AssetSelection.assets(sample_assets.SAMPLE_MARKET)
 _DAILY_ASSETS = [
@@ -37,7 +37,7 @@ FRESHNESS_CHECKS = build_freshness_checks(
 # (a 2008 backfill would always fail them) and run from freshness_checks_sensor.
 FRESHNESS = dg.AssetSelection.checks(*FRESHNESS_CHECKS)
 DAILY_INGEST = dg.AssetSelection.assets(*_DAILY_ASSETS) - FRESHNESS
-WHOLE = dg.AssetSelection.groups("ingest") - DAILY_INGEST - FRESHNESS
+REFERENCE = dg.AssetSelection.groups("ingest") - DAILY_INGEST - FRESHNESS
 VIEWS = dg.AssetSelection.assets(dbt_views)
 MARTS = dg.AssetSelection.assets(dbt_marts) - FRESHNESS
 STRATEGY = dg.AssetSelection.assets(*strategy_assets.STRATEGY_ASSETS) - FRESHNESS
@@ -45,26 +45,46 @@ ATTRIBUTION = dg.AssetSelection.assets(*attribution_assets.ATTRIBUTION_ASSETS) -
 REPORT = dg.AssetSelection.assets(*report_assets.REPORT_ASSETS)
 DAILY = DAILY_INGEST | MARTS | STRATEGY | ATTRIBUTION
 
-landing_job = dg.define_asset_job(
-    "landing_job",
-    selection=LANDING,
-    description="Write the embedded sample market's landing files.",
-)
+STEPS: dict[str, tuple[dg.AssetSelection, str]] = {
+    "landing": (LANDING, "Write the embedded sample market's landing files."),
+    "reference": (
+        REFERENCE,
+        "Refresh the monthly and calendar sources (FRED, releases, FOMC, valuation).",
+    ),
+    "ingest": (
+        DAILY_INGEST,
+        "Ingest the daily sources (option chains, VX settlements, index history, breadth) and "
+        "price every option row, for a trading day or a backfill range (one run).",
+    ),
+    "views": (VIEWS, "Build the dbt staging and intermediate views and run their tests."),
+    "marts": (MARTS, "Build the dbt marts for a trading day or a backfill range (one run)."),
+    "strategies": (
+        STRATEGY,
+        "Run the registered strategies over a trading day or a backfill range (one run), "
+        "continuing from the book persisted at the session before it.",
+    ),
+    "attribution": (
+        ATTRIBUTION,
+        "Attribute the strategies' daily P&L by component over a trading day or a backfill "
+        "range; recompute performance, stress windows and contribution.",
+    ),
+    "report": (
+        REPORT,
+        "Write the HTML report (charts, metrics, stress windows) from the warehouse.",
+    ),
+}
+"""The CLI's steps (``orchestration.pipeline``), each a job of the same name (``<step>_job``)
+that the UI, ``dagster job launch`` and the sensors run."""
+STEP_JOBS = {
+    step: dg.define_asset_job(f"{step}_job", selection=selection, description=description)
+    for step, (selection, description) in STEPS.items()
+}
+landing_job, reference_job, report_job = (STEP_JOBS[s] for s in ("landing", "reference", "report"))
 daily_job = dg.define_asset_job(
     "daily_job",
     selection=DAILY,
     description="Ingest, price, build the marts, run the strategies and attribute their P&L "
     "for one trading day (or a backfill range, as one run).",
-)
-report_job = dg.define_asset_job(
-    "report_job",
-    selection=REPORT,
-    description="Write the HTML report (charts, metrics, stress windows) from the warehouse.",
-)
-reference_job = dg.define_asset_job(
-    "reference_job",
-    selection=WHOLE,
-    description="Refresh the monthly and calendar sources (FRED, releases, FOMC, valuation).",
 )
 
 defs = dg.Definitions(
@@ -89,7 +109,7 @@ defs = dg.Definitions(
         *report_assets.REPORT_CHECKS,
         *FRESHNESS_CHECKS,
     ],
-    jobs=[landing_job, daily_job, reference_job, report_job],
+    jobs=[*STEP_JOBS.values(), daily_job],
     schedules=[daily_after_close],
     sensors=[
         landing_day_sensor,

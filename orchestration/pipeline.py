@@ -81,10 +81,10 @@ def pipeline_steps(
         DAILY_INGEST,
         LANDING,
         MARTS,
+        REFERENCE,
         REPORT,
         STRATEGY,
         VIEWS,
-        WHOLE,
     )
 
     days = partition_range_tags(first, last)
@@ -94,7 +94,7 @@ def pipeline_steps(
     if one_day and ingest_from == first and sample is None and "views" in stages:
         return [
             Step("dbt staging views", VIEWS, needed=views_outdated),
-            Step(f"{first}: every asset and check", WHOLE | DAILY | REPORT, None, days),
+            Step(f"{first}: every asset and check", REFERENCE | DAILY | REPORT, None, days),
         ]
     steps: list[Step] = []
     if sample is not None:
@@ -102,7 +102,7 @@ def pipeline_steps(
             Step("landing files", LANDING, {"ops": {"landing__sample_market": {"config": sample}}})
         )
     if "sources" in stages:
-        steps.append(Step("monthly and calendar sources", WHOLE))
+        steps.append(Step("monthly and calendar sources", REFERENCE))
     if "ingest" in stages:
         warm = partition_range_tags(ingest_from, last)
         steps += _with_checks("daily ingest and pricing", DAILY_INGEST, warm)

@@ -5,10 +5,6 @@ recomputes the whole-range tables. The blocking conservation check proves that t
 components of every strategy-day add up to its NAV change to the cent.
 """
 
-import time
-import warnings
-from collections.abc import Iterator
-
 import dagster as dg
 import polars as pl
 
@@ -16,15 +12,20 @@ from alvh_assets import warehouse as wh
 from alvh_assets.attribution.daily_pnl import CENT
 from alvh_assets.attribution.run import attribute_window
 from alvh_assets.attribution.schema import COMPONENTS, KEYS, TABLES
+from alvh_assets.dagster_support import (
+    AlvhSettings,
+    WarehouseResource,
+    WriterRun,
+    Written,
+    keys_unique_checks,
+    sql_check,
+    table_specs,
+    writer_asset,
+)
 from alvh_assets.metadata import markdown_table
 from alvh_assets.strategy.book import REBALANCING_KINDS
 from alvh_assets.strategy.registry import REGISTRY, names_sql
 from alvh_assets.strategy.run import strategy_window
-from orchestration.partitions import TRADING_DAYS, window_sessions
-from orchestration.resources import AlvhSettings, WarehouseResource
-from orchestration.table_assets import keys_unique_checks, sql_check, table_key, table_specs
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 OWNERS = ["team:alvh-quant"]
 DAILY_PNL, PERFORMANCE, STRESS = (
@@ -65,51 +66,40 @@ DESCRIPTIONS = {
 SPECS = table_specs(KEYS, DESCRIPTIONS, "attribution", OWNERS, DEPS)
 
 
-@dg.multi_asset(
-    name="attribution_tables",
-    specs=SPECS,
-    partitions_def=TRADING_DAYS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb_writer",
-)
-def attribution_tables(
-    context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult]:
+def _table_metadata(table: str, frame: pl.DataFrame) -> dict[str, object]:
+    """The previews of a written table: whole-range performance, P&L totals by component."""
+    if frame.is_empty():
+        return {}
+    if table == "attribution.performance":
+        cols = ["strategy", "period", "end_nav", "cagr", "sharpe", "max_drawdown"]
+        cols += ["hedge_premium_paid_pct_nav_yr", "hedge_cost_drag"]
+        cols += ["hedge_protection_per_dollar", "contribution_share_meeting"]
+        cols += ["trading_costs", "rebalancing_cost"]
+        cols += ["roll_opportunity_cost"]
+        perf = frame.filter(pl.col("period") == "all").select(cols)
+        return {"preview": dg.MetadataValue.md(markdown_table(perf))}
+    if table == "attribution.daily_pnl":
+        totals = frame.group_by("strategy", "component").agg(pl.col("amount").sum())
+        wide = totals.pivot(on="strategy", index="component", values="amount")
+        return {"totals_by_component": dg.MetadataValue.md(markdown_table(wide, 20))}
+    return {}
+
+
+def _attribute(ctx: WriterRun) -> list[Written]:
     """Attribute the partition window; refresh performance and stress windows."""
-    cfg = alvh.load()
-    t0 = time.perf_counter()
-    window = strategy_window(*window_sessions(context), cfg)
+    cfg = ctx.alvh.load()
+    window = strategy_window(*ctx.window, cfg)
     frames = {t: pl.DataFrame(schema=s) for t, s in TABLES.items()}
     if window is not None:
-        with warehouse.connect() as con:
+        with ctx.warehouse.connect() as con:
             frames = attribute_window(con, window, cfg)
-    seconds = round(time.perf_counter() - t0, 2)
     span = "-" if window is None else f"{window[0]}..{window[1]}"
-    perf = frames["attribution.performance"]
-    for table, frame in frames.items():
-        context.log.info(
-            f"asset={table} window={span} rows_in={frame.height} loaded={frame.height} "
-            f"quarantined=0 seconds={seconds}"
-        )
-        meta: dict[str, object] = {
-            "dagster/row_count": frame.height,
-            "window": span,
-            "seconds": seconds,
-        }
-        if table == "attribution.performance" and frame.height:
-            cols = ["strategy", "period", "end_nav", "cagr", "sharpe", "max_drawdown"]
-            cols += ["hedge_premium_paid_pct_nav_yr", "hedge_cost_drag"]
-            cols += ["hedge_protection_per_dollar", "contribution_share_meeting"]
-            cols += ["trading_costs", "rebalancing_cost"]
-            cols += ["roll_opportunity_cost"]
-            meta["preview"] = dg.MetadataValue.md(
-                markdown_table(perf.filter(pl.col("period") == "all").select(cols))
-            )
-        if table == "attribution.daily_pnl" and frame.height:
-            totals = frame.group_by("strategy", "component").agg(pl.col("amount").sum())
-            wide = totals.pivot(on="strategy", index="component", values="amount")
-            meta["totals_by_component"] = dg.MetadataValue.md(markdown_table(wide, 20))
-        yield dg.MaterializeResult(asset_key=table_key(table), metadata=meta)
+    return [
+        Written(t, f.height, window=span, metadata=_table_metadata(t, f)) for t, f in frames.items()
+    ]
+
+
+attribution_tables = writer_asset("attribution_tables", SPECS, _attribute)
 
 
 @dg.asset_check(

@@ -1,26 +1,32 @@
 """Dagster assets for ingestion: one per raw table, plus its conservation and GE checks.
 
 Daily sources are partitioned by NYSE trading day and backfill as a single run; monthly
-and calendar sources are refreshed whole. The work is in :mod:`alvh_assets.ingest.load`.
+and calendar sources are refreshed whole. The work is in :mod:`alvh_assets.ingest.run`.
 """
 
 import datetime as dt
-import time
-import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 import duckdb
 import polars as pl
 
 from alvh_assets.config import ConfigError
-from alvh_assets.ingest import expectations, load
+from alvh_assets.dagster_support import (
+    WarehouseResource,
+    WriterRun,
+    Written,
+    ge_checks,
+    table_key,
+    table_spec,
+    writer_asset,
+)
+from alvh_assets.ingest import expectations, run
 from alvh_assets.ingest.quarantine import UnreadableFileError
 from alvh_assets.ingest.sources import SOURCES, Source
 from alvh_assets.metadata import markdown_table
 from alvh_assets.sample.assets import SAMPLE_MARKET
-from orchestration.ge_checks import ge_checks
-from orchestration.partitions import TRADING_DAYS, window_sessions
-from orchestration.resources import AlvhSettings, WarehouseResource
 
 OWNERS = ["team:alvh-data"]
 USER_FIXABLE = "alvh/user_fixable"
@@ -32,96 +38,73 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-# backfill_policy and pool are marked beta in Dagster 1.13; both are what design.md asks for.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-
-
 def raw_key(source: Source) -> dg.AssetKey:
     """``raw/<table>``."""
-    return dg.AssetKey(["raw", source.name])
+    return table_key(f"raw.{source.name}")
+
+
+@contextmanager
+def _as_failures(source: Source, forced: bool) -> Iterator[None]:
+    """The ingest's refusals as ``dg.Failure``s: one line, user-fixable where the user can
+    fix the cause (the CLI exits 2), the conservation violations attached."""
+    try:
+        yield
+    except UnreadableFileError as e:
+        raise dg.Failure(
+            description=_one_line(
+                f"raw.{source.name}: cannot read {e.path}: {e.problem}. Nothing was loaded."
+            ),
+            metadata={"file": e.path, "problem": e.problem, USER_FIXABLE: True},
+        ) from None
+    except ConfigError as e:
+        raise dg.Failure(
+            description=_one_line(f"raw.{source.name}: {e}"), metadata={USER_FIXABLE: True}
+        ) from None
+    except (run.LandingError, run.RefusedWindowError) as e:
+        raise dg.Failure(
+            description=_one_line(e.problem),
+            metadata={USER_FIXABLE: True, "refusal": type(e).__name__, "forced": forced},
+        ) from None
+    except run.ConservationError as e:
+        raise dg.Failure(
+            description=f"raw.{source.name}: conservation broken for {e.log.height} file(s), "
+            "nothing was loaded (see the violations)",
+            metadata={"violations": dg.MetadataValue.md(markdown_table(e.log))},
+        ) from None
 
 
 def _ingest_asset(source: Source) -> dg.AssetsDefinition:
-    grain = ", ".join(source.key)
+    def write(ctx: WriterRun) -> list[Written]:
+        with _as_failures(source, ctx.alvh.force_replace):
+            max_day_shrink = ctx.alvh.load().ingest.max_day_shrink
+            with ctx.warehouse.connect() as con:
+                done = run.ingest(
+                    con, source, ctx.alvh.landing(), ctx.window, dt.datetime.now(dt.UTC),
+                    force=ctx.alvh.force_replace, max_day_shrink=max_day_shrink,
+                )  # fmt: skip
+        files = done.log.height
+        metadata = {
+            "files": files,
+            "rows_read": done.rows_read,
+            "rows_loaded": done.rows_loaded,
+            "rows_quarantined": done.rows_quarantined,
+            "quarantine_by_reason": dg.MetadataValue.md(markdown_table(done.reasons, 50)),
+            "preview": dg.MetadataValue.md(markdown_table(done.preview.drop("_source_sha256"))),
+        }
+        counts = (done.rows_loaded, done.rows_read, done.rows_quarantined)
+        return [Written(f"raw.{source.name}", *counts, metadata=metadata, log=f"files={files}")]
 
-    @dg.asset(
-        key=raw_key(source),
-        group_name="ingest",
-        owners=OWNERS,
-        kinds={"polars", "duckdb"},
-        description=f"{source.description}\n\nGrain: one row per ({grain}). Lineage columns "
-        "_source_file, _source_sha256, _source_row, _ingested_at. Bad rows go to "
-        "quarantine.rejected_rows with a reason code.",
-        partitions_def=TRADING_DAYS if source.daily else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if source.daily else None,
-        deps=[SAMPLE_MARKET],
-        metadata={"grain": grain, "table": f"raw.{source.name}"},
-        pool="duckdb_writer",
+    spec = table_spec(
+        f"raw.{source.name}",
+        source.description,
+        source.key,
+        "ingest",
+        OWNERS,
+        [SAMPLE_MARKET],
+        note="Lineage columns _source_file, _source_sha256, _source_row, _ingested_at. Bad "
+        "rows go to quarantine.rejected_rows with a reason code.",
     )
-    def _asset(
-        context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
-    ) -> dg.MaterializeResult:
-        t0 = time.perf_counter()
-        window = window_sessions(context) if source.daily else None
-        try:
-            settings = alvh.load()
-            with warehouse.connect() as con:
-                done = load.ingest(
-                    con,
-                    source,
-                    alvh.landing(),
-                    window,
-                    dt.datetime.now(dt.UTC),
-                    force=alvh.force_replace,
-                    max_day_shrink=settings.ingest.max_day_shrink,
-                )
-        except UnreadableFileError as e:
-            raise dg.Failure(
-                description=_one_line(
-                    f"raw.{source.name}: cannot read {e.path}: {e.problem}. Nothing was loaded."
-                ),
-                metadata={"file": e.path, "problem": e.problem, USER_FIXABLE: True},
-            ) from None
-        except ConfigError as e:
-            raise dg.Failure(
-                description=_one_line(f"raw.{source.name}: {e}"), metadata={USER_FIXABLE: True}
-            ) from None
-        except (load.LandingError, load.RefusedWindowError) as e:
-            raise dg.Failure(
-                description=_one_line(e.problem),
-                metadata={
-                    USER_FIXABLE: True,
-                    "refusal": type(e).__name__,
-                    "forced": alvh.force_replace,
-                },
-            ) from None
-        except load.ConservationError as e:
-            raise dg.Failure(
-                description=f"raw.{source.name}: conservation broken for {e.log.height} file(s), "
-                "nothing was loaded (see the violations)",
-                metadata={"violations": dg.MetadataValue.md(markdown_table(e.log))},
-            ) from None
-        seconds = time.perf_counter() - t0
-        context.log.info(
-            f"asset=raw.{source.name} window={window} files={done.log.height} "
-            f"rows_in={done.rows_read} loaded={done.rows_loaded} "
-            f"quarantined={done.rows_quarantined} seconds={seconds:.2f}"
-        )
-        return dg.MaterializeResult(
-            metadata={
-                "dagster/row_count": done.rows_loaded,
-                "window": str(window) if window else "whole table",
-                "files": done.log.height,
-                "rows_read": done.rows_read,
-                "rows_loaded": done.rows_loaded,
-                "rows_quarantined": done.rows_quarantined,
-                "quarantine_by_reason": dg.MetadataValue.md(markdown_table(done.reasons, 50)),
-                "preview": dg.MetadataValue.md(markdown_table(done.preview.drop("_source_sha256"))),
-                "seconds": round(seconds, 2),
-            }
-        )
-
-    return _asset
+    return writer_asset(f"raw__{source.name}", [spec], write, daily=source.daily)
 
 
 def _conservation_check(source: Source) -> dg.AssetChecksDefinition:
@@ -158,8 +141,8 @@ def conservation_violations(
     logged as loaded. The latest run is the log's newest ``_ingested_at``, and the raw rows
     counted are the ones carrying that same stamp (a run that loaded nothing has none)."""
     log = con.execute(
-        f"SELECT * FROM {load.LOG_TABLE} WHERE source = ? AND _ingested_at = "
-        f"(SELECT max(_ingested_at) FROM {load.LOG_TABLE} WHERE source = ?)",
+        f"SELECT * FROM {run.LOG_TABLE} WHERE source = ? AND _ingested_at = "
+        f"(SELECT max(_ingested_at) FROM {run.LOG_TABLE} WHERE source = ?)",
         [source.name, source.name],
     ).pl()
     stamp = log["_ingested_at"].max() if log.height else None
@@ -173,7 +156,7 @@ def conservation_violations(
     )
     bad = pl.concat(
         [
-            load.conservation_errors(joined),
+            run.conservation_errors(joined),
             joined.filter(pl.col("in_raw") != pl.col("rows_loaded")),
         ]
     ).unique()

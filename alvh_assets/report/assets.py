@@ -10,6 +10,7 @@ import re
 import dagster as dg
 
 from alvh_assets import warehouse as wh
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.report.build import (
     CHARTS,
     REPORT_NAME,
@@ -19,7 +20,6 @@ from alvh_assets.report.build import (
     metrics_markdown,
     write_report,
 )
-from orchestration.resources import AlvhSettings, WarehouseResource
 
 OWNERS = ["team:alvh-quant"]
 STRATEGY_REPORT = dg.AssetKey(["report", "strategy_report"])

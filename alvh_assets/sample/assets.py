@@ -6,10 +6,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.real_data import real_data_dir
 from alvh_assets.sample.generate import generate_sample_market
 from alvh_assets.sample.manifest import read_manifest, sha256_file
-from orchestration.resources import AlvhSettings
 
 SAMPLE_MARKET = dg.AssetKey(["landing", "sample_market"])
 

@@ -11,23 +11,24 @@ registered strategy on every session, and the CNDR reference book holding to set
 (§4 item 5).
 """
 
-import time
-import warnings
-from collections.abc import Iterator
-
 import dagster as dg
 import polars as pl
 
 from alvh_assets import warehouse as wh
+from alvh_assets.dagster_support import (
+    AlvhSettings,
+    WarehouseResource,
+    WriterRun,
+    Written,
+    keys_unique_checks,
+    sql_check,
+    table_specs,
+    writer_asset,
+)
 from alvh_assets.metadata import markdown_table
 from alvh_assets.strategy.registry import REGISTRY, names_sql
 from alvh_assets.strategy.run import run_window, strategy_window
 from alvh_assets.strategy.store import KEYS, TABLES
-from orchestration.partitions import TRADING_DAYS, window_sessions
-from orchestration.resources import AlvhSettings, WarehouseResource
-from orchestration.table_assets import keys_unique_checks, sql_check, table_key, table_specs
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
 
 OWNERS = ["team:alvh-quant"]
 DEPS = [
@@ -109,56 +110,48 @@ def _nav_summary(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@dg.multi_asset(
-    name="strategy_book",
-    specs=SPECS,
-    partitions_def=TRADING_DAYS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb_writer",
-)
-def strategy_book(
-    context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult]:
-    """Run the registered strategies over the partition window (from ``sample_start``) and replace
-    it in the ``strategy`` tables."""
-    cfg = alvh.load()
-    t0 = time.perf_counter()
-    window = strategy_window(*window_sessions(context), cfg)
-    frames = {t: pl.DataFrame(schema=s) for t, s in TABLES.items()}
-    if window is None:
-        context.log.info(
-            f"window ends before the backtest start {cfg.sample_start}: nothing to run"
-        )
-    else:
-        with warehouse.connect() as con:
-            frames = run_window(con, window, cfg)
-    seconds = time.perf_counter() - t0
-    span = "-" if window is None else f"{window[0]}..{window[1]}"
-    for table, frame in frames.items():
-        context.log.info(
-            f"asset={table} window={span} rows_in={frame.height} loaded={frame.height} "
-            f"quarantined=0 seconds={seconds:.2f}"
-        )
-        meta: dict[str, object] = {
-            "dagster/row_count": frame.height,
-            "window": span,
-            "seconds": round(seconds, 2),
-        }
-        if table == "strategy.account_daily" and frame.height:
-            meta["nav_by_strategy"] = dg.MetadataValue.md(markdown_table(_nav_summary(frame)))
-        if table == "strategy.layer_allocations_daily" and frame.height:
-            last = frame.filter(pl.col("date") == pl.col("date").max())
-            cols = ["strategy", "bucket", "tranche", "active", "instrument", "contracts"]
-            cols += ["premium_at_risk", "rule", "action"]
-            meta["preview"] = dg.MetadataValue.md(markdown_table(last.select(cols), 20))
-        if table == "strategy.fills" and frame.height:
-            reasons = frame.group_by(
-                "strategy", pl.col("reason").str.split(":").list.first().alias("kind")
-            ).len()
-            meta["fills_by_kind"] = dg.MetadataValue.md(
+def _table_metadata(table: str, frame: pl.DataFrame) -> dict[str, object]:
+    """The previews of a written table: NAV by strategy, the last day's layers, fills by
+    kind."""
+    if frame.is_empty():
+        return {}
+    if table == "strategy.account_daily":
+        return {"nav_by_strategy": dg.MetadataValue.md(markdown_table(_nav_summary(frame)))}
+    if table == "strategy.layer_allocations_daily":
+        last = frame.filter(pl.col("date") == pl.col("date").max())
+        cols = ["strategy", "bucket", "tranche", "active", "instrument", "contracts"]
+        cols += ["premium_at_risk", "rule", "action"]
+        return {"preview": dg.MetadataValue.md(markdown_table(last.select(cols), 20))}
+    if table == "strategy.fills":
+        reasons = frame.group_by(
+            "strategy", pl.col("reason").str.split(":").list.first().alias("kind")
+        ).len()
+        return {
+            "fills_by_kind": dg.MetadataValue.md(
                 markdown_table(reasons.sort("strategy", "kind"), 40)
             )
-        yield dg.MaterializeResult(asset_key=table_key(table), metadata=meta)
+        }
+    return {}
+
+
+def _run_strategies(ctx: WriterRun) -> list[Written]:
+    """Run the registered strategies over the partition window (from ``sample_start``) and
+    replace it in the ``strategy`` tables."""
+    cfg = ctx.alvh.load()
+    window = strategy_window(*ctx.window, cfg)
+    frames = {t: pl.DataFrame(schema=s) for t, s in TABLES.items()}
+    if window is None:
+        ctx.log.info(f"window ends before the backtest start {cfg.sample_start}: nothing to run")
+    else:
+        with ctx.warehouse.connect() as con:
+            frames = run_window(con, window, cfg)
+    span = "-" if window is None else f"{window[0]}..{window[1]}"
+    return [
+        Written(t, f.height, window=span, metadata=_table_metadata(t, f)) for t, f in frames.items()
+    ]
+
+
+strategy_book = writer_asset("strategy_book", SPECS, _run_strategies)
 
 
 # --------------------------------------------------------------------------------------------

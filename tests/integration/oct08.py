@@ -9,8 +9,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.definitions import DAILY_INGEST, MARTS, VIEWS, WHOLE, defs
-from orchestration.resources import AlvhSettings, WarehouseResource
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
+from orchestration.definitions import DAILY_INGEST, MARTS, REFERENCE, VIEWS, defs
 from orchestration.runs import materialize, partition_range_tags
 
 START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
@@ -51,7 +51,7 @@ def build(landing: Path, db: Path, start: dt.date, end: dt.date) -> list:
         landing,
         db,
         [
-            (WHOLE, None),
+            (REFERENCE, None),
             (DAILY_INGEST, partition_range_tags(WARMUP, end)),
             (VIEWS, None),
             (MARTS, partition_range_tags(start, end)),

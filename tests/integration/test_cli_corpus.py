@@ -4,7 +4,7 @@ its expected outcome — refused in one line (exit 2, every table byte-identical
 with the bad rows quarantined under their reason (the good day 2008-10-08 byte-identical).
 
 The complete reader corpora (``tests/data/bad_inputs/<reader>``) run file by file through
-the readers and ``load.ingest`` in ``tests/ingest`` and ``tests/unit/test_ingest_load.py``;
+the readers and ``run.ingest`` in ``tests/ingest`` and ``tests/unit/test_ingest_run.py``;
 here one unreadable file of every reader's corpus goes through the CLI, with the landing
 kinds of the issue (missing folder, missing file, ``.csv.gz``, header only, corrupt zip,
 symlink out, manifest mismatch, Calcs beside non-Calcs, a file dated on a Saturday, absurd

@@ -44,3 +44,25 @@ def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "Validation successful" in out.stdout + out.stderr
+
+
+def test_every_cli_step_is_a_job_listed_by_the_dagster_cli(tmp_path: Path) -> None:
+    from orchestration.definitions import STEP_JOBS, STEPS
+
+    assert set(STEPS) >= {"reference", "ingest", "views", "marts", "strategies", "attribution"}
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    dagster = Path(sys.executable).with_name("dagster")
+    out = subprocess.run(
+        [str(dagster), "job", "list", "-m", "orchestration.definitions"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    listed = {
+        line.split(":", 1)[1].strip() for line in out.stdout.splitlines() if line.startswith("Job:")
+    }
+    assert {job.name for job in STEP_JOBS.values()} | {"daily_job"} <= listed
+    assert {f"{step}_job" for step in STEPS} <= listed

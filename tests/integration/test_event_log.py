@@ -7,8 +7,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from alvh_assets.dagster_support import TRADING_DAYS, WRITER_POLICIES
 from orchestration.event_log import BatchedSqliteEventLogStorage
-from orchestration.partitions import TRADING_DAYS
 from orchestration.runs import INSTANCE_CONFIG, partition_range_tags
 
 FIRST, LAST = "2008-09-02", "2008-10-31"  # 44 sessions
@@ -17,7 +17,7 @@ FIRST, LAST = "2008-09-02", "2008-10-31"  # 44 sessions
 @dg.multi_asset(
     specs=[dg.AssetSpec("a"), dg.AssetSpec("b")],
     partitions_def=TRADING_DAYS,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    backfill_policy=WRITER_POLICIES["backfill_policy"],
 )
 def two_tables(context: dg.AssetExecutionContext):
     for key in ("a", "b"):

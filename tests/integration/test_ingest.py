@@ -11,12 +11,12 @@ import duckdb
 import polars as pl
 import pytest
 
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.ingest import assets as ingest_assets
-from alvh_assets.ingest import load
+from alvh_assets.ingest import run
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.sample.generate import generate_sample_market
-from orchestration.definitions import DAILY_INGEST, WHOLE, defs
-from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.definitions import DAILY_INGEST, REFERENCE, defs
 from orchestration.runs import materialize, partition_range_tags
 from tests.warehouse_tables import warehouse_tables
 
@@ -41,7 +41,10 @@ def _resources(landing: Path, db: Path) -> dict:
 def _ingest(landing: Path, db: Path, start: dt.date = START, end: dt.date = END) -> list:
     results = []
     with dg.DagsterInstance.ephemeral() as instance:
-        for selection, tags in ((WHOLE, None), (DAILY_INGEST, partition_range_tags(start, end))):
+        for selection, tags in (
+            (REFERENCE, None),
+            (DAILY_INGEST, partition_range_tags(start, end)),
+        ):
             r = materialize(defs, selection, instance, _resources(landing, db), tags=tags)
             assert r.success
             results.append(r)
@@ -128,15 +131,15 @@ def test_pre_2007_vx_settlements_are_stored_divided_by_ten(tmp_path: Path) -> No
 def test_a_window_read_in_pieces_loads_what_one_piece_does(
     landing: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(load, "CHUNK_SESSIONS", 2)
+    monkeypatch.setattr(run, "CHUNK_SESSIONS", 2)
     eod = SOURCES["cboe_option_eod"]
-    pieces = load.pieces(eod, landing, (dt.date(2008, 11, 15), END))
+    pieces = run.pieces(eod, landing, (dt.date(2008, 11, 15), END))
     assert pieces == [  # contiguous calendar days, cut every 2 sessions
         (dt.date(2008, 11, 15), dt.date(2008, 11, 18)),
         (dt.date(2008, 11, 19), dt.date(2008, 11, 20)),
         (dt.date(2008, 11, 21), END),
     ]
-    assert load.pieces(SOURCES["cboe_index_daily"], landing, (START, END)) == [(START, END)]
+    assert run.pieces(SOURCES["cboe_index_daily"], landing, (START, END)) == [(START, END)]
     db = tmp_path / "pieces.duckdb"
     _ingest(landing, db)
     pieced, whole = _tables(db), _tables(warehouse)
@@ -152,7 +155,7 @@ def test_a_window_read_in_pieces_loads_what_one_piece_does(
 def test_unreadable_file_fails_the_asset_naming_it_and_loads_nothing(
     landing: Path, warehouse: Path, tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(load, "CHUNK_SESSIONS", chunk)  # 2: the bad file is in the 2nd piece
+    monkeypatch.setattr(run, "CHUNK_SESSIONS", chunk)  # 2: the bad file is in the 2nd piece
     bad_landing = tmp_path / "landing"
     shutil.copytree(landing, bad_landing)
     bad = bad_landing / "cboe/option_eod/SPX/UnderlyingOptionsEODCalcs_^SPX_2008-11-19.zip"

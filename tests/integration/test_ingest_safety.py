@@ -17,11 +17,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.ingest import assets as ingest_assets
-from alvh_assets.ingest import load
+from alvh_assets.ingest import run
 from alvh_assets.ingest.sources import SOURCES
 from orchestration.definitions import defs
-from orchestration.resources import AlvhSettings, WarehouseResource
 from tests.warehouse_tables import warehouse_tables
 
 DAY = dt.date(2008, 10, 8)
@@ -44,7 +44,7 @@ def ingested(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("safety") / "alvh.duckdb"
     with duckdb.connect(str(db)) as con:
         for s in SOURCES.values():
-            load.ingest(con, s, landing, WINDOW if s.daily else None, NOW)
+            run.ingest(con, s, landing, WINDOW if s.daily else None, NOW)
     return db
 
 
@@ -132,8 +132,8 @@ def test_the_conservation_check_passes_for_a_run_that_loaded_nothing(
     db = tmp_path / "alvh.duckdb"
     index = SOURCES["cboe_index_daily"]
     with duckdb.connect(str(db)) as con:
-        load.ingest(con, index, land, (dt.date(2008, 10, 7),) * 2, NOW)
-        latest = load.ingest(con, index, land, (DAY, DAY), LATER)
+        run.ingest(con, index, land, (dt.date(2008, 10, 7),) * 2, NOW)
+        latest = run.ingest(con, index, land, (DAY, DAY), LATER)
     assert latest.rows_loaded == 0 and latest.rows_quarantined == 2
     key = dg.AssetKey(["raw", "cboe_index_daily"])
     check = next(

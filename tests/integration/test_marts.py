@@ -14,7 +14,7 @@ import pytest
 
 from alvh_assets import real_data
 from alvh_assets.marts.mart_expectations import MART_TABLES
-from orchestration.definitions import MARTS, WHOLE
+from orchestration.definitions import MARTS, REFERENCE
 from orchestration.runs import partition_range_tags
 from tests.integration.oct08 import END, START, WARMUP, run_steps
 
@@ -171,7 +171,7 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
         "2008-08-01,2008-10-15,9999-12-31,216.9\n"
     )
     revised = _copy_without_marts(built, tmp_path, "revised")
-    run_steps(later, revised, [(WHOLE, None), (MARTS, partition_range_tags(START, END))])
+    run_steps(later, revised, [(REFERENCE, None), (MARTS, partition_range_tags(START, END))])
     before, after = _marts(as_of_t), _marts(revised, T)
     for name in MART_TABLES:
         assert before[name].height > 0, name

@@ -13,11 +13,11 @@ import duckdb
 import polars as pl
 import pytest
 
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.pricing.option_greeks import OPTION_COLUMNS, option_greeks
 from alvh_assets.sample.generate import generate_sample_market
-from orchestration.definitions import DAILY_INGEST, WHOLE, defs
-from orchestration.resources import AlvhSettings, WarehouseResource
+from orchestration.definitions import DAILY_INGEST, REFERENCE, defs
 from orchestration.runs import materialize, partition_range_tags
 
 START, END = dt.date(2008, 11, 17), dt.date(2008, 11, 21)  # VIX 60-80: a stressed week
@@ -67,7 +67,10 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def raw_db(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("wh_raw") / "alvh.duckdb"
     with dg.DagsterInstance.ephemeral() as instance:
-        for selection, tags in ((WHOLE, None), (DAILY_INGEST, partition_range_tags(START, END))):
+        for selection, tags in (
+            (REFERENCE, None),
+            (DAILY_INGEST, partition_range_tags(START, END)),
+        ):
             assert materialize(
                 defs, selection, instance, _resources(landing, db), tags=tags
             ).success

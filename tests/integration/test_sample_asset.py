@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.sample import assets as sample_assets
-from orchestration.resources import AlvhSettings
 
 
 def _run(landing: Path, start: str, end: str) -> dg.ExecuteInProcessResult:

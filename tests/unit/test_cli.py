@@ -8,8 +8,8 @@ import dagster as dg
 import pytest
 from click.testing import CliRunner
 
-from alvh_assets.cli import main
-from orchestration.resources import AlvhSettings
+from alvh_assets.dagster_support import AlvhSettings
+from orchestration.cli import main
 
 
 @pytest.mark.parametrize(
@@ -53,7 +53,7 @@ def test_sample_rejects_a_range_without_real_spx(tmp_path: Path) -> None:
 def test_overrides_reach_the_dagster_runs_the_cli_launches() -> None:
     import click
 
-    from alvh_assets.cli import _resources
+    from orchestration.cli import _resources
 
     seen: list[int] = []
 
@@ -74,7 +74,7 @@ def test_a_date_override_reaches_the_runs() -> None:
 
     import click
 
-    from alvh_assets.cli import _resources
+    from orchestration.cli import _resources
 
     ctx = click.Context(main, obj={"overrides": ["sample_start=2006-02-24"], "config": None})
     assert _resources(ctx)["alvh"].load().sample_start == dt.date(2006, 2, 24)
@@ -331,7 +331,7 @@ def test_an_unexpected_error_is_one_line_exit_1_and_an_unwritable_output_exit_2(
 def test_force_reaches_the_resource_when_it_has_the_setting() -> None:
     import click
 
-    from alvh_assets.cli import _resources
+    from orchestration.cli import _resources
 
     ctx = click.Context(main, obj={"overrides": [], "config": None})
     settings = _resources(ctx, force=True)["alvh"]
@@ -362,7 +362,7 @@ def test_a_malformed_manifest_gives_the_generic_note_and_a_warning(
 _CHILD = """
 import subprocess, sys, time
 sys.argv[0] = "alvh"  # the console script
-from alvh_assets.cli import _contain_children
+from orchestration.cli import _contain_children
 assert _contain_children()
 grandchild = subprocess.Popen(["sleep", "60"])  # as dagster-dbt starts dbt: no preexec_fn
 print(grandchild.pid, flush=True)

@@ -22,11 +22,11 @@ from playwright.sync_api import Browser, sync_playwright
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
 from alvh_assets.attribution.schema import TABLES as ATTRIBUTION_TABLES
-from alvh_assets.cli import main
 from alvh_assets.report import charts
 from alvh_assets.report.build import CHARTS, provenance_section, read_data, write_report
 from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.store import ACCOUNT, LAYERS, POSITIONS
+from orchestration.cli import main
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -461,8 +461,8 @@ def test_dagster_asset_writes_the_report_and_its_check_passes(
 ) -> None:
     import dagster as dg
 
+    from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
     from alvh_assets.report.assets import REPORT_ASSETS, REPORT_CHECKS
-    from orchestration.resources import AlvhSettings, WarehouseResource
 
     monkeypatch.setenv("ALVH_HOME", str(tmp_path))
     result = dg.materialize(

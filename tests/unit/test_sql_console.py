@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from alvh_assets.cli import main
+from orchestration.cli import main
 
 
 @pytest.fixture

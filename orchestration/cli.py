@@ -364,8 +364,8 @@ def _resources(ctx: click.Context, force: bool = False) -> dict[str, object]:
     ``force``: replacements that would drop much of a stored day go ahead (``--force``)."""
     import json
 
+    from alvh_assets.dagster_support import AlvhSettings
     from orchestration.definitions import defs
-    from orchestration.resources import AlvhSettings
 
     root = ctx.find_root().obj
     overrides = dict(parse_override(o) for o in root["overrides"])

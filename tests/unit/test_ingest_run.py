@@ -1,4 +1,4 @@
-"""``load.ingest`` checks before it deletes (issue 13): every refused input leaves every table
+"""``run.ingest`` checks before it deletes (issue 13): every refused input leaves every table
 byte-identical, non-session files are quarantined, the richer of two deliveries wins, the log
 keeps other days, and reader workers die with their parent.
 
@@ -23,7 +23,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from alvh_assets.ingest import load
+from alvh_assets.ingest import run
 from alvh_assets.ingest.quarantine import Reason
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.sample.generate import generate_sample_market
@@ -65,10 +65,10 @@ def _ingest(
     window: tuple[dt.date, dt.date] = (FIRST, LAST),
     at: dt.datetime = NOW,
     **kw: object,
-) -> dict[str, load.Summary]:
+) -> dict[str, run.Summary]:
     with duckdb.connect(str(db)) as con:
         return {
-            n: load.ingest(con, SOURCES[n], landing, window if SOURCES[n].daily else None, at, **kw)
+            n: run.ingest(con, SOURCES[n], landing, window if SOURCES[n].daily else None, at, **kw)
             for n in names
         }
 
@@ -109,7 +109,7 @@ def test_a_missing_landing_folder_is_refused_and_every_table_stays(db: Path) -> 
     calendars, valuation), then inserted the nothing it found: exit 0, tables emptied."""
     before = warehouse_tables(db)
     for name in SOURCES:
-        with pytest.raises(load.LandingError) as e:
+        with pytest.raises(run.LandingError) as e:
             _ingest(db, Path("/nonexistent"), (name,), (DAY, DAY))
         assert "/nonexistent does not exist" in _one_line(e)
     _assert_same(before, db)
@@ -119,7 +119,7 @@ def test_the_days_missing_vix_file_refuses_the_window(db: Path, land: Path) -> N
     """Before: the day loaded without its VIX rows (4,688 -> 4,048 rows), silently."""
     _eod(land, "VIX", DAY).unlink()
     before = warehouse_tables(db)
-    with pytest.raises(load.RefusedWindowError) as e:
+    with pytest.raises(run.RefusedWindowError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     line = _one_line(e)
     assert "^VIX" in line and "2008-10-08" in line and "UnderlyingOptionsEOD" in line
@@ -138,7 +138,7 @@ def test_a_first_load_without_the_vix_file_is_refused_too(land: Path, tmp_path: 
     """Before: nothing said the day lacked a root; now a group delivered on an earlier
     session (the VIX file of 10-07) is due on every later one."""
     _eod(land, "VIX", DAY).unlink()
-    with pytest.raises(load.RefusedWindowError, match=r"\^VIX.*2008-10-08"):
+    with pytest.raises(run.RefusedWindowError, match=r"\^VIX.*2008-10-08"):
         _ingest(tmp_path / "fresh.duckdb", land, ("cboe_option_eod",))
 
 
@@ -150,7 +150,7 @@ def test_a_gzipped_delivery_is_refused_naming_the_file(db: Path, land: Path) -> 
     gz.write_bytes(spx.read_bytes())
     spx.unlink()
     before = warehouse_tables(db)
-    with pytest.raises(load.LandingError) as e:
+    with pytest.raises(run.LandingError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     line = _one_line(e)
     assert "UnderlyingOptionsEODCalcs_^SPX_2008-10-08.csv.gz" in line
@@ -163,7 +163,7 @@ def test_a_gzipped_delivery_is_refused_naming_the_file(db: Path, land: Path) -> 
 def test_an_odd_name_is_refused_by_every_run(land: Path, tmp_path: Path) -> None:
     """Before: files matching no pattern were ignored."""
     (land / "fred" / "notes.txt").write_text("a note\n")
-    with pytest.raises(load.LandingError, match=r"fred/notes.txt: not a delivery format"):
+    with pytest.raises(run.LandingError, match=r"fred/notes.txt: not a delivery format"):
         _ingest(tmp_path / "x.duckdb", land, ("fred_observations",))
 
 
@@ -172,7 +172,7 @@ def test_a_file_cut_to_its_header_is_refused(db: Path, land: Path) -> None:
     spx = _eod(land, "SPX", DAY)
     spx.write_text(spx.read_text().split("\n", 1)[0] + "\n")
     before = warehouse_tables(db)
-    with pytest.raises(load.RefusedWindowError) as e:
+    with pytest.raises(run.RefusedWindowError) as e:
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     assert "no rows of ^SPX for session(s) 2008-10-08" in _one_line(e)
     _assert_same(before, db)
@@ -185,7 +185,7 @@ def test_a_shrink_beyond_the_configured_share_needs_force(db: Path, land: Path) 
     lines = spx.read_text().splitlines(keepends=True)
     spx.write_text("".join(lines[: len(lines) * 4 // 10]))  # 60 % fewer rows
     before = warehouse_tables(db)
-    with pytest.raises(load.RefusedWindowError, match="max_day_shrink allows 50% less"):
+    with pytest.raises(run.RefusedWindowError, match="max_day_shrink allows 50% less"):
         _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))
     _assert_same(before, db)
     _ingest(db, land, ("cboe_option_eod",), (DAY, DAY), max_day_shrink=0.7)
@@ -198,7 +198,7 @@ def test_whole_table_sources_never_lose_their_rows_to_no_file(
     shutil.rmtree(land / "fred")
     (land / "fred").mkdir()
     before = warehouse_tables(db)
-    with pytest.raises(load.RefusedWindowError) as e:
+    with pytest.raises(run.RefusedWindowError) as e:
         _ingest(db, land, ("fred_observations",))
     assert "no rows in the landing folder (fred/*.csv)" in _one_line(e)
     _assert_same(before, db)
@@ -210,7 +210,7 @@ def test_whole_table_sources_never_lose_their_rows_to_no_file(
 def test_one_series_gone_is_refused(db: Path, land: Path) -> None:
     """Before: the FRED table was replaced by the files left, losing a series silently."""
     (land / "fred" / "CPILFESL.csv").unlink()
-    with pytest.raises(load.RefusedWindowError, match="replacing CPILFESL would drop it"):
+    with pytest.raises(run.RefusedWindowError, match="replacing CPILFESL would drop it"):
         _ingest(db, land, ("fred_observations",))
 
 
@@ -220,13 +220,11 @@ def test_a_history_that_does_not_reach_the_day_is_refused(db: Path, land: Path) 
     vix = land / "cboe/index/VIX_History.csv"
     lines = vix.read_text().splitlines(keepends=True)
     vix.write_text("".join(ln for ln in lines if not ln.startswith("2008-10-10")))
-    with pytest.raises(
-        load.RefusedWindowError, match=r"no rows of VIX for session\(s\) 2008-10-10"
-    ):
+    with pytest.raises(run.RefusedWindowError, match=r"no rows of VIX for session\(s\) 2008-10-10"):
         _ingest(db, land, ("cboe_index_daily",), (LAST, LAST))
     gap = [ln for ln in lines if not ln.startswith("2008-10-08")]
     vix.write_text("".join(gap))
-    with pytest.raises(load.RefusedWindowError, match="VIX on 2008-10-08 would drop it"):
+    with pytest.raises(run.RefusedWindowError, match="VIX on 2008-10-08 would drop it"):
         _ingest(db, land, ("cboe_index_daily",), (DAY, DAY))  # stored: never replaced by none
     _ingest(db.with_name("fresh.duckdb"), land, ("cboe_index_daily",))  # first load: a gap
 
@@ -299,14 +297,14 @@ def test_a_redelivered_big_file_reads_each_file_once(
     with zipfile.ZipFile(again, "w") as zf:
         zf.write(first, arcname=first.name)
     calls: Counter[str] = Counter()
-    real = load.physical_lines
+    real = run.physical_lines
 
     def counting(path: Path | str) -> list[str]:
         calls[Path(path).name] += 1
         return real(path)
 
-    monkeypatch.setattr(load, "physical_lines", counting)
-    batch = load.collect(EOD, only, (DAY, DAY), NOW)
+    monkeypatch.setattr(run, "physical_lines", counting)
+    batch = run.collect(EOD, only, (DAY, DAY), NOW)
     assert batch.raw.height == big.height
     assert batch.rejected["reason_code"].unique().to_list() == [Reason.DUPLICATE_ACROSS_FILES.value]
     assert batch.rejected.height == big.height
@@ -326,7 +324,7 @@ def test_a_file_dated_on_saturday_is_quarantined_by_fridays_run(db: Path, land: 
         done = _ingest(db, land, ("cboe_option_eod",), (LAST, LAST))["cboe_option_eod"]
         log = done.log.filter(pl.col("source_file").str.contains("2008-10-11"))
         assert log.select("rows_read", "rows_quarantined").row(0) == (rows, rows)
-        assert load.conservation_errors(done.log).is_empty()
+        assert run.conservation_errors(done.log).is_empty()
         with duckdb.connect(str(db), read_only=True) as con:
             q = con.execute(
                 "SELECT reason_code, partition_date, count(*) FROM quarantine.rejected_rows "
@@ -377,7 +375,7 @@ def test_a_file_cut_at_a_row_boundary_is_refused_by_the_manifest(
     shutil.copytree(sample, land)
     spx = _eod(land, "SPX", DAY)
     spx.write_text("".join(spx.read_text().splitlines(keepends=True)[:-100]))
-    with pytest.raises(load.LandingError) as e:
+    with pytest.raises(run.LandingError) as e:
         _ingest(tmp_path / "wh.duckdb", land, ("cboe_option_eod",), (DAY, DAY))
     line = _one_line(e)
     assert "UnderlyingOptionsEODCalcs_^SPX_2008-10-08.csv: does not match manifest.json" in line
@@ -388,7 +386,7 @@ def test_a_file_cut_at_a_row_boundary_is_refused_by_the_manifest(
 def test_a_malformed_manifest_is_one_line(land: Path, tmp_path: Path, text: str) -> None:
     """Before: a malformed manifest was never read by the ingest (or crashed elsewhere)."""
     (land / "manifest.json").write_text(text)
-    with pytest.raises(load.LandingError) as e:
+    with pytest.raises(run.LandingError) as e:
         _ingest(tmp_path / "wh.duckdb", land, ("fomc_decisions",))
     assert "manifest.json is malformed" in _one_line(e)
 
@@ -397,7 +395,7 @@ def test_a_symlink_leaving_the_landing_is_refused_never_read(land: Path, tmp_pat
     """Before: a symlink was followed, and an unreadable-file error quoted the first line of
     its target (/etc/passwd) into the logs."""
     (land / "fred" / "EVIL.csv").symlink_to("/etc/passwd")
-    with pytest.raises(load.LandingError) as e:
+    with pytest.raises(run.LandingError) as e:
         _ingest(tmp_path / "wh.duckdb", land, ("fred_observations",))
     line = _one_line(e)
     assert "fred/EVIL.csv: a symlink leaving the landing folder" in line
@@ -412,9 +410,9 @@ def test_reader_workers_die_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
         import os, sys, time
-        from alvh_assets.ingest import load
+        from alvh_assets.ingest import run
         if __name__ == "__main__":
-            pool = load.reader_pool(2)
+            pool = run.reader_pool(2)
             list(pool.map(abs, [0] * 8))  # start the workers
             print(" ".join(str(p) for p in pool._processes), flush=True)
             time.sleep(600)
@@ -453,5 +451,5 @@ def test_the_manifest_of_the_sample_is_verified_and_holds(sample: Path) -> None:
     """The sample's manifest lists every landing file with the reader's row count."""
     doc = json.loads((sample / "manifest.json").read_text())
     assert doc["files"]
-    entries = load.landing_checks.read_manifest(sample)
+    entries = run.landing_checks.read_manifest(sample)
     assert set(entries) == {f["path"] for f in doc["files"]}

@@ -1,0 +1,374 @@
+"""The Dagster support the domains' ``assets.py`` share: resources, trading-day partitions,
+table specs, SQL and great_expectations check factories, and the one factory of the
+partitioned writer assets, which applies the house policies once.
+
+Every asset that writes the warehouse is made by :func:`writer_asset`: trading-day
+partitions with a single-run backfill (a backfill range is one run), the ``duckdb_writer``
+concurrency pool (one DuckDB writer at a time), the timing, one structured log line per
+table (``asset= window= rows_in= loaded= quarantined= seconds=``) and the row-count
+metadata. Owners, kinds, grain and table metadata go on the specs through
+:func:`table_spec`. The dbt assets (``orchestration/dbt.py``) take the same pool, backfill
+policy, partitions and log line from here.
+
+This module and the ``assets.py`` files are the only modules of ``alvh_assets`` that import
+Dagster; nothing here imports ``orchestration`` (``tests/unit/test_layering.py``).
+"""
+
+import datetime as dt
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import numpy as np
+
+from alvh_assets import paths
+from alvh_assets import warehouse as wh
+from alvh_assets.calendars import CALENDAR_START, sessions_series, trading_days
+from alvh_assets.config import AlvhConfig, load_config
+from alvh_assets.metadata import markdown_table
+from alvh_assets.quality import Expectation, Frame, run_suite
+
+# backfill_policy and pool are marked beta in Dagster 1.13; both are what design.md asks for.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+
+# --------------------------------------------------------------------------------------------
+# Resources
+# --------------------------------------------------------------------------------------------
+
+
+class AlvhSettings(dg.ConfigurableResource):
+    """The ALVH configuration (YAML file + JSON overrides) and the landing directory.
+
+    ``config_path`` points at a YAML file in the layout of ``alvh config show``;
+    ``overrides_json`` holds per-run ``{"section.field": value}`` overrides;
+    ``force_replace`` lets an ingest replace a window that misses deliveries or shrinks a
+    stored day by more than ``ingest.max_day_shrink`` (the CLI's ``--force``).
+    """
+
+    config_path: str | None = None
+    overrides_json: str = "{}"
+    landing_dir: str | None = None
+    force_replace: bool = False
+
+    def load(self) -> AlvhConfig:
+        """The validated configuration (raises ConfigError naming the bad field)."""
+        return load_config(self.config_path, json.loads(self.overrides_json))
+
+    def landing(self) -> Path:
+        """Landing directory (explicit setting, else ``$ALVH_LANDING_DIR`` or the default)."""
+        return Path(self.landing_dir).resolve() if self.landing_dir else paths.landing_dir()
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The DuckDB warehouse file (``path``, else ``$ALVH_WAREHOUSE`` or the default)."""
+
+    path: str | None = None
+
+    def location(self) -> Path:
+        """Resolved warehouse path."""
+        return Path(self.path).resolve() if self.path else paths.warehouse_path()
+
+    def connect(self, read_only: bool = False):  # noqa: ANN201 - a context manager
+        """``with warehouse.connect() as con:`` a DuckDB connection."""
+        return wh.connect(self.location(), read_only=read_only)
+
+
+# --------------------------------------------------------------------------------------------
+# Partitions: one per NYSE trading day (exchange_calendars XNYS), weekends and exchange
+# holidays excluded, so the partition keys are exactly the sessions.
+# --------------------------------------------------------------------------------------------
+
+PARTITIONS_START = "1990-01-02"
+
+
+def _holidays() -> list[dt.datetime]:
+    """Weekdays that are not XNYS sessions (holidays, closures), as naive datetimes."""
+    sessions = sessions_series().to_numpy().astype("datetime64[D]")
+    weekdays = np.arange(np.datetime64(CALENDAR_START), sessions[-1] + 1, dtype="datetime64[D]")
+    weekdays = weekdays[np.is_busday(weekdays)]
+    closed = np.setdiff1d(weekdays, sessions)
+    return [dt.datetime.combine(d, dt.time()) for d in closed.astype(object)]
+
+
+TRADING_DAYS = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 * * 1-5",
+    start=PARTITIONS_START,
+    fmt="%Y-%m-%d",
+    timezone="America/New_York",
+    exclusions=_holidays(),
+)
+
+
+WRITER_POLICIES: dict[str, Any] = dict(
+    partitions_def=TRADING_DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool="duckdb_writer",
+)
+"""The policies of every partitioned warehouse writer, stated once: trading-day partitions,
+a single-run backfill (a range is one run, never one run per day) and the concurrency pool
+``duckdb_writer`` (the instance limits it to one op at a time: DuckDB allows one writer)."""
+WRITER_POOL: str = WRITER_POLICIES["pool"]
+"""The pool of every warehouse writer, partitioned or not."""
+
+
+def window_sessions(context: dg.AssetExecutionContext) -> tuple[dt.date, dt.date]:
+    """First and last session of the run's partition window (one day or a backfill range)."""
+    tw = context.partition_time_window
+    days = trading_days(tw.start.date(), tw.end.date() - dt.timedelta(days=1))
+    if not days:
+        raise dg.Failure(f"partition window {tw.start:%Y-%m-%d}..{tw.end:%Y-%m-%d} has no session")
+    return days[0], days[-1]
+
+
+# --------------------------------------------------------------------------------------------
+# Specs and the writer factory
+# --------------------------------------------------------------------------------------------
+
+
+def table_key(table: str) -> dg.AssetKey:
+    """``schema.table`` -> ``AssetKey([schema, table])``."""
+    return dg.AssetKey(table.split("."))
+
+
+def table_spec(
+    table: str,
+    description: str,
+    grain: Sequence[str],
+    group: str,
+    owners: list[str],
+    deps: Sequence[dg.AssetKey | str],
+    kinds: Iterable[str] = ("polars", "duckdb"),
+    note: str = "",
+) -> dg.AssetSpec:
+    """The spec of the table ``schema.table``: key ``[schema, table]``, its grain stated in
+    the description (then ``note``) and in the metadata."""
+    cols = ", ".join(grain)
+    return dg.AssetSpec(
+        table_key(table),
+        description=f"{description}\n\nGrain: one row per ({cols}).{' ' + note if note else ''}",
+        group_name=group,
+        owners=owners,
+        kinds=set(kinds),
+        deps=list(deps),
+        metadata={"grain": cols, "table": table},
+    )
+
+
+def table_specs(
+    keys: Mapping[str, Sequence[str]],
+    descriptions: Mapping[str, str],
+    group: str,
+    owners: list[str],
+    deps: list[dg.AssetKey],
+) -> list[dg.AssetSpec]:
+    """One :func:`table_spec` per table of ``keys`` (table -> grain)."""
+    return [
+        table_spec(table, descriptions[table], cols, group, owners, deps)
+        for table, cols in keys.items()
+    ]
+
+
+Window = tuple[dt.date, dt.date]
+
+
+def window_label(window: Window | None) -> str:
+    """``first..last`` of a window, ``whole table`` for an unpartitioned run."""
+    return "whole table" if window is None else f"{window[0]}..{window[1]}"
+
+
+def log_line(
+    table: str,
+    window: str,
+    rows_in: int,
+    loaded: int,
+    quarantined: int,
+    seconds: float,
+    extra: str = "",
+) -> str:
+    """The structured line every writer logs per table."""
+    line = (
+        f"asset={table} window={window.replace(' ', '_')} rows_in={rows_in} loaded={loaded} "
+        f"quarantined={quarantined} seconds={seconds:.2f}"
+    )
+    return f"{line} {extra}" if extra else line
+
+
+@dataclass(frozen=True)
+class WriterRun:
+    """What a writer's function gets: the run's sessions (None when unpartitioned), the
+    settings, the warehouse and the run's logger."""
+
+    window: Window | None
+    alvh: AlvhSettings
+    warehouse: WarehouseResource
+    log: Any
+
+
+@dataclass(frozen=True)
+class Written:
+    """One table a writer wrote: rows it read (default: ``loaded``), loaded and quarantined,
+    the window label when it is not the run's (``-``: nothing to run), extra metadata and
+    extra ``key=value`` fields of the log line."""
+
+    table: str
+    loaded: int
+    rows_in: int | None = None
+    quarantined: int = 0
+    window: str | None = None
+    metadata: Mapping[str, object] = field(default_factory=dict)
+    log: str = ""
+
+
+def writer_asset(
+    name: str,
+    specs: Sequence[dg.AssetSpec],
+    write: Callable[[WriterRun], Iterable[Written]],
+    daily: bool = True,
+) -> dg.AssetsDefinition:
+    """The Dagster asset ``name`` writing ``specs``' tables with ``write``, under the house
+    policies: trading-day partitions and a single-run backfill (``daily``), the
+    ``duckdb_writer`` pool, timing, one :func:`log_line` and the row-count metadata per
+    table written."""
+
+    @dg.multi_asset(
+        name=name,
+        specs=specs,
+        **(WRITER_POLICIES if daily else {"pool": WRITER_POOL}),
+    )
+    def _writer(
+        context: dg.AssetExecutionContext, alvh: AlvhSettings, warehouse: WarehouseResource
+    ) -> Iterator[dg.MaterializeResult]:
+        t0 = time.perf_counter()
+        window = window_sessions(context) if daily else None
+        written = list(write(WriterRun(window, alvh, warehouse, context.log)))
+        seconds = time.perf_counter() - t0
+        for w in written:
+            span = w.window or window_label(window)
+            rows_in = w.loaded if w.rows_in is None else w.rows_in
+            context.log.info(
+                log_line(w.table, span, rows_in, w.loaded, w.quarantined, seconds, w.log)
+            )
+            yield dg.MaterializeResult(
+                asset_key=table_key(w.table),
+                metadata={
+                    "dagster/row_count": w.loaded,
+                    "window": span,
+                    **w.metadata,
+                    "seconds": round(seconds, 2),
+                },
+            )
+
+    return _writer
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+
+
+def sql_check(
+    key: dg.AssetKey, name: str, description: str, sql: str, params: list | None = None
+) -> dg.AssetChecksDefinition:
+    """A blocking check that fails when ``sql`` returns rows (the violations, a sample of
+    which is attached)."""
+
+    @dg.asset_check(asset=key, name=name, blocking=True, description=description)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect(read_only=True) as con:
+            bad = wh.read_frame(con, sql, params)
+        return dg.AssetCheckResult(
+            passed=bad.is_empty(),
+            metadata={
+                "violations": bad.height,
+                "sample": dg.MetadataValue.md(markdown_table(bad, 10)) if bad.height else "none",
+            },
+        )
+
+    return _check
+
+
+def keys_unique_checks(keys: Mapping[str, Sequence[str]]) -> list[dg.AssetChecksDefinition]:
+    """``keys_unique`` on every table: its key columns unique and not null."""
+    checks = []
+    for table, cols in keys.items():
+        quoted = ", ".join(f'"{c}"' for c in cols)  # "window" is a reserved word
+        nulls = " OR ".join(f'"{c}" IS NULL' for c in cols)
+        checks.append(
+            sql_check(
+                table_key(table),
+                "keys_unique",
+                f"({', '.join(cols)}) is unique and not null in {table}.",
+                f"SELECT {quoted}, count(*) AS n FROM {table} GROUP BY ALL "
+                f"HAVING n > 1 OR {nulls} LIMIT 50",
+            )
+        )
+    return checks
+
+
+FrameLoader = Callable[[duckdb.DuckDBPyConnection], dict[str, Frame]]
+
+
+def ge_checks(
+    name: str,
+    key: dg.AssetKey,
+    suite: Sequence[Expectation],
+    load_frames: FrameLoader,
+    skip_when_empty: tuple[str, ...] = (),
+    nonblocking_severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+) -> dg.AssetChecksDefinition:
+    """One ``multi_asset_check`` per great_expectations suite, one check per expectation,
+    named after the expectations of ``suite`` on asset ``key``.
+
+    The frames come from ``load_frames`` reading the warehouse read-only, and GE runs inside
+    the check (see ``alvh_assets.quality``). Expectations on a frame listed in
+    ``skip_when_empty`` (a DataFrame, not Pieces) pass with a 'skipped' note when that frame
+    has no rows; a failing non-blocking expectation has ``nonblocking_severity``.
+    """
+
+    @dg.multi_asset_check(
+        name=name,
+        specs=[
+            dg.AssetCheckSpec(
+                e.name,
+                asset=key,
+                blocking=e.blocking,
+                description=f"great_expectations: {e.description}",
+            )
+            for e in suite
+        ],
+    )
+    def _checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+        with warehouse.connect(read_only=True) as con:
+            frames = load_frames(con)
+            empty = {f for f in skip_when_empty if frames[f].is_empty()}  # type: ignore[union-attr]
+            for e in suite:
+                if e.frame in empty:
+                    yield dg.AssetCheckResult(
+                        asset_key=key,
+                        check_name=e.name,
+                        passed=True,
+                        metadata={"skipped": f"frame '{e.frame}' has no rows"},
+                    )
+            # inside the connection: frames given as Pieces are read while validating
+            for outcome in run_suite(frames, [e for e in suite if e.frame not in empty]):
+                e = outcome.expectation
+                yield dg.AssetCheckResult(
+                    asset_key=key,
+                    check_name=e.name,
+                    passed=outcome.passed,
+                    severity=dg.AssetCheckSeverity.ERROR if e.blocking else nonblocking_severity,
+                    metadata={
+                        "expectation": e.kind,
+                        "rows_checked": outcome.element_count,
+                        "unexpected": outcome.unexpected_count,
+                        "sample": outcome.sample or "-",
+                    },
+                )
+
+    return _checks
