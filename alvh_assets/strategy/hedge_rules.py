@@ -9,8 +9,8 @@
 
 Every hedged strategy reads the same budget basis (§3, settled 2026-12,
 :func:`budget_inputs`): premium at risk = the open cost basis of its hedge legs, and the cost
-ceiling's two cumulative sides — the condor time value captured (:func:`time_value_captured`)
-and the net hedge spend (:func:`hedge_spend`).
+ceiling's two cumulative sides — the condor time value captured (:func:`closed_cycle_credit`
+plus :func:`open_cycle_decay`) and the net hedge spend (:func:`hedge_spend`).
 
 A halted account (§2 solvency: "trades no more") buys nothing: budget 0 (rule
 ``halted``), every ALVH tranche inactive, a baseline's layer marked blocked.
