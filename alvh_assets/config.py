@@ -24,6 +24,12 @@ def _f(default: Any, ge: float | None = None, le: float | None = None, **kw: Any
     return Field(default, ge=ge, le=le, **kw)
 
 
+def _mart(default: Any, ge: float | None = None, le: float | None = None, **kw: Any) -> Any:
+    """A field the dbt marts read: passed to dbt as the var of the same name
+    (:func:`mart_vars`), its default also declared in ``dbt_project.yml`` (tested equal)."""
+    return Field(default, ge=ge, le=le, json_schema_extra={"dbt_var": True}, **kw)
+
+
 class CondorConfig(_Section):
     """SPX iron condor rules (methodology §2)."""
 
@@ -167,8 +173,10 @@ class HedgeConfig(_Section):
     event_spread_multiple: float = _f(
         2.0, 1.0, 10.0, description="bid-ask widening assumed inside an FOMC window [choice]"
     )
-    erp_threshold: float = _f(0.065, 0.0, 0.5, description="implied ERP for mid-layer spread (001)")
-    rv20_threshold: float = _f(0.18, 0.0, 2.0, description="20-day realized vol ceiling (001)")
+    erp_threshold: float = _mart(
+        0.065, 0.0, 0.5, description="implied ERP for mid-layer spread (001)"
+    )
+    rv20_threshold: float = _mart(0.18, 0.0, 2.0, description="20-day realized vol ceiling (001)")
 
     @model_validator(mode="after")
     def _consistent(self) -> HedgeConfig:
@@ -190,13 +198,15 @@ class HedgeConfig(_Section):
 class SignalConfig(_Section):
     """Indicator and signal definitions (methodology §3, 'Signals')."""
 
-    macd_fast: int = _f(12, 2, 100, description="MACD fast EMA span (000, 001)")
-    macd_slow: int = _f(26, 3, 200, description="MACD slow EMA span (000, 001)")
-    macd_signal: int = _f(9, 2, 100, description="MACD signal EMA span (000, 001)")
-    rsi_period: int = _f(14, 2, 100, description="RSI period, Wilder smoothing (001, 002)")
-    rsi_overbought: float = _f(70.0, 50.0, 100.0, description="VIX RSI level for distortion (001)")
-    ad_high_lookback: int = _f(20, 5, 252, description="days for SPX / A/D highs [choice]")
-    ad_divergence_pct: float = _f(
+    macd_fast: int = _mart(12, 2, 100, description="MACD fast EMA span (000, 001)")
+    macd_slow: int = _mart(26, 3, 200, description="MACD slow EMA span (000, 001)")
+    macd_signal: int = _mart(9, 2, 100, description="MACD signal EMA span (000, 001)")
+    rsi_period: int = _mart(14, 2, 100, description="RSI period, Wilder smoothing (001, 002)")
+    rsi_overbought: float = _mart(
+        70.0, 50.0, 100.0, description="VIX RSI level for distortion (001)"
+    )
+    ad_high_lookback: int = _mart(20, 5, 252, description="days for SPX / A/D highs [choice]")
+    ad_divergence_pct: float = _mart(
         0.02,
         0.0,
         0.5,
@@ -206,14 +216,16 @@ class SignalConfig(_Section):
             " declines), base-free; a divergence counts for 5 sessions (methodology §3) [choice]"
         ),
     )
-    steepening_points: float = _f(
+    steepening_points: float = _mart(
         0.02, 0.0, 1.0, description="slope rise that counts as steepening [choice]"
     )
-    steepening_days: int = _f(5, 1, 60, description="window of the steepening test [choice]")
-    event_window_days: int = _f(1, 0, 10, description="± trading days around FOMC/CPI/PPI [choice]")
-    range_bound_sigmas: float = _f(1.0, 0.1, 5.0, description="CPI/PPI range-bound band (003)")
-    range_bound_months: int = _f(12, 3, 60, description="trailing MoM window (003)")
-    iv_rank_window: int = _f(252, 20, 2520, description="IV rank / percentile window [choice]")
+    steepening_days: int = _mart(5, 1, 60, description="window of the steepening test [choice]")
+    event_window_days: int = _mart(
+        1, 0, 10, description="± trading days around FOMC/CPI/PPI [choice]"
+    )
+    range_bound_sigmas: float = _mart(1.0, 0.1, 5.0, description="CPI/PPI range-bound band (003)")
+    range_bound_months: int = _mart(12, 3, 60, description="trailing MoM window (003)")
+    iv_rank_window: int = _mart(252, 20, 2520, description="IV rank / percentile window [choice]")
 
     @model_validator(mode="after")
     def _ordered(self) -> SignalConfig:
@@ -225,12 +237,12 @@ class SignalConfig(_Section):
 class RegimeConfig(_Section):
     """Regime thresholds (methodology §3, 'Regimes') [choice]."""
 
-    calm_vix: float = _f(15.0, 5.0, 100.0, description="calm below this VIX")
-    neutral_vix: float = _f(20.0, 5.0, 100.0, description="neutral below this VIX")
-    stressed_vix: float = _f(30.0, 5.0, 150.0, description="stressed at or above this VIX")
-    flat_slope_band: float = _f(0.01, 0.0, 0.2, description="|VX2/VX1-1| within this is 'flat'")
-    trend_sma_days: int = _f(50, 5, 400, description="SPX average for neutral_to_bullish")
-    extreme_pe: float = _f(24.0, 5.0, 100.0, description="P/E for extreme_valuation (003)")
+    calm_vix: float = _mart(15.0, 5.0, 100.0, description="calm below this VIX")
+    neutral_vix: float = _mart(20.0, 5.0, 100.0, description="neutral below this VIX")
+    stressed_vix: float = _mart(30.0, 5.0, 150.0, description="stressed at or above this VIX")
+    flat_slope_band: float = _mart(0.01, 0.0, 0.2, description="|VX2/VX1-1| within this is 'flat'")
+    trend_sma_days: int = _mart(50, 5, 400, description="SPX average for neutral_to_bullish")
+    extreme_pe: float = _mart(24.0, 5.0, 100.0, description="P/E for extreme_valuation (003)")
 
     @model_validator(mode="after")
     def _ordered(self) -> RegimeConfig:
@@ -386,6 +398,21 @@ class AlvhConfig(_Section):
         if self.sample_start > self.sample_end:
             raise ValueError("need sample_start <= sample_end")
         return self
+
+
+def mart_vars(config: AlvhConfig) -> dict[str, Any]:
+    """The dbt vars of a run: every field declared with :func:`_mart`, by its name, from the
+    validated config (the names are unique across sections)."""
+    out: dict[str, Any] = {}
+    for section_name in type(config).model_fields:
+        section = getattr(config, section_name)
+        for name, info in getattr(type(section), "model_fields", {}).items():
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get("dbt_var"):
+                if name in out:
+                    raise AssertionError(f"dbt var {name} declared in two sections")
+                out[name] = getattr(section, name)
+    return out
 
 
 class ConfigError(ValueError):

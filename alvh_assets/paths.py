@@ -1,34 +1,86 @@
-"""Where the project keeps its files: landing data, the warehouse, Dagster's home.
+"""Paths and settings from the environment: the one module of the project that reads it
+(besides ``DAGSTER_HOME`` handling and the dbt subprocess's hand-off).
 
 Everything is relative to the project root, which is ``$ALVH_HOME`` when set and the
 current directory otherwise; each path can also be set on its own by environment
-variable, so tests and deployments point the pipeline anywhere.
+variable, so tests and deployments point the pipeline anywhere. Inside Dagster the
+resources (:mod:`alvh_assets.dagster_support`) carry the landing directory and the
+warehouse; they fall back to these functions when not configured.
+
+=============================  ==========================================================
+Variable                       Meaning (default)
+=============================  ==========================================================
+``ALVH_HOME``                  project root (the current directory)
+``ALVH_LANDING_DIR``           landing files the ingest reads (``landing/sample``)
+``ALVH_WAREHOUSE``             the DuckDB warehouse file (``warehouse/alvh.duckdb``)
+``ALVH_PUBLISHED_DIR``         the readers' published copy (``published/`` beside the
+                               warehouse file)
+``DAGSTER_HOME``               the Dagster instance (``.dagster_home``)
+``ALVH_DUCKDB_MEMORY_LIMIT``   DuckDB's memory cap (``2GB``)
+``ALVH_LOCK_WAIT_SECONDS``     wait for another process's lock on the warehouse (30)
+``ALVH_SENSOR_START``          first day the landing sensor requests without a cursor
+=============================  ==========================================================
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+
+MEMORY_LIMIT = "2GB"
+"""DuckDB's memory cap by default (DuckDB's own default, 80% of RAM, lets its cache grow to
+12 GB on a 20-year backfill)."""
+LOCK_WAIT_SECONDS = 30.0
+"""How long a connection waits, by default, for a lock another process holds on the file."""
+SENSOR_START_ENV = "ALVH_SENSOR_START"
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
 
 
 def project_root() -> Path:
     """``$ALVH_HOME`` or the current directory."""
-    return Path(os.environ.get("ALVH_HOME", os.getcwd())).resolve()
+    return Path(_env("ALVH_HOME") or os.getcwd()).resolve()
 
 
 def landing_dir() -> Path:
     """Landing directory the ingest reads (``$ALVH_LANDING_DIR``, default ``landing/sample``)."""
-    env = os.environ.get("ALVH_LANDING_DIR")
+    env = _env("ALVH_LANDING_DIR")
     return Path(env).resolve() if env else project_root() / "landing" / "sample"
 
 
 def warehouse_path() -> Path:
     """The DuckDB warehouse file (``$ALVH_WAREHOUSE``, default ``warehouse/alvh.duckdb``)."""
-    env = os.environ.get("ALVH_WAREHOUSE")
+    env = _env("ALVH_WAREHOUSE")
     return Path(env).resolve() if env else project_root() / "warehouse" / "alvh.duckdb"
+
+
+def published_dir() -> Path:
+    """``$ALVH_PUBLISHED_DIR``, default ``published/`` next to the warehouse file."""
+    env = _env("ALVH_PUBLISHED_DIR")
+    return Path(env).resolve() if env else warehouse_path().parent / "published"
 
 
 def dagster_home() -> Path:
     """Project-local Dagster instance folder (``$DAGSTER_HOME``, default ``.dagster_home``)."""
-    env = os.environ.get("DAGSTER_HOME")
+    env = _env("DAGSTER_HOME")
     return Path(env).resolve() if env else project_root() / ".dagster_home"
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory cap (``$ALVH_DUCKDB_MEMORY_LIMIT``, default :data:`MEMORY_LIMIT`)."""
+    return _env("ALVH_DUCKDB_MEMORY_LIMIT") or MEMORY_LIMIT
+
+
+def lock_wait_seconds() -> float:
+    """Seconds to wait for a lock held by another process: ``$ALVH_LOCK_WAIT_SECONDS``,
+    default :data:`LOCK_WAIT_SECONDS`."""
+    return float(_env("ALVH_LOCK_WAIT_SECONDS") or LOCK_WAIT_SECONDS)
+
+
+def sensor_start() -> dt.date | None:
+    """``$ALVH_SENSOR_START`` (ISO date): where the landing sensor starts without a cursor."""
+    env = _env(SENSOR_START_ENV)
+    return dt.date.fromisoformat(env) if env else None

@@ -4,7 +4,7 @@ The warehouse has a single writer, and DuckDB will not let another process open 
 that a process holds read-write. So readers (notebooks, BI tools, ``duckdb -readonly``)
 get a publication of their own: a DuckDB copy plus Parquet files of the ``marts``,
 ``strategy`` and ``attribution`` tables, all from one snapshot. Layout of
-``published/`` (:func:`published_dir`)::
+``published/`` (:func:`alvh_assets.paths.published_dir`)::
 
     releases/<id>/alvh.duckdb                     one publication (id: UTC time, pid)
     releases/<id>/parquet/<schema>/<table>.parquet
@@ -106,19 +106,14 @@ class PublishResult:
     pruned: tuple[Path, ...] = ()
 
 
-def published_dir() -> Path:
-    """``$ALVH_PUBLISHED_DIR``, default ``published/`` next to the warehouse file."""
-    env = os.environ.get("ALVH_PUBLISHED_DIR")
-    return Path(env).resolve() if env else paths.warehouse_path().parent / "published"
-
-
 def published_database(target_dir: Path | None = None) -> Path:
     """The DuckDB copy of the current publication in ``target_dir`` (default
-    :func:`published_dir`): ``current`` resolved once to ``releases/<id>/<catalog>.duckdb``,
-    so whoever opens it reads one publication even if a publish swaps ``current`` meanwhile.
+    :func:`~alvh_assets.paths.published_dir`): ``current`` resolved once to
+    ``releases/<id>/<catalog>.duckdb``, so whoever opens it reads one publication even if a
+    publish swaps ``current`` meanwhile.
     Without a ``current`` pointer (nothing published yet, or a publication from before the
     release layout) it is ``<target_dir>/alvh.duckdb``, which may not exist: callers check."""
-    target_dir = Path(target_dir) if target_dir else published_dir()
+    target_dir = Path(target_dir) if target_dir else paths.published_dir()
     current = target_dir / CURRENT
     if current.is_symlink():
         release = Path(os.path.realpath(current))
@@ -130,12 +125,12 @@ def published_database(target_dir: Path | None = None) -> Path:
 
 def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> PublishResult:
     """Publish the warehouse behind ``con`` (read-write) to ``target_dir`` (default
-    :func:`published_dir`): a new sealed release ``releases/<id>/`` holding ``<catalog>.duckdb``
-    and ``parquet/<schema>/<table>.parquet``, made current by one atomic pointer swap (see
-    the module doc). Stale temporaries of dead publishes are swept first; releases beyond
-    :data:`KEEP_RELEASES` are deleted after."""
+    :func:`~alvh_assets.paths.published_dir`): a new sealed release ``releases/<id>/`` holding
+    ``<catalog>.duckdb`` and ``parquet/<schema>/<table>.parquet``, made current by one atomic
+    pointer swap (see the module doc). Stale temporaries of dead publishes are swept first;
+    releases beyond :data:`KEEP_RELEASES` are deleted after."""
     start = time.perf_counter()
-    target_dir = Path(target_dir) if target_dir else published_dir()
+    target_dir = Path(target_dir) if target_dir else paths.published_dir()
     releases = target_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
     swept = sweep_stale_temps(target_dir)

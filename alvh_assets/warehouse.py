@@ -7,7 +7,6 @@ one transaction, so re-runs never duplicate and a crash leaves the previous stat
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import re
 import time
@@ -45,25 +44,6 @@ def duck_type(dtype: pl.DataType) -> str:
         raise TypeError(f"no DuckDB type for polars dtype {dtype}") from None
 
 
-MEMORY_LIMIT = "2GB"
-
-
-def memory_limit() -> str:
-    """DuckDB's memory cap (``$ALVH_DUCKDB_MEMORY_LIMIT``, default :data:`MEMORY_LIMIT`;
-    DuckDB's own default, 80% of RAM, lets its cache grow to 12 GB on a 20-year backfill)."""
-    return os.environ.get("ALVH_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT)
-
-
-LOCK_WAIT_SECONDS = 30.0
-"""How long a connection waits, by default, for a lock another process holds on the file."""
-
-
-def lock_wait() -> float:
-    """Seconds to wait for a lock held by another process: ``$ALVH_LOCK_WAIT_SECONDS``,
-    default :data:`LOCK_WAIT_SECONDS`."""
-    return float(os.environ.get("ALVH_LOCK_WAIT_SECONDS", LOCK_WAIT_SECONDS))
-
-
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 
@@ -74,13 +54,12 @@ class WarehouseLockedError(duckdb.IOException):
 
     def __init__(self, path: Path, pid: int | None, waited: float) -> None:
         self.path, self.pid, self.waited = path, pid, waited
-        from alvh_assets.publish import published_dir
 
         who = (f"process {pid}" + _process_name(pid)) if pid else "another process"
         super().__init__(
             f"the warehouse {path} is locked by {who} (waited {waited:.0f} s); stop that "
             f"process, and read the published copy instead (alvh sql, or "
-            f"{published_dir() / 'alvh.duckdb'})"
+            f"{paths.published_dir() / 'alvh.duckdb'})"
         )
 
 
@@ -107,9 +86,9 @@ def open_with_retry(
 ) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect(target)``, retried while another process holds a conflicting lock
     (a short-lived reader), with jittered exponential backoff (50 ms doubling to 1 s) for at
-    most ``wait`` seconds (default :func:`lock_wait`) in all; then
+    most ``wait`` seconds (default :func:`alvh_assets.paths.lock_wait_seconds`) in all; then
     :class:`WarehouseLockedError` naming the holder's PID. Any other error is raised at once."""
-    wait = lock_wait() if wait is None else wait
+    wait = paths.lock_wait_seconds() if wait is None else wait
     deadline = time.monotonic() + max(wait, 0.0)
     delay = 0.05
     started = time.monotonic()
@@ -133,17 +112,18 @@ def connect(
     path: Path | str | None = None, read_only: bool = False, wait: float | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to the warehouse file (default :func:`paths.warehouse_path`), DuckDB's
-    memory capped at :func:`memory_limit` (beyond it, DuckDB spills to disk).
+    memory capped at :func:`~alvh_assets.paths.duckdb_memory_limit` (beyond it, DuckDB
+    spills to disk).
 
     A lock held by another process (a reader of the working file, another run) is waited
-    for up to ``wait`` seconds (default :func:`lock_wait`), then
+    for up to ``wait`` seconds (default :func:`alvh_assets.paths.lock_wait_seconds`), then
     :class:`WarehouseLockedError` (see :func:`open_with_retry`)."""
     target = Path(path) if path else paths.warehouse_path()
     if not read_only:
         target.parent.mkdir(parents=True, exist_ok=True)
     con = open_with_retry(target, read_only, wait)
     try:
-        con.execute(f"SET memory_limit = '{memory_limit()}'")
+        con.execute(f"SET memory_limit = '{paths.duckdb_memory_limit()}'")
         yield con
     finally:
         con.close()

@@ -16,7 +16,7 @@ Every number either side sees comes from the file's 15:45 columns:
   (0 = "not computed" -> null), ``underlying_price = active_underlying_price_1545`` (the
   S&P 500 close), ``forward = implied_underlying_price_1545 · e^{rT}`` (the file's
   ``U = S e^{-qT}`` times ``e^{rT}`` is the carry forward ``S e^{(r-q)T}``; ``r`` from
-  ``alvh_assets.carry.daily_carry``, the generator's own rate), ``spot_delta/spot_gamma =
+  ``alvh_assets.sample.carry.daily_carry``, the generator's own rate), ``spot_delta/spot_gamma =
   delta_1545/gamma_1545`` and the engine's forward Greeks from them (``delta = spot_delta·S/F``,
   ``gamma = spot_gamma·(S/F)²``, ``vega = vega_1545·100``, ``theta = theta_1545·365``,
   the conventions of ``pricing.option_greeks``); SPX open/close for settlements. No marts:
@@ -69,10 +69,10 @@ import pandas as pd  # noqa: E402
 import polars as pl  # noqa: E402
 from machine import describe  # noqa: E402
 
-from alvh_assets.carry import daily_carry  # noqa: E402
 from alvh_assets.config import AlvhConfig, load_config  # noqa: E402
 from alvh_assets.ingest.readers.cboe_index import read_cboe_index  # noqa: E402
 from alvh_assets.ingest.readers.cboe_option_eod import read_cboe_option_eod  # noqa: E402
+from alvh_assets.sample.carry import daily_carry  # noqa: E402
 from alvh_assets.sample.generate import generate_sample_market  # noqa: E402
 from alvh_assets.strategy.book import Fill  # noqa: E402
 from alvh_assets.strategy.engine import StrategyState, initial_state, step  # noqa: E402

@@ -8,7 +8,7 @@ Usage::
 Two inputs, the same arrays for every contender:
 
 * the real Cboe VIX daily closes since 1990 packaged with the project
-  (``alvh_assets.real_data.vix_daily``);
+  (``alvh_assets.landing.vix_daily``);
 * a seeded Gaussian random walk of ``--n`` points, ``10000 + cumsum(N(0, 1))`` (additive, so
   the level stays within a few thousand points of 10,000 and absolute differences stay
   comparable along the series; a geometric walk of 1,000,000 steps spans ~20 orders of
@@ -55,7 +55,7 @@ import numpy as np  # noqa: E402
 from machine import describe  # noqa: E402
 
 from alvh_assets.marts import indicators  # noqa: E402
-from alvh_assets.real_data import vix_daily  # noqa: E402
+from alvh_assets.sample.real_data import vix_daily  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "indicators.json"
 DEFAULT_PANDAS_TA_PYTHON = Path("/tmp/benchvenv/bin/python")

@@ -14,8 +14,10 @@ and partition freshness checks with a deadline.
 
 Run **either** the schedule **or** the landing sensor: each deduplicates only its own run
 keys, so with both on a day would run twice (harmless, a rerun replaces the partition, but
-wasted). The sensors read the landing directory from ``$ALVH_LANDING_DIR`` (or the
-default under ``$ALVH_HOME``, :func:`alvh_assets.paths.landing_dir`); they use no resource.
+wasted). The sensors read the landing directory and the warehouse through the ``alvh`` and
+``warehouse`` resources (by default ``$ALVH_LANDING_DIR`` / ``$ALVH_WAREHOUSE`` or the
+defaults under ``$ALVH_HOME``); what a complete day is, and where the files land, is the
+landing contract (:mod:`alvh_assets.landing`).
 All are defined ``STOPPED``; start them in the UI or with ``dagster schedule start`` /
 ``dagster sensor start``.
 """
@@ -25,8 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import re
 import warnings
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -36,6 +36,8 @@ import exchange_calendars as xcals
 
 from alvh_assets import paths
 from alvh_assets.calendars import CALENDAR_START, is_trading_day, trading_days
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
+from alvh_assets.landing import REFERENCE_PATTERNS, day_complete, index_tails, landed_days
 
 TIMEZONE = "America/New_York"
 NY = ZoneInfo(TIMEZONE)
@@ -84,71 +86,7 @@ def daily_after_close(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | 
 # Landing sensor (daily files)
 # --------------------------------------------------------------------------------------------
 
-OPTION_DIR = "cboe/option_eod"
-OPTION_ROOTS = {"SPX": dt.date(1990, 1, 2), "VIX": dt.date(2006, 2, 24)}
-"""Option roots with one EOD file per session, and the first day each is expected."""
-INDEX_FILES = ("cboe/index/SPX_History.csv", "cboe/index/VIX_History.csv")
-"""Index histories that must have a row for the day (they grow by one row a session)."""
-TAIL_BYTES = 64 * 1024
-"""How much of an index history's end is read (~1,500 rows, about six years)."""
 MAX_DAYS_PER_TICK = 30
-START_ENV = "ALVH_SENSOR_START"
-_FILE_DATE = re.compile(r"_(\d{4}-\d{2}-\d{2})\.(?:csv|zip)$")
-
-
-def option_file(landing: Path, root: str, day: dt.date) -> Path | None:
-    """The day's non-empty option EOD file of ``root`` (``.csv`` or ``.zip``), if any."""
-    for ext in ("csv", "zip"):
-        p = landing / OPTION_DIR / root / f"UnderlyingOptionsEODCalcs_^{root}_{day}.{ext}"
-        if p.is_file() and p.stat().st_size > 0:
-            return p
-    return None
-
-
-def _parse_date(field: str) -> dt.date | None:
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return dt.datetime.strptime(field.strip(), fmt).date()
-        except ValueError:
-            pass
-    return None
-
-
-def index_tail_dates(path: Path) -> set[dt.date]:
-    """Dates of the rows in the last :data:`TAIL_BYTES` of an index history (ISO or
-    ``MM/DD/YYYY``); empty when the file is missing."""
-    if not path.is_file():
-        return set()
-    with path.open("rb") as f:
-        f.seek(max(0, path.stat().st_size - TAIL_BYTES))
-        lines = f.read().decode("utf-8", "replace").splitlines()[1:]  # first may be cut
-    return {d for line in lines if (d := _parse_date(line.split(",", 1)[0]))}
-
-
-def has_index_row(tail: set[dt.date], day: dt.date) -> bool:
-    """The history has a row for ``day``: it is in the tail, or older than the whole tail
-    (only the growing end of an archive is checked; its older rows are taken as present)."""
-    return day in tail or (bool(tail) and day < min(tail))
-
-
-def day_complete(landing: Path, day: dt.date, tails: list[set[dt.date]]) -> bool:
-    """Rule: ``day`` is complete when it is an NYSE session, a non-empty option EOD file
-    exists for every root expected that day (SPX; VIX from 2006-02-24) and every index
-    history has a row for it."""
-    return (
-        is_trading_day(day)
-        and all(option_file(landing, r, day) for r, first in OPTION_ROOTS.items() if day >= first)
-        and all(has_index_row(t, day) for t in tails)
-    )
-
-
-def landed_days(landing: Path) -> list[dt.date]:
-    """Sorted dates that have an SPX option EOD file (the candidates)."""
-    folder = landing / OPTION_DIR / "SPX"
-    if not folder.is_dir():
-        return []
-    found = (_FILE_DATE.search(p.name) for p in folder.iterdir())
-    return sorted({dt.date.fromisoformat(m.group(1)) for m in found if m})
 
 
 def days_to_request(
@@ -167,7 +105,7 @@ def days_to_request(
     candidates = landed_days(landing)
     if not candidates:
         return []
-    tails = [index_tail_dates(landing / f) for f in INDEX_FILES]
+    tails = index_tails(landing)
     if cursor is None and start is None:
         newest = next((d for d in reversed(candidates) if day_complete(landing, d, tails)), None)
         return [newest] if newest else []
@@ -188,14 +126,13 @@ def days_to_request(
     "order, stopping at the first incomplete day. Cursor = the last day requested; "
     "run_key = the day.",
 )
-def landing_day_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def landing_day_sensor(context: dg.SensorEvaluationContext, alvh: AlvhSettings) -> dg.SensorResult:
     """Rule: see :func:`days_to_request`; the cursor advances exactly over the days
-    requested. First tick without a cursor: ``$ALVH_SENSOR_START`` or the newest
-    complete day."""
+    requested. First tick without a cursor: ``$ALVH_SENSOR_START``
+    (:func:`alvh_assets.paths.sensor_start`) or the newest complete day."""
     cursor = dt.date.fromisoformat(context.cursor) if context.cursor else None
-    start = os.environ.get(START_ENV)
-    landing = paths.landing_dir()
-    days = days_to_request(landing, cursor, dt.date.fromisoformat(start) if start else None)
+    landing = alvh.landing()
+    days = days_to_request(landing, cursor, paths.sensor_start())
     if not days:
         after = f"after {cursor}" if cursor else "yet"
         return dg.SensorResult(
@@ -214,12 +151,11 @@ def landing_day_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
 # Macro sensor (monthly and calendar files)
 # --------------------------------------------------------------------------------------------
 
-MACRO_PATTERNS = ("fred/*.csv", "calendars/*.csv", "valuation/*.csv")
-
 
 def macro_state(landing: Path) -> dict[str, str]:
-    """``{relative path: sha256}`` of every monthly/calendar source file."""
-    files = sorted({p for pattern in MACRO_PATTERNS for p in landing.glob(pattern)})
+    """``{relative path: sha256}`` of every monthly/calendar source file
+    (:data:`alvh_assets.landing.REFERENCE_PATTERNS`)."""
+    files = sorted({p for pattern in REFERENCE_PATTERNS for p in landing.glob(pattern)})
     return {
         p.relative_to(landing).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in files
@@ -237,16 +173,17 @@ def transition_key(before: dict[str, str], state: dict[str, str]) -> str:
     name="macro_files_sensor",
     job_name="reference_job",
     minimum_interval_seconds=60,
-    description="One reference_job run when any fred/, calendars/ or valuation/ CSV "
-    "appears or changes (content hash). Cursor = JSON {path: sha256}.",
+    description=f"One reference_job run when a monthly or calendar source file "
+    f"({', '.join(REFERENCE_PATTERNS)}) appears or changes (content hash). "
+    "Cursor = JSON {path: sha256}.",
 )
-def macro_files_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def macro_files_sensor(context: dg.SensorEvaluationContext, alvh: AlvhSettings) -> dg.SensorResult:
     """Rule: compare the files' sha256 with the cursor; any new or changed file -> one
     RunRequest. run_key = hash of (previous state, new state): a retried tick cannot launch
     twice, yet a file reverted to earlier content still runs. A removed file alone requests
     no run (the reference tables would lose its rows): the cursor just follows. No cursor
     (first tick): one run for the current state."""
-    landing = paths.landing_dir()
+    landing = alvh.landing()
     state = macro_state(landing)
     before: dict[str, str] = json.loads(context.cursor) if context.cursor else {}
     changed = sorted(p for p, h in state.items() if before.get(p) != h)
@@ -331,15 +268,16 @@ landing files')."""
     "(alvh_assets.publish).",
     minimum_interval_seconds=30,
 )
-def publish_after_success(context: dg.RunStatusSensorContext) -> dg.SkipReason | None:
+def publish_after_success(
+    context: dg.RunStatusSensorContext, warehouse: WarehouseResource
+) -> dg.SkipReason | None:
     """Rule: a successful run of a job that writes the warehouse -> publish (the daemon runs
     one sensor tick at a time, so publishes never overlap; the CLI publishes itself)."""
     if context.dagster_run.job_name not in PUBLISHED_JOBS:
         return dg.SkipReason(f"{context.dagster_run.job_name} does not write the warehouse")
-    from alvh_assets import warehouse
     from alvh_assets.publish import publish
 
-    with warehouse.connect(paths.warehouse_path()) as con:
+    with warehouse.connect() as con:
         result = publish(con)
     context.log.info(f"published {result.path} after run {context.dagster_run.run_id}")
     return None

@@ -1,5 +1,6 @@
 """dbt models as Dagster assets (dagster-dbt): keys, groups and owners from the dbt project,
-dbt tests as asset checks, every threshold passed from the ALVH config as dbt vars.
+dbt tests as asset checks, every threshold passed from the ALVH config as dbt vars
+(the fields :func:`alvh_assets.config.mart_vars` collects).
 
 Staging and intermediate views are unpartitioned; marts are partitioned by trading day and
 rebuilt for the run's window (``window_start``/``window_end`` vars), one dbt invocation for
@@ -18,7 +19,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from alvh_assets.config import AlvhConfig
+from alvh_assets.config import mart_vars
 from alvh_assets.dagster_support import (
     WRITER_POLICIES,
     WRITER_POOL,
@@ -66,34 +67,6 @@ def ensure_manifest() -> Path:
     return manifest
 
 
-def dbt_vars(config: AlvhConfig) -> dict[str, Any]:
-    """The dbt vars of a run: every threshold the marts read, from the validated config."""
-    s, g, h = config.signals, config.regimes, config.hedge
-    return {
-        "macd_fast": s.macd_fast,
-        "macd_slow": s.macd_slow,
-        "macd_signal": s.macd_signal,
-        "rsi_period": s.rsi_period,
-        "rsi_overbought": s.rsi_overbought,
-        "ad_high_lookback": s.ad_high_lookback,
-        "ad_divergence_pct": s.ad_divergence_pct,
-        "steepening_points": s.steepening_points,
-        "steepening_days": s.steepening_days,
-        "event_window_days": s.event_window_days,
-        "range_bound_sigmas": s.range_bound_sigmas,
-        "range_bound_months": s.range_bound_months,
-        "iv_rank_window": s.iv_rank_window,
-        "calm_vix": g.calm_vix,
-        "neutral_vix": g.neutral_vix,
-        "stressed_vix": g.stressed_vix,
-        "flat_slope_band": g.flat_slope_band,
-        "trend_sma_days": g.trend_sma_days,
-        "extreme_pe": g.extreme_pe,
-        "erp_threshold": h.erp_threshold,
-        "rv20_threshold": h.rv20_threshold,
-    }
-
-
 class AlvhDbtTranslator(DagsterDbtTranslator):
     """Keys ``[schema, name]`` (``raw/<table>`` for sources, matching the ingest assets),
     groups by schema, the analytics team as owner."""
@@ -123,7 +96,7 @@ def _invoke(
     warehouse: WarehouseResource,
     window: tuple | None,
 ) -> Iterator:
-    variables = dbt_vars(alvh.load())
+    variables = mart_vars(alvh.load())
     if window is not None:
         variables |= {"window_start": window[0].isoformat(), "window_end": window[1].isoformat()}
     os.environ["ALVH_WAREHOUSE"] = str(warehouse.location())

@@ -13,8 +13,8 @@ import duckdb
 
 from alvh_assets import warehouse
 from alvh_assets.ingest.sources import SOURCES
+from alvh_assets.landing import VX_SETTLE_RANGE
 from alvh_assets.quality import Expectation, Frame, Pieces
-from alvh_assets.real_data import VX_SETTLE_RANGE
 
 
 def _not_null(cols: tuple[str, ...]) -> list[Expectation]:

@@ -481,7 +481,7 @@ def reader_pool(workers: int) -> ProcessPoolExecutor:
 
 
 @contextmanager
-def _readers(n_pieces: int) -> Iterator[Executor | None]:
+def reader_workers(n_pieces: int) -> Iterator[Executor | None]:
     """Worker processes reading files (one per core) when there is more than one piece of
     work; none for a day or a short window, where starting them costs more than it saves."""
     if n_pieces < 2 or (os.cpu_count() or 1) < 2:
@@ -547,7 +547,7 @@ def ingest(
     manifest = landing_checks.read_manifest(landing)
     logs, reasons, preview = [], [], None
     todo = pieces(source, landing, days, listing)
-    with _readers(len(todo)) as pool, warehouse.transaction(con):
+    with reader_workers(len(todo)) as pool, warehouse.transaction(con):
         ensure_tables(con, source)
         first = landing_checks.first_delivered(con, source, listing, LOG_TABLE)
         for piece in todo:

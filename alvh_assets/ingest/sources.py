@@ -1,4 +1,5 @@
-"""The sources the ingest reads: landing-file patterns and the reader for each raw table."""
+"""The sources the ingest reads: the reader of each raw table and where its files land
+(the landing contract of :mod:`alvh_assets.landing`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from alvh_assets.ingest.readers import (
     release_calendar,
     valuation,
 )
+from alvh_assets.landing import DROPS
 
 
 @dataclass(frozen=True)
@@ -69,20 +71,21 @@ class Source:
 
 
 def _source(
-    module: ModuleType,
-    reader: Callable[[Path], ReadResult],
-    patterns: tuple[str, ...],
-    description: str,
-    **extra: object,
+    module: ModuleType, reader: Callable[[Path], ReadResult], description: str, **extra: object
 ) -> Source:
+    """A reader module's raw table and where its files land (:data:`~alvh_assets.landing.DROPS`)."""
+    drop = DROPS[module.SOURCE]
     return Source(
         module.SOURCE,
         reader,
-        patterns,
+        drop.patterns,
         dict(module.SCHEMA),
         tuple(module.KEY),
         module.PARTITION_COLUMN,
         description,
+        group_pattern=drop.group_pattern,
+        delivery=drop.delivery,
+        dated_files=drop.dated_files,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -93,61 +96,46 @@ SOURCES: dict[str, Source] = {
         _source(
             cboe_option_eod,
             cboe_option_eod.read_cboe_option_eod,
-            ("cboe/option_eod/**/*.csv", "cboe/option_eod/**/*.zip"),
             "Cboe DataShop Option EOD Summary rows (SPX, SPXW, VIX), one file per day.",
-            group_pattern=r"^UnderlyingOptionsEOD(?:Calcs)?_(?P<group>.+)_\d{4}-\d{2}-\d{2}\.",
-            delivery="file cboe/option_eod/*/UnderlyingOptionsEOD[Calcs]_{group}_{day}.csv|.zip",
-            dated_files=True,
             rank_column="has_calcs",
         ),
         _source(
             cfe_vx,
             cfe_vx.read_cfe_vx,
-            ("cfe/vx/*.csv",),
             "CFE VX futures daily settlements; pre-2007-03-26 prices divided by 10.",
-            delivery="a row dated {day} in cfe/vx/CFE_*_VX.csv",
         ),
         _source(
             cboe_index,
             cboe_index.read_cboe_index,
-            ("cboe/index/*_History.csv",),
             "Cboe index history (SPX, VIX, VIX3M) daily OHLC.",
-            group_pattern=r"(?P<group>[A-Za-z0-9]+)_History\.",
-            delivery="a row dated {day} in cboe/index/{group}_History.csv",
         ),
         _source(
             nyse_breadth,
             nyse_breadth.read_nyse_breadth,
-            ("nyse/breadth/*.csv",),
             "NYSE daily advances, declines, unchanged and volumes.",
-            delivery="a row dated {day} in nyse/breadth/*.csv",
         ),
         _source(
             fred,
             fred.read_fred,
-            ("fred/*.csv",),
             "FRED observations (CPI, PPI, fed funds) by reference period.",
-            group_pattern=r"^(?P<group>.+)\.csv$",
-            delivery="fred/{group}.csv",
         ),
         _source(
             release_calendar,
             release_calendar.read_release_calendar,
-            ("calendars/*release_calendar*.csv",),
             "CPI/PPI release dates by reference month (point-in-time key).",
         ),
         _source(
             fomc,
             fomc.read_fomc,
-            ("calendars/fomc_decisions*.csv",),
             "FOMC policy decision dates, scheduled and unscheduled.",
         ),
         _source(
             valuation,
             valuation.read_valuation,
-            ("valuation/*.csv",),
             "Monthly valuation (price, earnings, P/E, yields, 10-year yield, CPI, CAPE, P/CF) "
             "with publication dates.",
         ),
     )
 }
+if set(SOURCES) != set(DROPS):  # a reader without a landing contract, or the reverse
+    raise AssertionError(f"readers {sorted(SOURCES)} vs landing drops {sorted(DROPS)}")

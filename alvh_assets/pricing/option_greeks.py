@@ -14,7 +14,7 @@ Time to expiry
     recorded here rather than guessed. A series quoted on its expiry day has ``T = 0``
     (``ZERO_TIME``, no IV).
 
-Carry, point in time (:func:`carry_asof`, the rule of :mod:`alvh_assets.carry` applied to
+Carry, point in time (:func:`carry_asof`, the rule of :mod:`alvh_assets.sample.carry` applied to
 the warehouse rows)
     ``rate``: FEDFUNDS monthly average (percent) of the latest month *m* known on the day,
     where month *m* counts from the first day of *m* + 1 (and, for vintage rows, not before
@@ -212,7 +212,7 @@ def carry_asof(
     (the months the values belong to; null when nothing was known yet).
 
     * FEDFUNDS month *m* is known from the first day of *m* + 1 (FRED posts a month's
-      average on the first business day of the next month: :mod:`alvh_assets.carry`), or
+      average on the first business day of the next month: :mod:`alvh_assets.sample.carry`), or
       from its ``vintage`` when that is later; ``rate = ln(1 + value/100)``.
     * A valuation month is known from its ``publication_date``;
       ``dividend_yield = ln(1 + dividend/sp500)`` (the file's ``dividend_yield`` column when

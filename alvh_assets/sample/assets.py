@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 
 from alvh_assets.dagster_support import AlvhSettings
-from alvh_assets.real_data import real_data_dir
 from alvh_assets.sample.generate import generate_sample_market
 from alvh_assets.sample.manifest import read_manifest, sha256_file
+from alvh_assets.sample.real_data import real_data_dir
 
 SAMPLE_MARKET = dg.AssetKey(["landing", "sample_market"])
 

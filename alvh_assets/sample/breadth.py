@@ -37,11 +37,12 @@ import numpy as np
 import polars as pl
 from scipy.special import ndtr
 
-from alvh_assets import real_data
+from alvh_assets import landing
+from alvh_assets.sample import real_data
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
 from alvh_assets.sample.vx_futures import UNIVERSE_END, UNIVERSE_START
 
-BREADTH_PATH = "nyse/breadth/NYSE_breadth_modelled.csv"
+BREADTH_PATH = landing.BREADTH_SAMPLE_FILE
 KIND = "nyse_breadth_daily"
 HEADER = (
     "Date,Total Issues,Advances,Declines,Unchanged,Up Volume,Down Volume,Unchanged Volume,AD Line"

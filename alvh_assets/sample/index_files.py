@@ -19,11 +19,11 @@ from pathlib import Path
 
 import polars as pl
 
-from alvh_assets import real_data
+from alvh_assets import landing
+from alvh_assets.sample import real_data
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
 from alvh_assets.sample.vx_futures import copy_real_prefix
 
-INDEX_DIR = "cboe/index"
 KIND = "cboe_index_daily"
 CBOE_HEADER = "DATE,OPEN,HIGH,LOW,CLOSE"
 
@@ -64,12 +64,11 @@ def write_index_files(start: dt.date, end: dt.date, out_dir: Path) -> list[Manif
     """Write SPX, VIX and (when it has rows by ``end``) VIX3M history files."""
     if start > end:
         raise ValueError(f"start {start} is after end {end}")
-    folder = out_dir / INDEX_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    (out_dir / landing.INDEX_DIR).mkdir(parents=True, exist_ok=True)
     src_dir = real_data.real_data_dir()
     entries = []
 
-    spx = folder / "SPX_History.csv"
+    spx = out_dir / landing.index_history_file("SPX")
     text, rows = spx_cboe_text(end)
     spx.write_text(text, newline="\n")
     entries.append(
@@ -82,12 +81,12 @@ def write_index_files(start: dt.date, end: dt.date, out_dir: Path) -> list[Manif
             rows,
         )
     )
-    vix = folder / "VIX_History.csv"
+    vix = out_dir / landing.index_history_file("VIX")
     rows, _, _ = copy_real_prefix(src_dir / "cboe_vix_daily.csv", vix, end, _iso_date)
     entries.append(entry_for(out_dir, vix, KIND, "real", "real/cboe_vix_daily.csv", rows))
 
     if end >= real_data.vix3m_daily()["date"].min():
-        v3 = folder / "VIX3M_History.csv"
+        v3 = out_dir / landing.index_history_file("VIX3M")
         rows, _, _ = copy_real_prefix(src_dir / "cboe_vix3m_daily.csv", v3, end, _us_date)
         entries.append(entry_for(out_dir, v3, KIND, "real", "real/cboe_vix3m_daily.csv", rows))
     return entries

@@ -51,7 +51,6 @@ from functools import cache
 import numpy as np
 import polars as pl
 
-from alvh_assets import real_data
 from alvh_assets.calendars import (
     is_trading_day,
     next_trading_day,
@@ -61,6 +60,7 @@ from alvh_assets.calendars import (
     trading_days,
     vx_expiration,
 )
+from alvh_assets.sample import real_data
 
 DATA_START = dt.date(1999, 1, 4)
 """First day of the real S&P 500 series: the first quote date the sample can have."""

@@ -8,7 +8,7 @@ decisions and the monthly valuation file. Everything is point in time at the clo
   (revisions are not modelled).
 - ``fred/FEDFUNDS.csv`` — real: bytes up to the last month whose average FRED had posted by
   ``end``; a month counts as posted from the first day of the next month (the rule of
-  :mod:`alvh_assets.carry`).
+  :mod:`alvh_assets.sample.carry`).
 - ``calendars/cpi_ppi_release_calendar_modelled.csv`` — modelled,
   ``series_id,reference_period,release_date`` (ISO dates; reference_period = first day of
   the month, as FRED's observation_date) for reference months from 1990-01, releases
@@ -44,16 +44,16 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from alvh_assets import real_data
+from alvh_assets import landing
 from alvh_assets.calendars import trading_days
-from alvh_assets.carry import DIVIDEND_LAG_MONTHS
+from alvh_assets.sample import real_data
+from alvh_assets.sample.carry import DIVIDEND_LAG_MONTHS
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
 from alvh_assets.sample.vx_futures import copy_real_prefix
 
-CALENDAR_PATH = "calendars/cpi_ppi_release_calendar_modelled.csv"
-FOMC_PATH = "calendars/fomc_decisions.csv"
-VALUATION_PATH = "valuation/valuation_monthly.csv"
-FRED_DIR = "fred"
+CALENDAR_PATH = landing.RELEASE_CALENDAR_SAMPLE_FILE
+FOMC_PATH = landing.FOMC_FILE
+VALUATION_PATH = landing.VALUATION_FILE
 CALENDAR_FIRST_MONTH = dt.date(1990, 1, 1)
 CALENDAR_LAST_MONTH = dt.date(2018, 12, 1)
 CPI_BUSINESS_DAYS = (10, 11, 12, 13)
@@ -115,7 +115,7 @@ def _write_fred(out_dir: Path, series_id: str, last_month: dt.date | None) -> Ma
     if last_month is None:
         return None
     src = real_data.real_data_dir() / f"fred_{series_id}.csv"
-    dst = out_dir / FRED_DIR / f"{series_id}.csv"
+    dst = out_dir / landing.fred_file(series_id)
     rows, _, _ = copy_real_prefix(src, dst, last_month, _fred_date)
     return entry_for(out_dir, dst, "fred_observations", "real", f"real/fred_{series_id}.csv", rows)
 

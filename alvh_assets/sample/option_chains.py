@@ -72,9 +72,8 @@ import numpy as np
 import polars as pl
 from scipy.special import ndtri
 
-from alvh_assets import real_data
+from alvh_assets import landing
 from alvh_assets.calendars import trading_days
-from alvh_assets.carry import daily_carry
 from alvh_assets.pricing import (
     black76_greeks,
     black76_price,
@@ -83,7 +82,8 @@ from alvh_assets.pricing import (
     implied_vol_black76,
     implied_vol_bsm,
 )
-from alvh_assets.sample import listings, vol_surface
+from alvh_assets.sample import listings, real_data, vol_surface
+from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
 
 MAX_REPORTED_IV = 5.0
@@ -98,21 +98,10 @@ def _reported_iv(mid_iv: np.ndarray, sigma: np.ndarray) -> tuple[np.ndarray, np.
     return np.where(ok, mid_iv, 0.0), np.where(ok, mid_iv, sigma)
 
 
-COLUMNS: tuple[str, ...] = (
-    "underlying_symbol", "quote_date", "root", "expiration", "strike", "option_type",
-    "open", "high", "low", "close", "trade_volume",
-    "bid_size_1545", "bid_1545", "ask_size_1545", "ask_1545",
-    "underlying_bid_1545", "underlying_ask_1545",
-    "implied_underlying_price_1545", "active_underlying_price_1545",
-    "implied_volatility_1545", "delta_1545", "gamma_1545", "theta_1545", "vega_1545",
-    "rho_1545",
-    "bid_size_eod", "bid_eod", "ask_size_eod", "ask_eod",
-    "underlying_bid_eod", "underlying_ask_eod", "vwap", "open_interest", "delivery_code",
-)  # fmt: skip
+COLUMNS: tuple[str, ...] = landing.OPTION_EOD_COLUMNS
 """The 34 columns of Cboe DataShop's Option EOD Summary with Calcs, in file order."""
 
 KIND = "cboe_option_eod"
-OPTION_DIR = "cboe/option_eod"
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 BATCH_DAYS = 21
 STREAM_SPX = 1
@@ -783,13 +772,7 @@ def vix_chain(days: Sequence[dt.date], seed: int, vx_curve: pl.DataFrame) -> pl.
 
 def chain_path(out_dir: Path, underlying: str, day: dt.date, zipped: bool = False) -> Path:
     """``<out>/cboe/option_eod/<SPX|VIX>/UnderlyingOptionsEODCalcs_^<U>_<day>.csv|.zip``."""
-    ext = "zip" if zipped else "csv"
-    return (
-        out_dir
-        / OPTION_DIR
-        / underlying
-        / (f"UnderlyingOptionsEODCalcs_^{underlying}_{day.isoformat()}.{ext}")
-    )
+    return out_dir / landing.option_eod_file(underlying, day, "zip" if zipped else "csv")
 
 
 def _write(path: Path, frame: pl.DataFrame, zipped: bool) -> None:

@@ -42,8 +42,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from alvh_assets import real_data
+from alvh_assets import landing
 from alvh_assets.calendars import VX_MONTH_CODES, trading_days, vx_expiration
+from alvh_assets.sample import real_data
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
 
 UNIVERSE_START = dt.date(1999, 1, 4)
@@ -58,7 +59,6 @@ LISTED_CONTRACTS = 9
 """Modelled days list the nine nearest monthly contracts (CFE listed 8–10 in 2007–2014)."""
 TICK = 0.05
 """VX minimum price increment in index points (modelled settles are rounded to it)."""
-VX_DIR = "cfe/vx"
 KIND = "cfe_vx_settlements"
 CFE_HEADER = "Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest"
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -89,11 +89,6 @@ class TermStructureModel:
 
 
 MODEL = TermStructureModel()
-
-
-def contract_code(year: int, month: int) -> str:
-    """``K07`` for May 2007."""
-    return f"{VX_MONTH_CODES[month - 1]}{year % 100:02d}"
 
 
 def contract_label(year: int, month: int) -> str:
@@ -524,7 +519,7 @@ def _cents(expr: pl.Expr) -> pl.Expr:
 def format_cfe(rows: pl.DataFrame) -> str:
     """CFE layout text (header + rows) for modelled rows of one contract; prices ×10 for
     trade dates before 2007-03-26 as CFE quoted them."""
-    scale = pl.when(pl.col("trade_date") < real_data.VX_PRICE_SCALE_CHANGE).then(10).otherwise(1)
+    scale = pl.when(pl.col("trade_date") < landing.VX_PRICE_SCALE_CHANGE).then(10).otherwise(1)
     label = contract_label(int(rows["year"][0]), int(rows["month"][0]))
     body = rows.select(
         pl.concat_str(
@@ -542,7 +537,7 @@ def format_cfe(rows: pl.DataFrame) -> str:
 def _file_expiration(path: Path) -> dt.date:
     """Expiry of a contract file named ``CFE_<code><yy>_VX[...].csv``."""
     code = path.name.split("_")[1]
-    year = real_data.two_digit_year(int(code[1:3]))
+    year = landing.two_digit_year(int(code[1:3]))
     return vx_expiration(year, VX_MONTH_CODES.index(code[0]) + 1)
 
 
@@ -555,8 +550,7 @@ def write_vx_futures(start: dt.date, end: dt.date, out_dir: Path, seed: int) -> 
     rows before ``start``; nothing dated after ``end`` is written.
     """
     _check_range(start, end)
-    folder = out_dir / VX_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    (out_dir / landing.CFE_VX_DIR).mkdir(parents=True, exist_ok=True)
     listed = set(vx_curve(start, end, seed)["expiration"].to_list())
     entries: list[ManifestEntry] = []
     for src in real_data.cfe_vx_files():
@@ -565,7 +559,7 @@ def write_vx_futures(start: dt.date, end: dt.date, out_dir: Path, seed: int) -> 
             continue
         if _file_expiration(src) not in listed and not any(start <= d <= end for d in dated):
             continue
-        dst = folder / src.name
+        dst = out_dir / landing.CFE_VX_DIR / src.name
         rows, _, _ = copy_real_prefix(src, dst, end)
         entries.append(entry_for(out_dir, dst, KIND, "real", f"real/cfe_vx/{src.name}", rows))
     uni = modelled_universe(seed).filter(
@@ -573,7 +567,8 @@ def write_vx_futures(start: dt.date, end: dt.date, out_dir: Path, seed: int) -> 
     )
     source = "model: VX term structure anchored to real VIX (vx_futures.TermStructureModel)"
     for (year, month), rows in sorted(uni.group_by("year", "month"), key=lambda kv: kv[0]):
-        dst = folder / f"CFE_{contract_code(int(year), int(month))}_VX_modelled.csv"
+        code = landing.vx_contract_code(int(year), int(month))
+        dst = out_dir / landing.cfe_vx_file(code, "modelled")
         dst.write_text(format_cfe(rows.sort("trade_date")), newline="\n")
         entries.append(entry_for(out_dir, dst, KIND, "modelled", source, rows.height))
     return entries

@@ -20,8 +20,8 @@ from alvh_assets.ingest.readers.cboe_index import (
     read_cboe_index,
     symbol_from_name,
 )
-from alvh_assets.real_data import real_data_dir
 from alvh_assets.sample.index_files import spx_cboe_text
+from alvh_assets.sample.real_data import real_data_dir
 from tests.ingest import corpus
 
 CORPUS = corpus.BAD_INPUTS / "cboe_index"

@@ -21,7 +21,8 @@ from alvh_assets.ingest.readers.cfe_vx import (
     contract_expiration,
     read_cfe_vx,
 )
-from alvh_assets.real_data import cfe_vx_files, real_data_dir, vx_label_expiration
+from alvh_assets.landing import vx_label_expiration
+from alvh_assets.sample.real_data import cfe_vx_files, real_data_dir
 from alvh_assets.sample.vx_futures import write_vx_futures
 from tests.ingest import corpus
 

@@ -12,7 +12,7 @@ import pytest
 
 from alvh_assets.ingest.quarantine import ReadResult
 from alvh_assets.ingest.readers.fomc import KEY, SCHEMA, read_fomc
-from alvh_assets.real_data import real_data_dir
+from alvh_assets.sample.real_data import real_data_dir
 from tests.ingest import corpus
 
 CORPUS = corpus.BAD_INPUTS / "fomc"

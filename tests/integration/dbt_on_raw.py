@@ -13,8 +13,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from alvh_assets.config import load_config
-from orchestration.dbt import DBT_DIR, dbt_vars
+from alvh_assets.config import load_config, mart_vars
+from orchestration.dbt import DBT_DIR
 
 
 def write_raw(db: Path, tables: dict[str, pl.DataFrame]) -> None:
@@ -39,7 +39,7 @@ def run_dbt(db: Path, target: Path, *select: str) -> None:
             "--select",
             *select,
             "--vars",
-            json.dumps(dbt_vars(load_config())),
+            json.dumps(mart_vars(load_config())),
             "--profiles-dir",
             str(DBT_DIR),
             "--target-path",

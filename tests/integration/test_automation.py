@@ -16,6 +16,9 @@ import dagster as dg
 import duckdb
 import pytest
 
+from alvh_assets import landing as landing_contract
+from alvh_assets import paths
+from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.strategy.registry import REGISTRY
 from orchestration import automation
 from orchestration.automation import daily_after_close, landing_day_sensor, macro_files_sensor
@@ -23,6 +26,8 @@ from tests.integration.oct08 import START
 
 ROOT = Path(__file__).resolve().parents[2]
 NY = ZoneInfo("America/New_York")
+RESOURCES = {"alvh": AlvhSettings()}
+"""The sensors' resource as definitions.py binds it (landing dir from $ALVH_LANDING_DIR)."""
 EOD = "cboe/option_eod/{root}/UnderlyingOptionsEODCalcs_^{root}_{day}.csv"
 
 
@@ -81,7 +86,7 @@ def _truncate_history(landing: Path, name: str, last: str) -> None:
     path = landing / "cboe/index" / name
     keep = []
     for line in path.read_text().splitlines(keepends=True):
-        d = automation._parse_date(line.split(",", 1)[0])
+        d = landing_contract._parse_date(line.split(",", 1)[0])
         if d is None or d <= dt.date.fromisoformat(last):
             keep.append(line)
     path.write_text("".join(keep))
@@ -94,13 +99,13 @@ def staged(landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     dst = tmp_path / "landing"
     shutil.copytree(landing / "cboe/index", dst / "cboe/index")
     monkeypatch.setenv("ALVH_LANDING_DIR", str(dst))
-    monkeypatch.delenv(automation.START_ENV, raising=False)
+    monkeypatch.delenv(paths.SENSOR_START_ENV, raising=False)
     return dst
 
 
 def _evaluate(cursor: str | None) -> tuple[list[str], str | None]:
     """(partition keys requested, new cursor) of one landing-sensor tick."""
-    result = landing_day_sensor(dg.build_sensor_context(cursor=cursor))
+    result = landing_day_sensor(dg.build_sensor_context(cursor=cursor, resources=RESOURCES))
     assert isinstance(result, dg.SensorResult)
     for r in result.run_requests or []:
         assert r.run_key == r.partition_key
@@ -158,7 +163,7 @@ def test_landing_sensor_first_tick_starts_at_the_newest_day_or_the_env_start(
     _add_day(landing, staged, "2008-10-13", roots=("SPX",))  # incomplete
     assert _evaluate(None) == (["2008-10-10"], "2008-10-10")
 
-    monkeypatch.setenv(automation.START_ENV, "2008-10-09")
+    monkeypatch.setenv(paths.SENSOR_START_ENV, "2008-10-09")
     assert _evaluate(None) == (["2008-10-09", "2008-10-10"], "2008-10-10")
 
 
@@ -179,7 +184,7 @@ def test_macro_sensor_requests_once_per_change(
 
     def tick() -> int:
         nonlocal cursor
-        result = macro_files_sensor(dg.build_sensor_context(cursor=cursor))
+        result = macro_files_sensor(dg.build_sensor_context(cursor=cursor, resources=RESOURCES))
         cursor = result.cursor
         keys.extend(r.run_key for r in result.run_requests or [])
         return len(result.run_requests or [])
@@ -215,8 +220,8 @@ def test_sensor_request_runs_through_the_dagster_cli(
     from orchestration.definitions import DAILY, defs
 
     monkeypatch.setenv("ALVH_LANDING_DIR", str(landing))
-    monkeypatch.delenv(automation.START_ENV, raising=False)
-    result = landing_day_sensor(dg.build_sensor_context(cursor="2008-10-09"))
+    monkeypatch.delenv(paths.SENSOR_START_ENV, raising=False)
+    result = landing_day_sensor(dg.build_sensor_context(cursor="2008-10-09", resources=RESOURCES))
     request = result.run_requests[0]
     assert request.partition_key == "2008-10-10"
 

@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import real_data
 from alvh_assets.marts.mart_expectations import MART_TABLES
+from alvh_assets.sample import real_data
 from orchestration.definitions import MARTS, REFERENCE
 from orchestration.runs import partition_range_tags
 from tests.integration.oct08 import END, START, WARMUP, run_steps

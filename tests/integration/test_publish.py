@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from alvh_assets import paths
 from alvh_assets import publish as pub
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,7 @@ def test_publish_copy_views_and_parquet(
 ) -> None:
     monkeypatch.setenv("ALVH_WAREHOUSE", str(tmp_path / "warehouse" / "alvh.duckdb"))
     monkeypatch.delenv("ALVH_PUBLISHED_DIR", raising=False)
-    assert pub.published_dir() == tmp_path / "warehouse" / "published"
+    assert paths.published_dir() == tmp_path / "warehouse" / "published"
     result = pub.publish(warehouse)
 
     assert result.path == tmp_path / "warehouse" / "published" / "alvh.duckdb"

@@ -13,9 +13,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import real_data
-from alvh_assets.carry import daily_carry
+from alvh_assets import landing
 from alvh_assets.pricing import black76_price, bsm_price
+from alvh_assets.sample import real_data
+from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.manifest import sha256_file
 from alvh_assets.sample.option_chains import COLUMNS
 
@@ -187,7 +188,7 @@ def test_vix_futures_backwardated_on_2008_10_10(default_sample: Path) -> None:
         .with_columns(pl.col("Settle").cast(pl.Float64))
     )
     curve = sorted(
-        (real_data.vx_label_expiration(c), s)
+        (landing.vx_label_expiration(c), s)
         for c, s in zip(day["Futures"], day["Settle"], strict=True)
         if s > 0
     )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from alvh_assets import real_data
+from alvh_assets import landing
 from alvh_assets.calendars import (
     is_trading_day,
     next_trading_day,
@@ -15,6 +15,7 @@ from alvh_assets.calendars import (
     trading_days,
     vx_expiration,
 )
+from alvh_assets.sample import real_data
 
 D = dt.date
 
@@ -44,7 +45,7 @@ def test_vx_expiration_matches_every_real_cfe_contract() -> None:
     for path in real_data.cfe_vx_files():
         df = real_data._read_cfe(path)
         last = df.select(pl.col("Trade Date").str.strptime(pl.Date, "%m/%d/%Y").max()).item()
-        expiry = real_data.vx_label_expiration(df["Futures"][0])
+        expiry = landing.vx_label_expiration(df["Futures"][0])
         assert expiry >= last, path.name
         if last < data_end and path.name not in truncated:
             assert expiry == last, path.name
@@ -54,9 +55,9 @@ def test_vx_expiration_matches_every_real_cfe_contract() -> None:
 
 def test_two_digit_label_years_of_the_modelled_1999_contracts_are_1999() -> None:
     # 30 days before the third Friday of February 1999 (the 19th)
-    assert real_data.vx_label_expiration("F (Jan 99)") == D(1999, 1, 20)
-    assert real_data.vx_label_expiration("Z (Dec 99)") == vx_expiration(1999, 12)
-    assert real_data.vx_label_expiration("F (Jan 00)") == vx_expiration(2000, 1)
+    assert landing.vx_label_expiration("F (Jan 99)") == D(1999, 1, 20)
+    assert landing.vx_label_expiration("Z (Dec 99)") == vx_expiration(1999, 12)
+    assert landing.vx_label_expiration("F (Jan 00)") == vx_expiration(2000, 1)
 
 
 def test_vx_expiration_named_dates() -> None:

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from alvh_assets.marts import indicators as ind
-from alvh_assets.real_data import sp500_daily, vix_daily
+from alvh_assets.sample.real_data import sp500_daily, vix_daily
 
 talib = pytest.importorskip("talib")
 

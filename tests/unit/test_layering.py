@@ -47,3 +47,76 @@ def test_only_assets_modules_and_the_support_module_import_dagster() -> None:
         "report",
         "sample",
     }
+
+
+ROOT = PACKAGE.parent
+LANDING = PACKAGE / "landing.py"
+VENDOR_NAMES = (
+    "UnderlyingOptionsEOD",
+    "_History",
+    "CFE_",
+    "cboe/",
+    "cfe/",
+    "nyse/",
+    "fred/",
+    "calendars/",
+    "valuation/",
+)
+"""Vendors' file names and the landing folders: spelled in :mod:`alvh_assets.landing` only."""
+
+
+def _code_strings(path: Path) -> list[str]:
+    """String literals of a module's code (f-string parts included), docstrings left out."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+
+
+def _code_modules() -> list[Path]:
+    return [*_modules(), *sorted((ROOT / "orchestration").rglob("*.py"))]
+
+
+def test_vendor_file_names_and_folders_live_in_the_landing_module_only() -> None:
+    spelled = {
+        f"{p.relative_to(ROOT)}: {s!r}"
+        for p in _code_modules()
+        if p != LANDING
+        for s in _code_strings(p)
+        if any(name in s for name in VENDOR_NAMES)
+    }
+    assert spelled == set()
+    assert all(any(n.rstrip("/") in s for s in _code_strings(LANDING)) for n in VENDOR_NAMES)
+
+
+ENVIRONMENT_READERS = {
+    "alvh_assets/paths.py": "the settings module",
+    "orchestration/dbt.py": "the dbt subprocess's hand-off ($ALVH_WAREHOUSE for profiles.yml)",
+    "orchestration/runs.py": "DAGSTER_HOME for the CLI's in-process runs",
+    "orchestration/event_log.py": "DAGSTER_EVENT_BATCH_SIZE for the instance's event storage",
+}
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    readers = set()
+    for p in _code_modules():
+        for node in ast.walk(ast.parse(p.read_text(), filename=str(p))):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in {"environ", "getenv"}
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
+                readers.add(str(p.relative_to(ROOT)))
+    assert readers == set(ENVIRONMENT_READERS)

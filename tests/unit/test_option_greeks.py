@@ -12,7 +12,6 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import carry, real_data
 from alvh_assets.calendars import trading_days
 from alvh_assets.ingest.readers.valuation import read_valuation
 from alvh_assets.pricing import bsm_greeks, bsm_price, implied_vol_bsm
@@ -23,6 +22,7 @@ from alvh_assets.pricing.option_greeks import (
     carry_asof,
     option_greeks,
 )
+from alvh_assets.sample import carry, real_data
 from alvh_assets.sample.macro import valuation_text
 
 QD = dt.date(2008, 3, 3)  # a Monday; March 1 was a Saturday
@@ -405,7 +405,7 @@ def test_valuation_row_is_not_used_before_its_publication_date() -> None:
 
 def test_warehouse_carry_equals_the_packaged_carry_rule(tmp_path: Path) -> None:
     """From the rows the ingest loads (FRED file, sample valuation file), carry_asof gives
-    exactly alvh_assets.carry.daily_carry, the rule the sample chains were priced with."""
+    exactly alvh_assets.sample.carry.daily_carry, the rule the sample chains were priced with."""
     end = dt.date(2018, 12, 31)
     path = tmp_path / "valuation_monthly.csv"
     path.write_text(valuation_text(end)[0])

@@ -12,9 +12,9 @@ import polars as pl
 import pytest
 
 from alvh_assets.calendars import on_or_before_trading_day, trading_days
-from alvh_assets.carry import daily_carry
 from alvh_assets.pricing import black76_price, bsm_price
 from alvh_assets.sample import listings, vol_surface
+from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.option_chains import (
     COLUMNS,
     chain_path,
@@ -327,7 +327,7 @@ def test_greeks_follow_the_documented_convention(spx: pl.DataFrame) -> None:
 
 
 def test_model_variance_swap_matches_vix() -> None:
-    from alvh_assets import real_data
+    from alvh_assets.sample import real_data
     from alvh_assets.sample.vx_futures import vix_anchor
 
     anchor = vix_anchor().filter(pl.col("date").is_in(NAMED_DAYS)).sort("date")

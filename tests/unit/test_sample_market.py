@@ -16,9 +16,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from alvh_assets import real_data
+from alvh_assets import landing
 from alvh_assets.calendars import trading_days
-from alvh_assets.sample import breadth, macro, vx_futures
+from alvh_assets.sample import breadth, macro, real_data, vx_futures
 from alvh_assets.sample.generate import DEFAULT_SEED, generate_sample_market
 from alvh_assets.sample.manifest import entry_for, read_manifest, sha256_file
 
@@ -76,7 +76,7 @@ def test_real_cfe_files_are_the_vendor_bytes(crisis: Path) -> None:
         out = crisis / f["path"]
         source = src[out.name]
         label = [ln for ln in source.read_text().splitlines() if ln.strip()][-1].split(",")[1]
-        if real_data.vx_label_expiration(label) <= D(2008, 12, 31):
+        if landing.vx_label_expiration(label) <= D(2008, 12, 31):
             assert sha256_file(out) == sha256_file(source), out.name
             whole += 1
         else:  # still trading after end: a byte prefix cut at a row

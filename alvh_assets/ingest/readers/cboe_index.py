@@ -45,7 +45,6 @@ told (file not named ``<SYMBOL>_History.*`` and no ``symbol`` argument).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import polars as pl
@@ -66,6 +65,7 @@ from alvh_assets.ingest.rules import (
     text,
     unparseable_date_rule,
 )
+from alvh_assets.landing import INDEX_FILE_NAME, index_history_file
 
 SOURCE = "cboe_index_daily"
 SCHEMA: dict[str, pl.DataType] = {
@@ -89,12 +89,11 @@ LEVEL_MAX = 1e6
 OPEN_BAND = 2.0
 """The open may lie outside [low, high] (Cboe's stale-quote open) but not beyond
 [low / OPEN_BAND, high × OPEN_BAND]: beyond that it is a gross error."""
-_FILE_NAME = re.compile(r"([A-Za-z0-9]+)_History\.(?:csv|zip|csv\.zip)$", re.IGNORECASE)
 
 
 def symbol_from_name(path: Path | str) -> str | None:
     """``.../VIX3M_History.csv`` -> ``'VIX3M'`` (None when the name has no ``_History``)."""
-    m = _FILE_NAME.search(Path(path).name)
+    m = INDEX_FILE_NAME.search(Path(path).name)
     return m.group(1).upper() if m else None
 
 
@@ -130,7 +129,8 @@ def read_cboe_index(path: Path | str, symbol: str | None = None) -> ReadResult:
     if not sym:
         raise UnreadableFileError(
             path,
-            "cannot tell the index symbol: name the file <SYMBOL>_History.csv or pass symbol=",
+            f"cannot tell the index symbol: name the file {index_history_file('<SYMBOL>')} "
+            "or pass symbol=",
         )
     lines = read_csv_lines(path, "date", preamble_max=1)
     header = _header(path, lines.header, sym)

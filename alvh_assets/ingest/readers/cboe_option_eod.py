@@ -105,43 +105,21 @@ from alvh_assets.ingest.rules import (
     split_duplicates,
     text,
 )
+from alvh_assets.landing import OPTION_EOD_CALCS_COLUMNS, OPTION_EOD_COLUMNS
 
 SOURCE = "cboe_option_eod"
-SCHEMA: dict[str, pl.DataType] = {
-    "underlying_symbol": pl.Utf8(),
-    "quote_date": pl.Date(),
-    "root": pl.Utf8(),
-    "expiration": pl.Date(),
-    "strike": pl.Float64(),
-    "option_type": pl.Utf8(),
-    "open": pl.Float64(),
-    "high": pl.Float64(),
-    "low": pl.Float64(),
-    "close": pl.Float64(),
-    "trade_volume": pl.Int64(),
-    "bid_size_1545": pl.Int64(),
-    "bid_1545": pl.Float64(),
-    "ask_size_1545": pl.Int64(),
-    "ask_1545": pl.Float64(),
-    "underlying_bid_1545": pl.Float64(),
-    "underlying_ask_1545": pl.Float64(),
-    "implied_underlying_price_1545": pl.Float64(),
-    "active_underlying_price_1545": pl.Float64(),
-    "implied_volatility_1545": pl.Float64(),
-    "delta_1545": pl.Float64(),
-    "gamma_1545": pl.Float64(),
-    "theta_1545": pl.Float64(),
-    "vega_1545": pl.Float64(),
-    "rho_1545": pl.Float64(),
-    "bid_size_eod": pl.Int64(),
-    "bid_eod": pl.Float64(),
-    "ask_size_eod": pl.Int64(),
-    "ask_eod": pl.Float64(),
-    "underlying_bid_eod": pl.Float64(),
-    "underlying_ask_eod": pl.Float64(),
-    "vwap": pl.Float64(),
+_TYPES: dict[str, pl.DataType] = {
+    **dict.fromkeys(("underlying_symbol", "root", "option_type", "delivery_code"), pl.Utf8()),
+    **dict.fromkeys(("quote_date", "expiration"), pl.Date()),
+    **dict.fromkeys(
+        ("trade_volume", "bid_size_1545", "ask_size_1545", "bid_size_eod", "ask_size_eod"),
+        pl.Int64(),
+    ),
     "open_interest": pl.Int64(),
-    "delivery_code": pl.Utf8(),
+}
+"""Column types other than Float64 (prices, levels, the vendor's IV and Greeks)."""
+SCHEMA: dict[str, pl.DataType] = {
+    **{c: _TYPES.get(c, pl.Float64()) for c in OPTION_EOD_COLUMNS},
     "has_calcs": pl.Boolean(),
 }
 KEY = ("quote_date", "root", "expiration", "strike", "option_type")
@@ -163,18 +141,9 @@ IV_MAX = 5.0
 Far-wing series quoted 0 / 0.05 a day or two before expiry can carry larger vendor IVs
 (the sample market has some, up to ~15 on VIX): those rows are quarantined by design."""
 
-FILE_COLUMNS: tuple[str, ...] = tuple(c for c in SCHEMA if c != "has_calcs")
-"""The 34 vendor columns (Cboe's file order)."""
-CALCS_COLUMNS: tuple[str, ...] = (
-    "implied_underlying_price_1545",
-    "active_underlying_price_1545",
-    "implied_volatility_1545",
-    "delta_1545",
-    "gamma_1545",
-    "theta_1545",
-    "vega_1545",
-    "rho_1545",
-)
+FILE_COLUMNS: tuple[str, ...] = OPTION_EOD_COLUMNS
+"""The 34 vendor columns (Cboe's file order, :mod:`alvh_assets.landing`)."""
+CALCS_COLUMNS: tuple[str, ...] = OPTION_EOD_CALCS_COLUMNS
 """Columns of the Calcs add-on: optional, null when the file does not carry them."""
 OPTIONAL_COLUMNS: tuple[str, ...] = (*CALCS_COLUMNS, "delivery_code")
 CORE_COLUMNS: tuple[str, ...] = tuple(c for c in FILE_COLUMNS if c not in OPTIONAL_COLUMNS)

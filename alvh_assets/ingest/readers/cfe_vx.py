@@ -9,7 +9,7 @@ Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real
 - a one-line disclaimer before the header (2014-15 files), CRLF, a blank trailing line;
 - ``M/D/YYYY`` and ``MM/DD/YYYY`` trade dates;
 - a trailing comma on some 2004-05 rows (an empty 12th field);
-- prices quoted ×10 for trade dates before :data:`~alvh_assets.real_data.VX_PRICE_SCALE_CHANGE`
+- prices quoted ×10 for trade dates before :data:`~alvh_assets.landing.VX_PRICE_SCALE_CHANGE`
   (2007-03-26): open, high, low, close, settle and change are divided by 10 (rounded to
   :data:`SCALED_DECIMALS` places, so 120.20 loads as exactly 12.02) and ``price_scale``
   records the divisor (10, else 1);
@@ -24,7 +24,7 @@ Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real
 K (May 07)); recompute changes from settles downstream.
 
 ``contract`` is the label as delivered (``K (May 07)``); ``contract_expiration`` comes from
-it by the VX expiry rule (:func:`alvh_assets.real_data.vx_label_expiration`).
+it by the VX expiry rule (:func:`alvh_assets.landing.vx_label_expiration`).
 
 Row rules, in priority order (a row gets the code of the first rule it breaks):
 
@@ -85,7 +85,7 @@ from alvh_assets.ingest.rules import (
     text,
     unparseable_date_rule,
 )
-from alvh_assets.real_data import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, vx_label_expiration
+from alvh_assets.landing import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, vx_label_expiration
 
 SOURCE = "cfe_vx_settlements"
 SCHEMA: dict[str, pl.DataType] = {

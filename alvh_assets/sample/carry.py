@@ -17,7 +17,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from alvh_assets import real_data
+from alvh_assets.sample import real_data
 
 DIVIDEND_LAG_MONTHS = 3
 """Shiller's dividend series is compiled from S&P's quarterly reports: months are

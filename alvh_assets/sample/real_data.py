@@ -7,23 +7,18 @@ quirks resolved and documented, so modelled data can be anchored to real data.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
 import polars as pl
 
-from alvh_assets.calendars import VX_MONTH_CODES, vx_expiration
-
-VX_PRICE_SCALE_CHANGE = dt.date(2007, 3, 26)
-"""CFE quoted VX ×10 (a 137.20 settle means 13.72) for trade dates before this day."""
-
-VX_SETTLE_RANGE = (5.0, 100.0)
-"""Plausible VX settlements in index points after the ×10 rule (real 2004–2014 settles run
-9.95 … 67.95; the VIX's record close is 82.69). CFE's own files hold two 1.00 settles on
-2008-04-21 (F09, G09: G09 settled 23.55 the day before): outside this range, not data."""
+from alvh_assets.landing import (
+    CFE_VX_FILE_GLOB,
+    VX_PRICE_SCALE_CHANGE,
+    VX_SETTLE_RANGE,
+    vx_label_expiration,
+)
 
 
 def real_data_dir() -> Path:
@@ -109,27 +104,9 @@ def fomc_decisions() -> pl.DataFrame:
     )
 
 
-_LABEL = re.compile(r"^([FGHJKMNQUVXZ]) \((\w{3}) (\d{2})\)$")
-
-
-def vx_label_expiration(label: str) -> dt.date:
-    """Expiration date of a CFE contract label such as ``K (May 07)`` (year by
-    :func:`two_digit_year`: the modelled 1999 contracts are 19xx)."""
-    m = _LABEL.match(label.strip())
-    if not m:
-        raise ValueError(f"not a CFE VX contract label: {label!r}")
-    month = VX_MONTH_CODES.index(m.group(1)) + 1
-    return vx_expiration(two_digit_year(int(m.group(3))), month)
-
-
-def two_digit_year(yy: int) -> int:
-    """A contract's two-digit year as POSIX ``%y`` reads it (69-99 -> 19xx, else 20xx)."""
-    return (1900 if yy >= 69 else 2000) + yy
-
-
 def cfe_vx_files() -> list[Path]:
     """The real CFE VX contract files, one per contract, sorted by name."""
-    return sorted((real_data_dir() / "cfe_vx").glob("CFE_*_VX.csv"))
+    return sorted((real_data_dir() / "cfe_vx").glob(CFE_VX_FILE_GLOB))
 
 
 def _read_cfe(path: Path) -> pl.DataFrame:
