@@ -359,6 +359,27 @@ def sample(
     click.echo(f"sample market {first} .. {last} written to {target} (manifest: {manifest})")
 
 
+@main.group()
+def landing() -> None:
+    """Inspect a landing directory (vendor files) before a run."""
+
+
+@landing.command("check")
+@click.argument("directory", type=click.Path(file_okay=False), required=False)
+def landing_check(directory: str | None) -> None:
+    """List, per source, the files and days found in DIRECTORY (default: the configured
+    landing directory), the rows and files that would be quarantined or refused and why,
+    what a run would miss and which rules that skips, and which files are modelled."""
+    from alvh_assets.ingest.inventory import report, take_stock
+
+    root = Path(directory) if directory else paths.landing_dir()
+    if not root.is_dir():
+        _fail(f"landing directory {root} does not exist or is not a folder")
+    with _progress() as progress:
+        inventory = take_stock(root, lambda _f, i, n: progress("reading landing files", i, n))
+    click.echo(report(inventory))
+
+
 def _resources(ctx: click.Context, force: bool = False) -> dict[str, object]:
     """The code location's resources with this invocation's config file and overrides;
     ``force``: replacements that would drop much of a stored day go ahead (``--force``)."""
@@ -665,9 +686,9 @@ def open_console(database: Path) -> Any:
     """A read-only DuckDB connection to ``database`` confined by :data:`CONSOLE_CONFIG`."""
     import duckdb
 
-    from alvh_assets.warehouse import memory_limit
+    from alvh_assets.paths import duckdb_memory_limit
 
-    config = {**CONSOLE_CONFIG, "memory_limit": memory_limit()}
+    config = {**CONSOLE_CONFIG, "memory_limit": duckdb_memory_limit()}
     return duckdb.connect(str(database), read_only=True, config=config)
 
 
