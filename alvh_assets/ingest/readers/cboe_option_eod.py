@@ -23,7 +23,7 @@ Values
   Blank ``underlying_symbol``/``delivery_code`` load as null.
 * Sizes, volume and open interest are integers (``12`` or ``12.0``; ``12.5`` is not).
 * ``implied_volatility_1545 = 0`` is the vendor's "not computed": it loads as null, and so
-  do the five Greeks of that row (Greeks at no volatility are not Greeks).
+  do the five Greeks of that row (Greeks at no volatility are not Greeks), without a flag.
 * Index underlyings (symbol starting with ``^``, e.g. ``^VIX``) have no bid/ask: Cboe
   writes 0 in their underlying fields. On such rows a 0 in any of
   :data:`UNDERLYING_COLUMNS` means "not provided" and loads as null (an index level is
@@ -31,15 +31,47 @@ Values
 * A zero bid (far wings quoted 0 / 0.05) is a valid quote and loads as 0.
 * A series expiring on the quote date is valid real data (``expiration == quote_date``).
 
-Row rules, in priority order (a row is quarantined under the first rule it breaks):
+Vendor-computed columns
+-----------------------
+The 8 :data:`CALCS_COLUMNS` (implied and active underlying price, implied volatility,
+delta, gamma, theta, vega, rho at 15:45) are the vendor's *computations* from the quotes
+(its put-call parity, its choice of underlying, its model), not market data: Cboe sells
+them as the separate Calcs add-on. A bad value there says nothing about the quote, so it
+never quarantines the row. It loads as **null** and ``vendor_calcs_flag`` names why
+(null when every Calcs value of the row is fine); the quote, sizes, open interest and
+prices load as delivered. The flag is one or more of these codes, in the order of
+:data:`CALCS_COLUMNS`, joined by ``;`` (e.g. ``iv_above_max;vega_out_of_range``), each
+nulling only its own column (:data:`VENDOR_CALCS_FLAGS`):
+
+* ``<column>_unparseable``: a non-blank value that is not a finite number (``n/a``,
+  ``NaN``, ``inf``); ``<column>`` is ``implied_underlying_price``,
+  ``active_underlying_price``, ``iv``, ``delta``, ``gamma``, ``theta``, ``vega`` or ``rho``.
+* ``implied_underlying_price_out_of_range`` / ``active_underlying_price_out_of_range``:
+  < 0 or >= :data:`LEVEL_MAX`.
+* ``iv_negative``: implied_volatility_1545 < 0. ``iv_above_max``: > :data:`IV_MAX` (500%;
+  a real 2023 chain carried vendor IVs above it on valid far-wing quotes).
+* ``delta_out_of_range``: call delta outside [0, 1], put delta outside [-1, 0].
+* ``gamma_out_of_range`` / ``vega_out_of_range``: < 0 or >= :data:`GREEK_MAX`;
+  ``theta_out_of_range`` / ``rho_out_of_range``: absolute value >= :data:`GREEK_MAX`.
+
+The five Greeks are not judged where the IV is 0 (they load as null, unflagged). Blank
+Calcs fields and files without the add-on load null, unflagged. Copies of a key are
+compared on the values as delivered (rule 14), so two rows differing only in a flagged
+value are still a conflicting duplicate.
+
+Row rules (market data)
+-----------------------
+In priority order (a row is quarantined under the first rule it breaks):
 
 1. ``wrong_column_count``: the line's field count differs from the header's.
 2. ``empty_mandatory_field``: quote_date, root, expiration, strike, option_type, bid_1545,
    ask_1545, bid_eod or ask_eod is blank.
 3. ``unparseable_date``: quote_date or expiration is not a date in an accepted format.
-4. ``non_numeric_value``: a non-blank numeric field (any column other than the dates and
-   strings) is not a finite number, or an integer column holds a fraction.
-5. ``negative_price``: open, high, low, close, a bid/ask, vwap or an underlying field < 0.
+4. ``non_numeric_value``: a non-blank numeric field of the market data (any column other
+   than the dates, strings and :data:`CALCS_COLUMNS`) is not a finite number, or an
+   integer column holds a fraction.
+5. ``negative_price``: open, high, low, close, a bid/ask, vwap or an underlying bid/ask
+   (:data:`MARKET_UNDERLYING_COLUMNS`) < 0.
 6. ``negative_count``: trade volume, a bid/ask size or open interest < 0.
 7. ``unknown_option_type``: option_type (upper-cased) is not ``C`` or ``P``.
 8. ``nonpositive_strike``: strike <= 0.
@@ -50,20 +82,22 @@ Row rules, in priority order (a row is quarantined under the first rule it break
 12. ``not_a_trading_day``: quote_date is not an NYSE (XNYS) session.
 13. ``quote_date_differs_from_file_date``: the file name carries a date (``_YYYY-MM-DD``,
     the last one in the name) and quote_date differs from it.
-14. ``iv_out_of_bounds``: implied_volatility_1545 (after 0 -> null) outside (0, ``IV_MAX``].
-15. ``greek_out_of_bounds``: call delta outside [0, 1], put delta outside [-1, 0],
-    gamma < 0 or vega < 0 (not checked where IV is 0: those Greeks load as null).
-16. ``duplicate_key_in_file`` / ``conflicting_duplicate_key_in_file``: a later row with
+14. ``duplicate_key_in_file`` / ``conflicting_duplicate_key_in_file``: a later row with
     the same :data:`KEY` as an earlier one; the first row in file order loads, the later
     one is quarantined as a plain duplicate when all its values equal the first's, as
     conflicting (naming the line it conflicts with and the differing columns) otherwise.
 
+Rules 14 ``iv_out_of_bounds`` and 15 ``greek_out_of_bounds`` of earlier versions are gone:
+those values are flagged, not quarantined (above). Their codes stay in
+:class:`~alvh_assets.ingest.quarantine.Reason` for the rows quarantined before.
+
 Plausible bounds (rule 9; no real Cboe row comes near them):
 
 * ``underlying`` = the largest *positive* underlying field of the row (bid/ask at 15:45
-  and EOD, implied and active underlying price); ^VIX rows whose underlying fields are
-  all 0 have none.
-* Every underlying field < :data:`LEVEL_MAX` (1e6: SPX has never reached 10,000).
+  and EOD, implied and active underlying price unless flagged); ^VIX rows whose underlying
+  fields are all 0 have none.
+* Every underlying bid/ask < :data:`LEVEL_MAX` (1e6: SPX has never reached 10,000; the
+  implied and active underlying prices are vendor-computed, bounded by their flag).
 * strike < :data:`LEVEL_MAX`, and strike <= :data:`STRIKE_FACTOR` (100) × underlying where
   the row has one (real SPX strikes span about 0.05× to 3× the index).
 * open, high, low, close, the bids/asks and vwap < :data:`LEVEL_MAX` and
@@ -121,6 +155,7 @@ _TYPES: dict[str, pl.DataType] = {
 SCHEMA: dict[str, pl.DataType] = {
     **{c: _TYPES.get(c, pl.Float64()) for c in OPTION_EOD_COLUMNS},
     "has_calcs": pl.Boolean(),
+    "vendor_calcs_flag": pl.Utf8(),
 }
 KEY = ("quote_date", "root", "expiration", "strike", "option_type")
 PARTITION_COLUMN: str | None = "quote_date"
@@ -137,14 +172,41 @@ COUNT_MAX = 10**9
 TEXT_MAX = 40
 """Longest plausible underlying_symbol, root or delivery_code."""
 IV_MAX = 5.0
-"""Upper bound of a plausible implied volatility (500%); above it the row is quarantined.
-Far-wing series quoted 0 / 0.05 a day or two before expiry can carry larger vendor IVs
-(the sample market has some, up to ~15 on VIX): those rows are quarantined by design."""
+"""Upper bound of a plausible vendor implied volatility (500%); above it the IV loads as
+null, flagged ``iv_above_max`` (the quote loads). Far-wing series quoted 0 / 0.05 a day or
+two before expiry can carry larger vendor IVs (4 of 4,430 quotes of a real 2023 day)."""
+GREEK_MAX = 1e6
+"""Exclusive upper bound of a vendor gamma, vega and |theta|, |rho| (real SPX ones are
+below a few thousand); at or above it the Greek loads as null, flagged."""
 
+DERIVED_COLUMNS = ("has_calcs", "vendor_calcs_flag")
+"""Columns of :data:`SCHEMA` the reader derives (not in the file)."""
 FILE_COLUMNS: tuple[str, ...] = OPTION_EOD_COLUMNS
 """The 34 vendor columns (Cboe's file order, :mod:`alvh_assets.landing`)."""
 CALCS_COLUMNS: tuple[str, ...] = OPTION_EOD_CALCS_COLUMNS
-"""Columns of the Calcs add-on: optional, null when the file does not carry them."""
+"""Columns of the Calcs add-on: optional, null when the file does not carry them. These are
+the vendor-computed columns: a bad value loads as null with ``vendor_calcs_flag``."""
+CALCS_FLAG_NAMES: dict[str, str] = {
+    "implied_underlying_price_1545": "implied_underlying_price",
+    "active_underlying_price_1545": "active_underlying_price",
+    "implied_volatility_1545": "iv",
+    "delta_1545": "delta",
+    "gamma_1545": "gamma",
+    "theta_1545": "theta",
+    "vega_1545": "vega",
+    "rho_1545": "rho",
+}
+"""Calcs column -> the prefix of its ``vendor_calcs_flag`` codes."""
+VENDOR_CALCS_FLAGS: tuple[str, ...] = tuple(
+    code
+    for c, name in CALCS_FLAG_NAMES.items()
+    for code in (
+        f"{name}_unparseable",
+        *(("iv_negative", "iv_above_max") if name == "iv" else (f"{name}_out_of_range",)),
+    )
+)
+"""Every code ``vendor_calcs_flag`` can hold (module docstring), in flag order."""
+VENDOR_CALCS_FLAG_SEPARATOR = ";"
 OPTIONAL_COLUMNS: tuple[str, ...] = (*CALCS_COLUMNS, "delivery_code")
 CORE_COLUMNS: tuple[str, ...] = tuple(c for c in FILE_COLUMNS if c not in OPTIONAL_COLUMNS)
 """Mandatory header columns: the 26 columns of the file without Calcs, less ``delivery_code``."""
@@ -155,6 +217,10 @@ INT_COLUMNS: tuple[str, ...] = tuple(c for c in FILE_COLUMNS if SCHEMA[c] == pl.
 NUMERIC_COLUMNS: tuple[str, ...] = tuple(
     c for c in FILE_COLUMNS if c not in DATE_COLUMNS and c not in STRING_COLUMNS
 )
+MARKET_NUMERIC_COLUMNS: tuple[str, ...] = tuple(
+    c for c in NUMERIC_COLUMNS if c not in CALCS_COLUMNS
+)
+"""Numeric columns judged by the row rules (the Calcs columns are flagged instead)."""
 MANDATORY_FIELDS = (
     "quote_date",
     "root",
@@ -174,6 +240,8 @@ UNDERLYING_COLUMNS = (
     "underlying_bid_eod",
     "underlying_ask_eod",
 )
+MARKET_UNDERLYING_COLUMNS = tuple(c for c in UNDERLYING_COLUMNS if c not in CALCS_COLUMNS)
+"""The underlying bid/ask at 15:45 and EOD (market data; the other two are Calcs)."""
 PRICE_COLUMNS = (
     "open",
     "high",
@@ -184,7 +252,7 @@ PRICE_COLUMNS = (
     "bid_eod",
     "ask_eod",
     "vwap",
-    *UNDERLYING_COLUMNS,
+    *MARKET_UNDERLYING_COLUMNS,
 )
 """Columns that must not be negative (rule ``negative_price``)."""
 OPTION_PRICE_COLUMNS = tuple(c for c in PRICE_COLUMNS if c not in UNDERLYING_COLUMNS)
@@ -268,8 +336,58 @@ def _typed(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _bad(col: str) -> str:
+    """Name of the helper column: True where the Calcs column ``col`` is flagged."""
+    return f"_flagged__{col}"
+
+
+def _vendor_checks() -> list[tuple[str, str, pl.Expr]]:
+    """(flag code, Calcs column, True where the code applies), in flag order (module
+    docstring, "Vendor-computed columns")."""
+    iv = pl.col("implied_volatility_1545")
+    greeks_computed = ~(iv == 0).fill_null(False)  # IV 0: Greeks load as null, unjudged
+    call, put = pl.col("option_type") == "C", pl.col("option_type") == "P"
+    out_of_range = {
+        "implied_underlying_price_1545": lambda x: (x < 0) | (x >= LEVEL_MAX),
+        "active_underlying_price_1545": lambda x: (x < 0) | (x >= LEVEL_MAX),
+        "delta_1545": lambda x: (call & ((x < 0) | (x > 1))) | (put & ((x < -1) | (x > 0))),
+        "gamma_1545": lambda x: (x < 0) | (x >= GREEK_MAX),
+        "theta_1545": lambda x: x.abs() >= GREEK_MAX,
+        "vega_1545": lambda x: (x < 0) | (x >= GREEK_MAX),
+        "rho_1545": lambda x: x.abs() >= GREEK_MAX,
+    }
+    checks: list[tuple[str, str, pl.Expr]] = []
+    for col, name in CALCS_FLAG_NAMES.items():
+        judged = greeks_computed if col in GREEK_COLUMNS else pl.lit(True)
+        checks.append((f"{name}_unparseable", col, judged & not_a_number(_t(col), col)))
+        if col == "implied_volatility_1545":
+            checks += [("iv_negative", col, iv < 0), ("iv_above_max", col, iv > IV_MAX)]
+        else:
+            checks.append((f"{name}_out_of_range", col, judged & out_of_range[col](pl.col(col))))
+    return checks
+
+
+def _flag_vendor_calcs(frame: pl.DataFrame) -> pl.DataFrame:
+    """``vendor_calcs_flag`` (null when no code applies) and one ``_flagged__<col>`` helper
+    column per Calcs column; the values themselves are nulled by :func:`_normalise`, after
+    the duplicate check has compared them as delivered."""
+    checks = [(code, col, bad.fill_null(False)) for code, col, bad in _vendor_checks()]
+    flag = pl.concat_str(
+        [pl.when(bad).then(pl.lit(code)) for code, _, bad in checks],
+        separator=VENDOR_CALCS_FLAG_SEPARATOR,
+        ignore_nulls=True,
+    )
+    return frame.with_columns(
+        pl.when(flag != "").then(flag).alias("vendor_calcs_flag"),
+        *(
+            pl.any_horizontal(*(bad for _, c, bad in checks if c == col)).alias(_bad(col))
+            for col in CALCS_COLUMNS
+        ),
+    )
+
+
 _IMPLAUSIBLE_NOTES = {
-    **dict.fromkeys(UNDERLYING_COLUMNS, f" (at least {LEVEL_MAX:,.0f})"),
+    **dict.fromkeys(MARKET_UNDERLYING_COLUMNS, f" (at least {LEVEL_MAX:,.0f})"),
     "strike": f" (at least {LEVEL_MAX:,.0f} or above {STRIKE_FACTOR:g}x the underlying)",
     **dict.fromkeys(
         OPTION_PRICE_COLUMNS,
@@ -284,14 +402,19 @@ _IMPLAUSIBLE_NOTES = {
 
 def _implausible() -> dict[str, pl.Expr]:
     """Column -> True where its value is beyond the plausible bounds of the module
-    docstring (rule 9). Evaluated after the non-negative rules."""
+    docstring (rule 9). Evaluated after the non-negative rules; a flagged Calcs underlying
+    price does not count as the row's underlying."""
+    usable = {
+        c: (pl.col(c) > 0) & ~pl.col(_bad(c)) if c in CALCS_COLUMNS else pl.col(c) > 0
+        for c in UNDERLYING_COLUMNS
+    }
     underlying = pl.max_horizontal(
-        *(pl.when(pl.col(c) > 0).then(pl.col(c)) for c in UNDERLYING_COLUMNS)
+        *(pl.when(usable[c]).then(pl.col(c)) for c in UNDERLYING_COLUMNS)
     )
     strike = pl.col("strike")
     scale = pl.max_horizontal(strike, underlying)
     return {
-        **{c: pl.col(c) >= LEVEL_MAX for c in UNDERLYING_COLUMNS},
+        **{c: pl.col(c) >= LEVEL_MAX for c in MARKET_UNDERLYING_COLUMNS},
         "strike": (strike >= LEVEL_MAX) | (strike > STRIKE_FACTOR * underlying),
         **{
             c: (pl.col(c) >= LEVEL_MAX) | (pl.col(c) > PRICE_FACTOR * scale)
@@ -308,20 +431,11 @@ def _implausible() -> dict[str, pl.Expr]:
 def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
     """The row rules of the module docstring, in priority order."""
     empty = {c: is_empty(_t(c)) for c in MANDATORY_FIELDS}
-    non_numeric = {c: not_a_number(_t(c), c) for c in NUMERIC_COLUMNS}
+    non_numeric = {c: not_a_number(_t(c), c) for c in MARKET_NUMERIC_COLUMNS}
     negative = {c: pl.col(c) < 0 for c in PRICE_COLUMNS}
     negative_count = {c: pl.col(c) < 0 for c in INT_COLUMNS}
     implausible = _implausible()
     q, e = pl.col("quote_date"), pl.col("expiration")
-    iv, delta = pl.col("implied_volatility_1545"), pl.col("delta_1545")
-    iv_given = iv.is_not_null() & (iv != 0)  # 0 = not computed, loads as null
-    call, put = pl.col("option_type") == "C", pl.col("option_type") == "P"
-    greek_bad = {
-        "delta_1545": (call & ((delta < 0) | (delta > 1))) | (put & ((delta < -1) | (delta > 0))),
-        "gamma_1545": pl.col("gamma_1545") < 0,
-        "vega_1545": pl.col("vega_1545") < 0,
-    }
-    greeks_computed = ~(iv.is_not_null() & (iv == 0))
     file_day = (
         Rule(
             Reason.DATE_NOT_IN_FILE_DAY,
@@ -358,7 +472,7 @@ def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
                 [
                     pl.lit("not a number: "),
                     _listing(
-                        NUMERIC_COLUMNS,
+                        MARKET_NUMERIC_COLUMNS,
                         non_numeric,
                         dict.fromkeys(INT_COLUMNS, " (a whole number expected)"),
                     ),
@@ -417,42 +531,32 @@ def _rules(n_header: int, day: dt.date | None) -> list[Rule]:
             text("quote date {} is not an NYSE trading day", "quote_date"),
         ),
         *([file_day] if file_day is not None else []),
-        Rule(
-            Reason.IV_OUT_OF_BOUNDS,
-            iv_given & ((iv <= 0) | (iv > IV_MAX)),
-            text(f"implied volatility {{}} outside (0, {IV_MAX:g}]", _t("implied_volatility_1545")),
-        ),
-        Rule(
-            Reason.GREEK_OUT_OF_BOUNDS,
-            greeks_computed & pl.any_horizontal(*greek_bad.values()),
-            pl.concat_str(
-                [
-                    pl.lit("Greek out of bounds (option type "),
-                    pl.col("option_type"),
-                    pl.lit("): "),
-                    _listing(tuple(greek_bad), greek_bad),
-                ]
-            ),
-        ),
     ]
     return rules
 
 
 def _normalise(accepted: pl.DataFrame, has_calcs: bool) -> pl.DataFrame:
-    """Vendor conventions -> nulls: IV 0 (and its Greeks), 0 underlying fields of an index."""
+    """Vendor conventions -> nulls: IV 0 (and its Greeks), 0 underlying fields of an index;
+    flagged Calcs values -> null."""
     iv = pl.col("implied_volatility_1545")
     not_computed = iv.is_not_null() & (iv == 0)
     index = pl.col("underlying_symbol").str.starts_with("^").fill_null(False)
-    return accepted.with_columns(
-        *(
-            pl.when(~not_computed).then(pl.col(c)).alias(c)
-            for c in ("implied_volatility_1545", *GREEK_COLUMNS)
-        ),
-        *(
-            pl.when(~(index & (pl.col(c) == 0).fill_null(False))).then(pl.col(c)).alias(c)
-            for c in UNDERLYING_COLUMNS
-        ),
-        pl.lit(has_calcs).alias("has_calcs"),
+    return (
+        accepted.with_columns(
+            pl.when(~pl.col(_bad(c))).then(pl.col(c)).alias(c) for c in CALCS_COLUMNS
+        )
+        .with_columns(
+            *(
+                pl.when(~not_computed).then(pl.col(c)).alias(c)
+                for c in ("implied_volatility_1545", *GREEK_COLUMNS)
+            ),
+            *(
+                pl.when(~(index & (pl.col(c) == 0).fill_null(False))).then(pl.col(c)).alias(c)
+                for c in UNDERLYING_COLUMNS
+            ),
+            pl.lit(has_calcs).alias("has_calcs"),
+        )
+        .drop(*(_bad(c) for c in CALCS_COLUMNS))
     )
 
 
@@ -483,7 +587,7 @@ def read_cboe_option_eod(path: Path | str) -> ReadResult:
     frame = columns_from_fields(lines.lines, [_t(h) for h in header])
     absent = [c for c in FILE_COLUMNS if c not in header]
     frame = frame.with_columns(pl.lit(None, pl.Utf8).alias(_t(c)) for c in absent)
-    frame = _typed(frame)
+    frame = _flag_vendor_calcs(_typed(frame))
     accepted, rejected = _apply_rules(frame, _rules(len(header), file_date(path)))
     accepted, dups = split_duplicates(
         accepted,
