@@ -22,7 +22,7 @@ import pytest
 from alvh_assets.ingest.csv_lines import SHOWN_MAX
 from alvh_assets.ingest.quarantine import ReadResult, UnreadableFileError
 from alvh_assets.ingest.readers.cboe_index import read_cboe_index
-from alvh_assets.ingest.readers.cboe_option_eod import read_cboe_option_eod
+from alvh_assets.ingest.readers.cboe_option_eod import VENDOR_CALCS_FLAGS, read_cboe_option_eod
 from alvh_assets.ingest.readers.cfe_vx import read_cfe_vx
 from alvh_assets.ingest.readers.fomc import read_fomc
 from alvh_assets.ingest.readers.fred import read_fred
@@ -112,11 +112,15 @@ def outcome(name: str, path: Path) -> ReadResult | UnreadableFileError:
 
 
 def assert_nothing_absurd(result: ReadResult) -> None:
-    """Loaded floats are finite and below 1e9 in absolute value, integers below 1e12, and
-    every quarantined row has a code and a one-line reason of bounded length."""
+    """Loaded floats are finite and below 1e9 in absolute value, integers below 1e12, texts
+    at most 40 characters (``vendor_calcs_flag``: only its documented codes), and every
+    quarantined row has a code and a one-line reason of bounded length."""
     for col, dtype in result.accepted.schema.items():
         values = result.accepted[col].drop_nulls()
-        if dtype == pl.Float64:
+        if col == "vendor_calcs_flag":
+            codes = {c for v in values.to_list() for c in v.split(";")}
+            assert codes <= set(VENDOR_CALCS_FLAGS), codes
+        elif dtype == pl.Float64:
             assert values.is_finite().all(), col
             assert (values.abs() < 1e9).all(), (col, values.abs().max())
         elif dtype == pl.Int64 and col != "_source_row":

@@ -23,6 +23,7 @@ from alvh_assets.ingest.readers.cboe_option_eod import (
     PARTITION_COLUMN,
     SCHEMA,
     SOURCE,
+    VENDOR_CALCS_FLAGS,
     file_date,
     read_cboe_option_eod,
 )
@@ -115,8 +116,6 @@ def test_every_reason_code_of_the_reader_is_exercised() -> None:
         "bid_above_ask",
         "not_a_trading_day",
         "quote_date_differs_from_file_date",
-        "iv_out_of_bounds",
-        "greek_out_of_bounds",
         "duplicate_key_in_file",
         "negative_count",
         "implausible_value",
@@ -138,14 +137,19 @@ def test_priority_first_failing_rule_wins() -> None:
         "bid_above_ask",
         "not_a_trading_day",
         "quote_date_differs_from_file_date",
-        "iv_out_of_bounds",
-        "greek_out_of_bounds",
+        "conflicting_duplicate_key_in_file",
     ]
     got = result.rejected.sort("source_row")
-    assert got["source_row"].to_list() == list(range(2, 15))
+    assert got["source_row"].to_list() == [*range(2, 13), 15]
     assert got["reason_code"].to_list() == order
-    # line 15 has the key line 14 was edited to; line 14 is quarantined, so 15 loads
-    assert row_at(result, 15)["option_type"] == "C"
+    # lines 13 and 14 break only vendor-computed values: they load, flagged; line 15 has
+    # the key line 14 was edited to, so it is the conflicting duplicate of the loaded 14
+    assert row_at(result, 13)["vendor_calcs_flag"] == "iv_negative;vega_out_of_range"
+    assert row_at(result, 14)["vendor_calcs_flag"] == "delta_out_of_range"
+    assert row_at(result, 14)["option_type"] == "C"
+    assert "same key as line 14" in reason_at(result, 15)[1]
+    assert "high='--'" in reason_at(result, 5)[1]  # the vendor gamma '--' is not named
+    assert "gamma" not in reason_at(result, 5)[1]
 
 
 def test_human_reasons_quote_the_offending_values() -> None:
@@ -153,13 +157,10 @@ def test_human_reasons_quote_the_offending_values() -> None:
         f"non_numeric_value_{D}.csv": {
             3: "bid_1545='n/a'",
             6: "open_interest='12.5'",
-            10: "delta_1545='NaN'",
         },
         f"negative_price_{D}.csv": {2: "bid_eod='-0.0500'", 11: "underlying_bid_1545='-899.2200'"},
         f"bid_above_ask_{D}.csv": {6: "1545 bid 4.4000 / ask 4.3000", 12: "eod bid 190.8000"},
         f"unparseable_date_{D}.csv": {5: "2008-10-32", 8: "Dec 19 2008"},
-        f"iv_out_of_bounds_{D}.csv": {4: "5.500000", 8: "-0.200000"},
-        f"greek_out_of_bounds_{D}.csv": {5: "delta_1545='1.200000'", 13: "vega_1545='-0.5"},
         f"empty_mandatory_field_{D}.csv": {4: "strike", 9: "ask_eod", 12: "option_type"},
         f"wrong_column_count_{D}.csv": {3: "found 33", 7: "found 35"},
         f"unknown_option_type_{D}.csv": {9: "'CALL'"},
@@ -206,18 +207,159 @@ def test_same_day_expiry_is_valid() -> None:
 
 
 def test_iv_zero_means_not_computed_and_bound_is_inclusive() -> None:
-    result = read(f"iv_out_of_bounds_{D}.csv")
+    result = read(f"flagged_vendor_iv_{D}.csv")
     not_computed = row_at(result, 12)
     for col in ("implied_volatility_1545", "delta_1545", "gamma_1545", "theta_1545"):
         assert not_computed[col] is None, col
     assert not_computed["vega_1545"] is None and not_computed["rho_1545"] is None
     assert row_at(result, 10)["implied_volatility_1545"] == 5.0
+    assert not_computed["vendor_calcs_flag"] is None
+    assert row_at(result, 10)["vendor_calcs_flag"] is None
+    # IV 0 with a put delta of 2: the Greeks are not judged, they load as null, unflagged
+    assert row_at(result, 18)["delta_1545"] is None
+    assert row_at(result, 18)["vendor_calcs_flag"] is None
 
 
 def test_delta_bounds_are_inclusive() -> None:
-    result = read(f"greek_out_of_bounds_{D}.csv")
+    result = read(f"flagged_vendor_greeks_{D}.csv")
     assert row_at(result, 8)["delta_1545"] == -1.0  # put
     assert row_at(result, 11)["delta_1545"] == 0.0  # call
+    assert row_at(result, 16)["theta_1545"] == 0.029581  # a deep ITM put's positive theta
+
+
+# ------------------------------------------------------------- vendor-computed (Calcs) values
+
+FLAGGED = {  # file -> physical line -> (vendor_calcs_flag, the columns it nulls)
+    f"flagged_vendor_iv_{D}.csv": {
+        4: ("iv_above_max", ["implied_volatility_1545"]),
+        8: ("iv_negative", ["implied_volatility_1545"]),
+        14: ("iv_above_max", ["implied_volatility_1545"]),
+        16: ("iv_unparseable", ["implied_volatility_1545"]),
+    },
+    f"flagged_vendor_greeks_{D}.csv": {
+        5: ("delta_out_of_range", ["delta_1545"]),
+        6: ("delta_out_of_range", ["delta_1545"]),
+        9: ("gamma_out_of_range", ["gamma_1545"]),
+        13: ("vega_out_of_range", ["vega_1545"]),
+        15: ("theta_unparseable", ["theta_1545"]),
+        16: ("rho_out_of_range", ["rho_1545"]),
+        17: ("implied_underlying_price_out_of_range", ["implied_underlying_price_1545"]),
+        18: ("active_underlying_price_out_of_range", ["active_underlying_price_1545"]),
+        19: ("delta_unparseable;gamma_out_of_range", ["delta_1545", "gamma_1545"]),
+    },
+    f"non_numeric_value_{D}.csv": {10: ("delta_unparseable", ["delta_1545"])},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLAGGED))
+def test_bad_vendor_values_load_as_null_with_the_flag(name: str) -> None:
+    """The row loads; only the flagged Calcs value is null; every other value (the quote,
+    sizes, open interest, prices and the other Calcs) equals the clean base row's."""
+    result = read(name)
+    got, flagged = result.accepted, FLAGGED[name]
+    assert dict(
+        got.filter(pl.col("vendor_calcs_flag").is_not_null())
+        .select("_source_row", "vendor_calcs_flag")
+        .iter_rows()
+    ) == {line: flag for line, (flag, _) in flagged.items()}
+    clean = base()
+    for line, (_, nulled) in flagged.items():
+        row, want = row_at(result, line), clean.row(line - 2, named=True)
+        for col in nulled:
+            assert row[col] is None, (line, col)
+        same = [c for c in FILE_COLUMNS if c not in nulled and c not in CALCS_COLUMNS]
+        assert {c: row[c] for c in same} == {c: want[c] for c in same}, line
+        assert row["has_calcs"] is True
+
+
+def test_vendor_calcs_flag_codes() -> None:
+    assert VENDOR_CALCS_FLAGS == (
+        "implied_underlying_price_unparseable",
+        "implied_underlying_price_out_of_range",
+        "active_underlying_price_unparseable",
+        "active_underlying_price_out_of_range",
+        "iv_unparseable",
+        "iv_negative",
+        "iv_above_max",
+        "delta_unparseable",
+        "delta_out_of_range",
+        "gamma_unparseable",
+        "gamma_out_of_range",
+        "theta_unparseable",
+        "theta_out_of_range",
+        "vega_unparseable",
+        "vega_out_of_range",
+        "rho_unparseable",
+        "rho_out_of_range",
+    )
+    flags = {f for e in FLAGGED.values() for f, _ in e.values()}
+    assert {c for f in flags for c in f.split(";")} <= set(VENDOR_CALCS_FLAGS)
+
+
+def _chain_file(tmp_path: Path, edits: dict[int, dict[str, str]]) -> Path:
+    """The base cut (24 rows) with ``edits`` (physical line -> column -> text) applied."""
+    lines = corpus.delivered_lines(CORPUS / f"variant_crlf_bom_{D}.csv")
+    header = lines[1].split(",")
+    rows = [lines[i].split(",") for i in range(2, 26)]
+    for line, cols in edits.items():
+        for col, value in cols.items():
+            rows[line - 2][header.index(col)] = value
+    path = tmp_path / f"UnderlyingOptionsEODCalcs_^SPX_{D}.csv"
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n")
+    return path
+
+
+def test_a_vendor_iv_above_500pct_loads_the_quote_a_crossed_market_does_not(
+    tmp_path: Path,
+) -> None:
+    """Issue 17: 4 of 4,430 real quotes of a 2023 day were lost to a vendor IV above 5. A
+    vendor IV of 7.3 on a normal quote now loads (IV null, flag ``iv_above_max``); a crossed
+    market (bid > ask: a defect of the quote itself) is still quarantined."""
+    path = _chain_file(
+        tmp_path,
+        {
+            3: {"implied_volatility_1545": "7.300000"},
+            7: {"bid_1545": "25.0000", "ask_1545": "24.0000"},
+        },
+    )
+    result = read_cboe_option_eod(path)
+    check_result(path, result)
+    assert result.accepted.height == 23
+    row = row_at(result, 3)
+    assert row["implied_volatility_1545"] is None
+    assert row["vendor_calcs_flag"] == "iv_above_max"
+    want = base().row(1, named=True)
+    for col in ("bid_1545", "ask_1545", "bid_eod", "ask_eod", "open_interest", "delta_1545"):
+        assert row[col] == want[col] is not None, col
+    assert result.rejected["reason_code"].to_list() == ["bid_above_ask"]
+    assert result.rejected["source_row"].to_list() == [7]
+    others = result.accepted.filter(pl.col("_source_row") != 3)
+    assert others["vendor_calcs_flag"].null_count() == others.height
+
+
+def test_a_market_defect_still_quarantines_and_copies_compare_calcs_as_delivered(
+    tmp_path: Path,
+) -> None:
+    """A market defect quarantines the row whatever its Calcs say; duplicates compare the
+    Calcs values as delivered (two copies differing only in a flagged IV conflict)."""
+    path = _chain_file(
+        tmp_path,
+        {
+            4: {"implied_volatility_1545": "9.000000", "strike": "-5.000"},
+            5: {"implied_volatility_1545": "8.000000"},
+        },
+    )
+    lines = path.read_text().splitlines()
+    copy = lines[5 - 1].split(",")
+    copy[lines[0].split(",").index("implied_volatility_1545")] = "7.000000"
+    path.write_text("\n".join([*lines, ",".join(copy)]) + "\n")
+    result = read_cboe_option_eod(path)
+    check_result(path, result)
+    assert reason_at(result, 4)[0] == "nonpositive_strike"
+    assert row_at(result, 5)["vendor_calcs_flag"] == "iv_above_max"
+    code, why = reason_at(result, 26)
+    assert code == "conflicting_duplicate_key_in_file"
+    assert why.endswith("(implied_volatility_1545)")
 
 
 def test_duplicates_keep_the_first_row() -> None:
@@ -364,6 +506,7 @@ def expected_from_text(path: Path) -> pl.DataFrame:
             for c in UNDERLYING_BID_ASK
         ),
         pl.lit(True).alias("has_calcs"),
+        pl.lit(None, pl.Utf8).alias("vendor_calcs_flag"),
     ).select(list(SCHEMA))
 
 

@@ -123,7 +123,7 @@ def _bad_rows(c: Corpus) -> None:
     def non_numeric(r: list[Row]) -> None:
         c.set(r, 3, "bid_1545", "n/a")
         c.set(r, 6, "open_interest", "12.5")
-        c.set(r, 10, "delta_1545", "NaN")
+        c.set(r, 10, "delta_1545", "NaN")  # a Calcs value: loads as null, flagged
 
     def negative(r: list[Row]) -> None:
         c.set(r, 2, "bid_eod", "-0.0500")  # a zero-bid far wing turned negative
@@ -165,22 +165,33 @@ def _bad_rows(c: Corpus) -> None:
     def file_day(r: list[Row]) -> None:
         c.set(r, 7, "quote_date", "2008-10-09")  # a trading day, but not the file's
 
+    # vendor-computed (Calcs) values: every row loads, the bad value null and flagged
     def iv(r: list[Row]) -> None:
-        c.set(r, 4, "implied_volatility_1545", "5.500000")
-        c.set(r, 8, "implied_volatility_1545", "-0.200000")
-        c.set(r, 10, "implied_volatility_1545", "5.000000")  # the bound itself: loads
+        c.set(r, 4, "implied_volatility_1545", "5.500000")  # iv_above_max
+        c.set(r, 8, "implied_volatility_1545", "-0.200000")  # iv_negative
+        c.set(r, 10, "implied_volatility_1545", "5.000000")  # the bound itself: unflagged
         for g in ("implied_volatility_1545", "delta_1545", "gamma_1545", "theta_1545"):
             c.set(r, 12, g, "0.000000")  # IV 0 = not computed: loads as null
         c.set(r, 12, "vega_1545", "0.000000")
         c.set(r, 12, "rho_1545", "0.000000")
+        c.set(r, 14, "implied_volatility_1545", "7.300000")  # iv_above_max, Greeks kept
+        c.set(r, 16, "implied_volatility_1545", "n/a")  # iv_unparseable
+        c.set(r, 18, "implied_volatility_1545", "0.000000")  # not computed: Greeks unjudged
+        c.set(r, 18, "delta_1545", "2.000000")
 
     def greeks(r: list[Row]) -> None:
         c.set(r, 5, "delta_1545", "1.200000")  # call
         c.set(r, 6, "delta_1545", "0.300000")  # put
         c.set(r, 9, "gamma_1545", "-0.000100")
         c.set(r, 13, "vega_1545", "-0.500000")
-        c.set(r, 8, "delta_1545", "-1.000000")  # put delta at the bound: loads
-        c.set(r, 11, "delta_1545", "0.000000")  # call delta at the bound: loads
+        c.set(r, 8, "delta_1545", "-1.000000")  # put delta at the bound: unflagged
+        c.set(r, 11, "delta_1545", "0.000000")  # call delta at the bound: unflagged
+        c.set(r, 15, "theta_1545", "abc")
+        c.set(r, 16, "rho_1545", "1e308")
+        c.set(r, 17, "implied_underlying_price_1545", "-855.8435")
+        c.set(r, 18, "active_underlying_price_1545", "10000000.0000")
+        c.set(r, 19, "delta_1545", "inf")  # two flags on one row
+        c.set(r, 19, "gamma_1545", "2000000.000000")
 
     def duplicates(r: list[Row]) -> None:
         r.insert(7 - 2, list(r[6 - 2]))  # line 7 = exact copy of line 6
@@ -192,7 +203,7 @@ def _bad_rows(c: Corpus) -> None:
         ("wrong_column_count", wrong_count, {"wrong_column_count": 2}),
         ("empty_mandatory_field", empty_mandatory, {"empty_mandatory_field": 3}),
         ("unparseable_date", bad_date, {"unparseable_date": 2}),
-        ("non_numeric_value", non_numeric, {"non_numeric_value": 3}),
+        ("non_numeric_value", non_numeric, {"non_numeric_value": 2}),
         ("negative_price", negative, {"negative_price": 2}),
         ("negative_count", negative_count, {"negative_count": 2}),
         ("implausible_value", implausible, {"implausible_value": 5}),
@@ -202,8 +213,8 @@ def _bad_rows(c: Corpus) -> None:
         ("bid_above_ask", crossed, {"bid_above_ask": 2}),
         ("not_a_trading_day", trading_day, {"not_a_trading_day": 2}),
         ("quote_date_differs_from_file_date", file_day, {"quote_date_differs_from_file_date": 1}),
-        ("iv_out_of_bounds", iv, {"iv_out_of_bounds": 2}),
-        ("greek_out_of_bounds", greeks, {"greek_out_of_bounds": 4}),
+        ("flagged_vendor_iv", iv, {}),
+        ("flagged_vendor_greeks", greeks, {}),
         (
             "duplicate_key_in_file",
             duplicates,
@@ -218,7 +229,8 @@ def _bad_rows(c: Corpus) -> None:
 
 def _priority(c: Corpus) -> None:
     """One row per rule, each also breaking every later rule it can, so only the first
-    failing rule may win (lines 2..14 -> rules 1..13; line 15+ stay clean)."""
+    failing rule may win (lines 2..12 -> rules 1..11, line 15 -> rule 14; lines 13 and 14
+    load with vendor flags; line 16+ stay clean)."""
     r = c.copy()
     s = c.set
     # line 2: wrong column count (+ negative price, unknown type)
@@ -233,8 +245,9 @@ def _priority(c: Corpus) -> None:
     s(r, 4, "quote_date", "10/10/08x")
     s(r, 4, "trade_volume", "lots")
     s(r, 4, "strike", "0")
-    # line 5: non-numeric (+ negative price, bid > ask)
+    # line 5: non-numeric (+ negative price, bid > ask; gamma `--` is only a vendor flag)
     s(r, 5, "gamma_1545", "--")
+    s(r, 5, "high", "--")
     s(r, 5, "open", "-1.0000")
     s(r, 5, "bid_1545", "99.0000")
     # line 6: negative price (+ unknown type, expiration before quote date)
@@ -264,19 +277,19 @@ def _priority(c: Corpus) -> None:
     s(r, 12, "quote_date", "2008-10-09")
     s(r, 12, "implied_volatility_1545", "6.000000")
     s(r, 12, "gamma_1545", "-1.000000")
-    # line 13: IV out of bounds (+ Greek out of bounds)
+    # line 13: vendor IV and vega out of range: loads, flagged iv_negative;vega_out_of_range
     s(r, 13, "implied_volatility_1545", "-0.010000")
     s(r, 13, "vega_1545", "-1.000000")
-    # line 14: Greek out of bounds (+ duplicate of line 15's key, kept: line 14 is first)
+    # line 14: a call delta out of range: loads, flagged (+ the key of line 15)
     s(r, 14, "delta_1545", "-0.100000")  # a put (line 14 is P) is fine; make it a call's
     s(r, 14, "option_type", "C")
     s(r, 14, "strike", r[15 - 2][c.col("strike")])
     s(r, 14, "expiration", r[15 - 2][c.col("expiration")])
-    # line 15 (call, same key as line 14): loads; line 14 is quarantined by its Greek
+    # line 15 (call, same key as line 14): a conflicting duplicate of the loaded line 14
     c.write(
         "priority_first_failing_rule_wins_2008-10-10.csv",
         r,
-        len(r) - 13,
+        len(r) - 12,
         {
             "wrong_column_count": 1,
             "empty_mandatory_field": 1,
@@ -289,8 +302,7 @@ def _priority(c: Corpus) -> None:
             "bid_above_ask": 1,
             "not_a_trading_day": 1,
             "quote_date_differs_from_file_date": 1,
-            "iv_out_of_bounds": 1,
-            "greek_out_of_bounds": 1,
+            "conflicting_duplicate_key_in_file": 1,
         },
     )
 
