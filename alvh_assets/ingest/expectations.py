@@ -12,6 +12,10 @@ from __future__ import annotations
 import duckdb
 
 from alvh_assets import warehouse
+from alvh_assets.ingest.readers.cboe_option_eod import (
+    VENDOR_CALCS_FLAG_SEPARATOR,
+    VENDOR_CALCS_FLAGS,
+)
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.landing import VX_SETTLE_RANGE
 from alvh_assets.quality import Expectation, Frame, Pieces
@@ -83,6 +87,12 @@ def _a_ge_b(name: str, a: str, b: str, desc: str, or_equal: bool = True) -> Expe
     )
 
 
+def _codes_regex(codes: tuple[str, ...]) -> str:
+    """A regex matching one or more of ``codes`` joined by the flag separator."""
+    one = "(?:" + "|".join(codes) + ")"
+    return f"^{one}(?:{VENDOR_CALCS_FLAG_SEPARATOR}{one})*$"
+
+
 SUITES: dict[str, list[Expectation]] = {
     "cboe_option_eod": [
         *_not_null(("quote_date", "root", "expiration", "strike", "option_type")),
@@ -110,6 +120,14 @@ SUITES: dict[str, list[Expectation]] = {
             5,
             "implied_volatility_1545 in (0, 5] where present",
             strict_min=True,
+        ),
+        Expectation(
+            "vendor_calcs_flag_known_codes",
+            "ExpectColumnValuesToMatchRegex",
+            {"column": "vendor_calcs_flag", "regex": _codes_regex(VENDOR_CALCS_FLAGS)},
+            "vendor_calcs_flag holds only the reader's codes, "
+            f"'{VENDOR_CALCS_FLAG_SEPARATOR}'-joined (null where every Calcs value is fine)",
+            blocking=False,
         ),
         _between(
             "spx_daily_move_plausible",

@@ -36,6 +36,8 @@ class Reason(StrEnum):
     UNKNOWN_CONTRACT = "unknown_contract_label"
     FRED_VALUE_NOT_NUMBER = "fred_value_not_a_number"
     RELEASE_BEFORE_REFERENCE = "release_before_reference_period"
+    # No longer produced: a bad vendor-computed IV or Greek loads as null, named by
+    # raw.cboe_option_eod.vendor_calcs_flag (issue 17); kept for rows quarantined before.
     IV_OUT_OF_BOUNDS = "iv_out_of_bounds"
     GREEK_OUT_OF_BOUNDS = "greek_out_of_bounds"
     INCONSISTENT_OHLC = "inconsistent_ohlc"

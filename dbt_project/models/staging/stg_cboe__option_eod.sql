@@ -20,5 +20,6 @@ select
         as underlying_price,
     implied_underlying_price_1545 as implied_underlying_price,
     implied_volatility_1545 as vendor_iv,
-    delta_1545 as vendor_delta
+    delta_1545 as vendor_delta,
+    vendor_calcs_flag
 from {{ source('raw', 'cboe_option_eod') }}
