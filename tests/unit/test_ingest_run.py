@@ -311,6 +311,44 @@ def test_a_redelivered_big_file_reads_each_file_once(
     assert calls == {again.name: 1}
 
 
+# --- issue 17: vendor-computed values flagged, on a warehouse made before the flag -------------
+
+
+def test_a_warehouse_without_vendor_calcs_flag_gains_it_and_loads_flagged_rows(
+    db: Path, land: Path
+) -> None:
+    """raw.cboe_option_eod of an older version has no vendor_calcs_flag: the next run adds
+    it (null on the rows already there) and loads a quote whose vendor IV is 7.3 (above
+    500%) with its IV null and the flag ``iv_above_max`` instead of quarantining it."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("ALTER TABLE raw.cboe_option_eod DROP COLUMN vendor_calcs_flag")
+        before = con.execute("SELECT count(*) FROM raw.cboe_option_eod").fetchone()[0]
+    spx = _eod(land, "SPX", DAY)
+    frame = pl.read_csv(spx, infer_schema=False)
+    frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3)
+        .then(pl.lit("7.300000"))
+        .otherwise(pl.col("implied_volatility_1545"))
+        .alias("implied_volatility_1545")
+    ).write_csv(spx)
+    strike = float(frame["strike"][3])
+    done = _ingest(db, land, ("cboe_option_eod",), (DAY, DAY))["cboe_option_eod"]
+    assert done.rows_quarantined == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw.cboe_option_eod").fetchone()[0] == before
+        flagged = con.execute(
+            "SELECT quote_date, strike, implied_volatility_1545, bid_1545 IS NOT NULL, "
+            "vendor_calcs_flag FROM raw.cboe_option_eod WHERE vendor_calcs_flag IS NOT NULL"
+        ).fetchall()
+        others = con.execute(
+            "SELECT count(*) FILTER (WHERE quote_date <> ?), count(*) FILTER (WHERE quote_date "
+            "= ?) FROM raw.cboe_option_eod WHERE vendor_calcs_flag IS NULL",
+            [DAY, DAY],
+        ).fetchone()
+    assert flagged == [(DAY, strike, None, True, "iv_above_max")]
+    assert others[0] > 0 and others[1] > 0  # older days keep a null flag
+
+
 # --- defect 7: files and rows dated on non-sessions --------------------------------------------
 
 
