@@ -29,6 +29,8 @@ from alvh_assets.dagster_support import (
     log_line,
     window_sessions,
 )
+from alvh_assets.ingest.run import upgrade_raw_tables
+from alvh_assets.ingest.sources import SOURCES
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -136,7 +138,13 @@ def dbt_views(
     alvh: AlvhSettings,
     warehouse: WarehouseResource,
 ) -> Iterator:
-    """Staging and intermediate views (rename, cast, no joins) and their dbt tests."""
+    """Staging and intermediate views (rename, cast, no joins) and their dbt tests. Raw
+    tables made by an older version first gain the columns the views select."""
+    if warehouse.location().exists():
+        with warehouse.connect() as con:
+            added = upgrade_raw_tables(con, SOURCES.values())
+        if added:
+            context.log.info(f"raw tables upgraded, columns added (null): {', '.join(added)}")
     yield from _invoke(context, dbt, alvh, warehouse, None)
 
 

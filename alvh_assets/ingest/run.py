@@ -42,7 +42,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -394,6 +394,29 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     warehouse.ensure_table(con, f"raw.{source.name}", {**source.schema, **LINEAGE})
     warehouse.ensure_table(con, QUARANTINE_TABLE, QUARANTINE_SCHEMA)
     warehouse.ensure_table(con, LOG_TABLE, LOG_SCHEMA)
+
+
+def upgrade_raw_tables(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> list[str]:
+    """Add the columns a source's schema has gained (e.g. ``vendor_calcs_flag`` of
+    ``raw.cboe_option_eod``) to its raw table where the table exists, null in its rows, so
+    that what reads ``raw`` before the next ingest (the dbt staging views, built first by a
+    one-day run) works on a warehouse made by an older version. Tables that do not exist
+    are left to the ingest. Returns the columns added, as ``raw.<table>.<column>``."""
+    have: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'raw'"
+    ).fetchall():
+        have.setdefault(table, set()).add(column)
+    added: list[str] = []
+    for source in sources:
+        if source.name not in have:
+            continue
+        schema = {**source.schema, **LINEAGE}
+        missing = [c for c in schema if c not in have[source.name]]
+        if missing:
+            warehouse.ensure_table(con, f"raw.{source.name}", schema)
+            added += [f"raw.{source.name}.{c}" for c in missing]
+    return added
 
 
 def _replace(con: duckdb.DuckDBPyConnection, batch: Batch) -> None:

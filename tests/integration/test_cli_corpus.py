@@ -239,12 +239,17 @@ def _append_rows(path: Path, edit: Callable[[list[dict[str, str]]], list[dict[st
     return len(extra)
 
 
+VENDOR_IV_STRIKE = "12355.000"
+"""Strike of the appended row whose vendor IV is 7.3 (above 500%): loads, flagged."""
+
+
 def _bad_option_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     absurd = {**rows[-1], "strike": "1e308"}
     negative_oi = {**rows[-2], "strike": "12345", "open_interest": "-5"}
     bid = float(rows[10]["bid_1545"]) + 0.05
     conflicting = {**rows[10], "bid_1545": f"{bid:.2f}", "ask_1545": f"{bid + 1:.2f}"}
-    return [absurd, negative_oi, conflicting]
+    vendor_iv = {**rows[-3], "strike": VENDOR_IV_STRIKE, "implied_volatility_1545": "7.300000"}
+    return [absurd, negative_oi, conflicting, vendor_iv]
 
 
 def test_bad_rows_quarantined_and_the_good_day_identical(
@@ -252,15 +257,17 @@ def test_bad_rows_quarantined_and_the_good_day_identical(
 ) -> None:
     """One run over two new sessions: the SPX file of 2008-10-13 also delivered without the
     Calcs add-on (the richer file wins, every poorer copy quarantined as superseded), absurd
-    values, a negative open interest and a conflicting duplicate in the 2008-10-14 chain, a
-    conflicting duplicate row in the SPX history; the good day unchanged."""
+    values, a negative open interest and a conflicting duplicate in the 2008-10-14 chain (and
+    a quote whose vendor IV is 7.3: not quarantined, it loads with the IV null and
+    ``vendor_calcs_flag`` 'iv_above_max', and is priced), a conflicting duplicate row in the
+    SPX history; the good day unchanged."""
     db = loaded / "warehouse" / "alvh.duckdb"
     good = _good_day(db)
     land = tmp_path / "landing"
     shutil.copytree(pristine, land)
     calcs = pl.read_csv(_chain(land, "SPX", "2008-10-13"), infer_schema=False)
     calcs.drop(CALCS_COLUMNS).write_csv(_chain(land, "SPX", "2008-10-13", calcs=False))
-    assert _append_rows(_chain(land, "SPX", "2008-10-14"), _bad_option_rows) == 3
+    assert _append_rows(_chain(land, "SPX", "2008-10-14"), _bad_option_rows) == 4
     spx = land / "cboe/index/SPX_History.csv"
     spx.write_text(spx.read_text() + "10/14/2008,999.0,999.5,998.5,999.0\n")
 
@@ -281,6 +288,17 @@ def test_bad_rows_quarantined_and_the_good_day_identical(
         close_14 = con.execute(
             "SELECT close FROM raw.cboe_index_daily WHERE symbol = 'SPX' AND date = '2008-10-14'"
         ).fetchone()[0]
+        flagged = con.execute(
+            "SELECT strike, implied_volatility_1545, bid_1545 IS NOT NULL, vendor_calcs_flag "
+            "FROM raw.cboe_option_eod WHERE vendor_calcs_flag IS NOT NULL"
+        ).fetchall()
+        priced = con.execute(
+            "SELECT vendor_iv, iv_diff FROM pricing.option_greeks "
+            "WHERE quote_date = '2008-10-14' AND strike = ?",
+            [float(VENDOR_IV_STRIKE)],
+        ).fetchall()
+    assert flagged == [(float(VENDOR_IV_STRIKE), None, True, "iv_above_max")]
+    assert priced == [(None, None)]  # the pricing step takes the null vendor IV
     assert spx_13 == calcs.height
     assert close_14 != 999.0  # the first row of the key loads, the differing copy does not
     assert _same(_good_day(db), good) == []

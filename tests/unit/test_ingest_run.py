@@ -349,6 +349,27 @@ def test_a_warehouse_without_vendor_calcs_flag_gains_it_and_loads_flagged_rows(
     assert others[0] > 0 and others[1] > 0  # older days keep a null flag
 
 
+def test_upgrade_raw_tables_adds_missing_columns_to_existing_tables_only(
+    db: Path, tmp_path: Path
+) -> None:
+    """What the dbt views step runs first: an older raw.cboe_option_eod gains
+    vendor_calcs_flag (null), once; a warehouse without raw tables gets none."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("ALTER TABLE raw.cboe_option_eod DROP COLUMN vendor_calcs_flag")
+        assert run.upgrade_raw_tables(con, SOURCES.values()) == [
+            "raw.cboe_option_eod.vendor_calcs_flag"
+        ]
+        assert run.upgrade_raw_tables(con, SOURCES.values()) == []
+        nulls, rows = con.execute(
+            "SELECT count(*) FILTER (WHERE vendor_calcs_flag IS NULL), count(*) "
+            "FROM raw.cboe_option_eod"
+        ).fetchone()
+    assert nulls == rows > 0
+    with duckdb.connect(str(tmp_path / "fresh.duckdb")) as con:
+        assert run.upgrade_raw_tables(con, SOURCES.values()) == []
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0] == 0
+
+
 # --- defect 7: files and rows dated on non-sessions --------------------------------------------
 
 

@@ -6,7 +6,8 @@ the file order does not matter and unknown extra columns are ignored.
 
 Layouts accepted
 ----------------
-* With the Calcs add-on: the 34 columns of :data:`SCHEMA` (less ``has_calcs``).
+* With the Calcs add-on: the 34 :data:`FILE_COLUMNS` (:data:`SCHEMA` less the derived
+  ``has_calcs`` and ``vendor_calcs_flag``).
 * Without it: the 8 :data:`CALCS_COLUMNS` are absent (26 columns); they load as null and
   ``has_calcs`` is False. ``has_calcs`` is True only when all 8 are in the header.
 * ``delivery_code`` is optional too (almost always blank; null when absent).
@@ -55,9 +56,10 @@ nulling only its own column (:data:`VENDOR_CALCS_FLAGS`):
   ``theta_out_of_range`` / ``rho_out_of_range``: absolute value >= :data:`GREEK_MAX`.
 
 The five Greeks are not judged where the IV is 0 (they load as null, unflagged). Blank
-Calcs fields and files without the add-on load null, unflagged. Copies of a key are
-compared on the values as delivered (rule 14), so two rows differing only in a flagged
-value are still a conflicting duplicate.
+Calcs fields and files without the add-on load null, unflagged. A row that breaks a row
+rule below is quarantined whatever its Calcs say (its raw line keeps them). Copies of a
+key are compared on the values as delivered (rule 14), so two rows differing only in a
+flagged value are still a conflicting duplicate.
 
 Row rules (market data)
 -----------------------
@@ -87,9 +89,11 @@ In priority order (a row is quarantined under the first rule it breaks):
     one is quarantined as a plain duplicate when all its values equal the first's, as
     conflicting (naming the line it conflicts with and the differing columns) otherwise.
 
-Rules 14 ``iv_out_of_bounds`` and 15 ``greek_out_of_bounds`` of earlier versions are gone:
-those values are flagged, not quarantined (above). Their codes stay in
-:class:`~alvh_assets.ingest.quarantine.Reason` for the rows quarantined before.
+Rules 14 ``iv_out_of_bounds`` and 15 ``greek_out_of_bounds`` of earlier versions are gone
+(the duplicate rule was 16): those values are flagged, not quarantined (above), and a
+non-numeric, negative or implausible implied/active underlying price no longer breaks
+rules 4, 5 or 9. The two codes stay in :class:`~alvh_assets.ingest.quarantine.Reason`
+for the rows quarantined before.
 
 Plausible bounds (rule 9; no real Cboe row comes near them):
 
