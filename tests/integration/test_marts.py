@@ -214,3 +214,26 @@ def test_dbt_docs_generate_works_on_the_warehouse(built: Path, tmp_path: Path) -
     assert out.returncode == 0, out.stdout[-2000:]
     catalog = (tmp_path / "docs" / "catalog.json").read_text()
     assert "fct_regime_daily" in catalog and "fct_spx_vol_surface_daily" in catalog
+
+
+def test_views_build_on_a_warehouse_made_before_vendor_calcs_flag(
+    landing: Path, built: Path, tmp_path: Path
+) -> None:
+    """A one-day run builds the staging views before it ingests: on a warehouse whose
+    raw.cboe_option_eod predates vendor_calcs_flag the views step adds the column (null)
+    first, so stg_cboe__option_eod builds and selects it."""
+    from orchestration.definitions import VIEWS
+
+    db = tmp_path / "alvh.duckdb"
+    shutil.copy(built, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("ALTER TABLE raw.cboe_option_eod DROP COLUMN vendor_calcs_flag")
+    assert run_steps(landing, db, [(VIEWS, None)]) == []
+    with duckdb.connect(str(db), read_only=True) as con:
+        (schema,) = con.execute(
+            "SELECT schema_name FROM duckdb_views() WHERE view_name = 'stg_cboe__option_eod'"
+        ).fetchone()
+        flags = con.execute(
+            f"SELECT count(*), count(vendor_calcs_flag) FROM {schema}.stg_cboe__option_eod"
+        ).fetchone()
+    assert flags[0] > 0 and flags[1] == 0
