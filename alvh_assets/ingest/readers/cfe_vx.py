@@ -1,13 +1,21 @@
 """CFE VX daily settlement history (one file per contract) -> ``raw.cfe_vx_settlements``.
 
-Layout (CFE's per-contract history download)::
+Layout (CFE's per-contract history download, both the archive files ``CFE_K07_VX.csv`` and
+the files CFE's historical-data page serves today, named by expiry, ``VX_2023-08-30.csv``)::
 
     Trade Date,Futures,Open,High,Low,Close,Settle,Change,Total Volume,EFP,Open Interest
 
-Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real/cfe_vx``):
+Columns are mapped **by name** (any order; trailing empty header names are ignored); the
+header must hold these 11 names, each once, and nothing else.
+
+Accepted vendor quirks (the first group is present in the real files of
+``alvh_assets/data/real/cfe_vx``):
 
 - a one-line disclaimer before the header (2014-15 files), CRLF, a blank trailing line;
-- ``M/D/YYYY`` and ``MM/DD/YYYY`` trade dates;
+- ``M/D/YYYY`` and ``MM/DD/YYYY`` trade dates (archive files), or ISO ``YYYY-MM-DD`` (the
+  files served today). One file uses one style, that of its first data line whose date
+  parses in either; a line in the other style is ``unparseable_date`` (a mixed file is a
+  damaged file, not a second convention);
 - a trailing comma on some 2004-05 rows (an empty 12th field);
 - prices quoted ×10 for trade dates before :data:`~alvh_assets.landing.VX_PRICE_SCALE_CHANGE`
   (2007-03-26): open, high, low, close, settle and change are divided by 10 (rounded to
@@ -23,19 +31,51 @@ Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real
 *quoted* settle, so it jumps on a contract's first settle and on 2007-03-26 (-124.91 for
 K (May 07)); recompute changes from settles downstream.
 
-``contract`` is the label as delivered (``K (May 07)``); ``contract_expiration`` comes from
-it by the VX expiry rule (:func:`alvh_assets.landing.vx_label_expiration`).
+``contract`` is the ``Futures`` label as delivered (stripped). Accepted label forms
+(:func:`parse_label`), and where ``contract_expiration`` comes from:
+
+=============================  ==================================================================
+form, example                  expiration
+=============================  ==================================================================
+``K (May 07)``                 archive monthly: month code and ``(Mon yy)``; the monthly VX expiry
+                               rule (:func:`alvh_assets.calendars.vx_expiration`) of that month
+``Q (Aug 2023)``               the same with a four-digit year (the files served today)
+``VX/Q3 (Aug 2023)``,          CFE's monthly symbol (``VX`` or ``VX+VXT``, ``/``, month code, last
+``VX+VXT/F3 (Jan 23)``         1-2 digits of the year) before ``(Mon yy|yyyy)``; symbol and
+                               parenthesis must name the same month; the monthly expiry rule
+``VX35 08/30/2023``,           a label carrying its expiry date (``MM/DD/YYYY`` or
+``VX+VXT35 2023-08-30``,       ``YYYY-MM-DD``): ``VX`` or ``VX+VXT``, an optional 1-2 digit week
+``VX 08/16/2023``              number (CFE's weekly symbols ``VX35/Q3``), a space, the date. The
+                               expiration **is that date**; without a week number the date must be
+                               the monthly expiry of its month (a label without a week number
+                               names a monthly, as CFE's symbols ``VX/Q3`` do)
+=============================  ==================================================================
+
+The week number is kept in ``contract`` but not checked against the date (CFE's week
+numbering is not the ISO week: ``VX04/F0`` expired 2020-01-29, ISO week 5). A weekly label
+without a date (``VX+VXT35/Q3``, ``VX35/Q3 (Aug 2023)``) names no expiry the reader could
+justify, so it is ``unknown_contract_label``, like any other label not in the table; the
+reason quotes the label and says what is wrong with it (one reason per row, never an error).
+
+``is_weekly`` is True when ``contract_expiration`` is not the monthly VX expiry of its month.
+A weekly-labelled contract expiring on the monthly expiry date is the monthly contract (CFE
+lists no weekly in the monthly's week; one contract settles that Wednesday): it loads with
+``is_weekly`` False and shares the monthly's key, so two files delivering it are copies of
+one key (the ingest's cross-file duplicate rules apply). Monthly and weekly contracts of
+different expiries coexist on a trade date under the key (trade date, contract expiration).
 
 Row rules, in priority order (a row gets the code of the first rule it breaks):
 
 1. ``wrong_column_count``: not 11 fields (12 with an empty last field is accepted);
 2. ``empty_mandatory_field``: empty trade date, futures label, settle, total volume, EFP or
    open interest;
-3. ``unparseable_date``: trade date not ``M/D/YYYY`` (or a year before 1900);
+3. ``unparseable_date``: trade date not in the file's style (``M/D/YYYY`` or
+   ``YYYY-MM-DD``, above), or a year before 1900;
 4. ``non_numeric_value``: a non-empty price or change that is not a finite number, or a
    volume/EFP/open interest that is not an integer;
-5. ``unknown_contract_label``: the label is not ``<code> (<Mon> <yy>)`` with a month name
-   that matches the CFE month code;
+5. ``unknown_contract_label``: the label is none of the forms above, or its parts disagree
+   (a month name that is not the CFE month code's, a monthly symbol and date that are not
+   the monthly expiry); the reason quotes the label and names the problem;
 6. ``negative_price``: open, high, low, close or settle below 0;
 7. ``negative_count``: total volume, EFP or open interest below 0;
 8. ``implausible_value``: open, high, low or close at or above :data:`PRICE_MAX` (1,000
@@ -56,19 +96,22 @@ on 2008-04-21 (G (Feb 09) settled 23.55 the day before and 23.48 the day after);
 quarantined, every other real row loads.
 
 A file is unreadable (:class:`~alvh_assets.ingest.quarantine.UnreadableFileError`) when it
-is not UTF-8 text, is empty, is a broken zip, or its header is not the layout above after at
-most one preamble line (the message names the missing and unexpected columns only).
+is not UTF-8 text, is empty, is a broken zip, or its header does not hold the 11 columns
+above (any order) after at most one preamble line (the message names the missing,
+unexpected and repeated columns only).
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
-from alvh_assets.calendars import VX_MONTH_CODES, sessions_series
+from alvh_assets.calendars import VX_MONTH_CODES, sessions_series, vx_expiration
 from alvh_assets.ingest.csv_lines import header_problem, read_csv_lines
 from alvh_assets.ingest.quarantine import ReadResult, Reason, UnreadableFileError
 from alvh_assets.ingest.rules import (
@@ -85,13 +128,14 @@ from alvh_assets.ingest.rules import (
     text,
     unparseable_date_rule,
 )
-from alvh_assets.landing import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, vx_label_expiration
+from alvh_assets.landing import VX_PRICE_SCALE_CHANGE, VX_SETTLE_RANGE, two_digit_year
 
 SOURCE = "cfe_vx_settlements"
 SCHEMA: dict[str, pl.DataType] = {
     "trade_date": pl.Date(),
     "contract": pl.Utf8(),
     "contract_expiration": pl.Date(),
+    "is_weekly": pl.Boolean(),
     "open": pl.Float64(),
     "high": pl.Float64(),
     "low": pl.Float64(),
@@ -120,7 +164,8 @@ HEADER = (
     "open_interest",
 )
 """The 11 CFE columns (normalised names), in file order."""
-DATE_FORMATS = ("%m/%d/%Y",)
+DATE_STYLES = {"MM/DD/YYYY": "%m/%d/%Y", "YYYY-MM-DD": "%Y-%m-%d"}
+"""Trade-date styles: the archive files' and the current files' (one style per file)."""
 PRICES = ("open", "high", "low", "close", "settle")
 SCALED = (*PRICES, "change")
 COUNTS = ("total_volume", "efp", "open_interest")
@@ -140,18 +185,86 @@ SCALED_DECIMALS = 6
 _EXTRA = "_field_12"
 
 
+class VxLabel(NamedTuple):
+    """What a ``Futures`` label says: its expiration and kind, or why it is not accepted."""
+
+    expiration: dt.date | None
+    is_weekly: bool | None
+    problem: str | None
+    """None when accepted; else the reason's text after the quoted label."""
+
+
+_CODES = "[" + VX_MONTH_CODES + "]"
+_ARCHIVE = re.compile(rf"^(?P<code>{_CODES}) \((?P<mon>[A-Za-z]{{3}}) (?P<year>\d{{2}}|\d{{4}})\)$")
+_SYMBOL = re.compile(
+    rf"^VX(?:\+VXT)?(?P<week>\d{{1,2}})?/(?P<code>{_CODES})(?P<yd>\d{{1,2}})"
+    r"(?: \((?P<mon>[A-Za-z]{3}) (?P<year>\d{2}|\d{4})\))?$"
+)
+_DATED = re.compile(
+    r"^VX(?:\+VXT)?(?P<week>\d{1,2})? (?P<date>\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2})$"
+)
+_LABEL_DATE_FORMATS = ("%m/%d/%Y", "%Y-%m-%d")
+
+
+def _rejected(problem: str) -> VxLabel:
+    return VxLabel(None, None, problem)
+
+
+def _monthly(code: str, mon: str, year_text: str) -> VxLabel:
+    """The monthly contract of month code ``code`` named ``(mon year)``."""
+    month = VX_MONTH_CODES.index(code) + 1
+    expected = calendar.month_abbr[month]
+    if mon != expected:
+        return _rejected(f"month {mon} is not code {code} ({expected})")
+    year = int(year_text) if len(year_text) == 4 else two_digit_year(int(year_text))
+    return VxLabel(vx_expiration(year, month), False, None)
+
+
+def _label_date(text: str) -> dt.date | None:
+    for fmt in _LABEL_DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_label(label: str) -> VxLabel:
+    """Expiration and kind of a CFE VX ``Futures`` label (forms in the module docstring):
+    ``K (May 07)``, ``Q (Aug 2023)``, ``VX/Q3 (Aug 2023)``, ``VX35 08/30/2023``,
+    ``VX 08/16/2023``; anything else gets ``problem`` set and no expiration."""
+    text = label.strip()
+    if m := _ARCHIVE.match(text):
+        return _monthly(m["code"], m["mon"], m["year"])
+    if m := _SYMBOL.match(text):
+        if m["week"] is not None:
+            return _rejected("a weekly symbol without its expiry date")
+        if m["mon"] is None:
+            return _rejected("a monthly symbol without (Mon yyyy)")
+        parsed = _monthly(m["code"], m["mon"], m["year"])
+        if parsed.expiration is None:
+            return parsed
+        yd = m["yd"]
+        if int(yd) != parsed.expiration.year % 10 ** len(yd):
+            return _rejected(f"symbol year {yd} is not {m['year']}")
+        return parsed
+    if m := _DATED.match(text):
+        expiration = _label_date(m["date"])
+        if expiration is None or expiration.year < 1900:
+            return _rejected(f"unparseable expiry date {m['date']}")
+        monthly = vx_expiration(expiration.year, expiration.month)
+        if m["week"] is None and expiration != monthly:
+            return _rejected(
+                f"no week number, but {expiration} is not the monthly VX expiry ({monthly})"
+            )
+        return VxLabel(expiration, expiration != monthly, None)
+    return _rejected("not a CFE VX contract label")
+
+
 def contract_expiration(label: str) -> dt.date | None:
-    """Expiration of a CFE VX label such as ``K (May 07)``, or None when the label is not a
-    VX contract label or its month name disagrees with its month code (``K (Jun 07)``)."""
-    try:
-        expiration = vx_label_expiration(label)
-    except ValueError:
-        return None
-    code = label.strip()[0]
-    month_name = calendar.month_abbr[VX_MONTH_CODES.index(code) + 1]
-    if not label.strip().startswith(f"{code} ({month_name} "):
-        return None
-    return expiration
+    """Expiration of a CFE VX label (``K (May 07)``, ``VX35 08/30/2023`` …: :func:`parse_label`),
+    or None when the label is not accepted (``K (Jun 07)``: code K is May)."""
+    return parse_label(label).expiration
 
 
 def _finite_float(col: str) -> pl.Expr:
@@ -160,42 +273,68 @@ def _finite_float(col: str) -> pl.Expr:
     return pl.when(value.is_finite()).then(value)
 
 
-def _date(col: str) -> pl.Expr:
-    """:func:`parse_date` in CFE's style; years before 1900 (``3/26/04``) are unparseable."""
-    parsed = parse_date(col, DATE_FORMATS)
+def _date(col: str, fmt: str) -> pl.Expr:
+    """:func:`parse_date` in one style; years before 1900 (``3/26/04``) are unparseable."""
+    parsed = parse_date(col, (fmt,))
     return pl.when(parsed.dt.year() >= 1900).then(parsed)
 
 
-def _check_header(path: Path | str, header: list[str]) -> None:
-    """Raise unless the header is the CFE layout (trailing empty names are tolerated)."""
+def _file_style(dates: pl.Series) -> str:
+    """The trade-date style of a file: that of its first date that parses in a style."""
+    frame = pl.DataFrame({"d": dates}).select(
+        *(_date("d", fmt).alias(style) for style, fmt in DATE_STYLES.items())
+    )
+    for row in frame.iter_rows(named=True):
+        for style in DATE_STYLES:
+            if row[style] is not None:
+                return style
+    return next(iter(DATE_STYLES))
+
+
+def _check_header(path: Path | str, header: list[str]) -> list[str]:
+    """The header's names (trailing empty names dropped); raise unless they are the 11 CFE
+    columns, each once, in any order."""
     names = list(header)
     while names and names[-1] == "":
         names.pop()
-    if tuple(names) != HEADER:
+    if sorted(names) != sorted(HEADER):
         raise UnreadableFileError(
             path,
             f"wrong header: expected the CFE VX columns {', '.join(HEADER)}: "
             f"{header_problem(HEADER, names)}",
         )
+    return names
 
 
 def read_cfe_vx(path: Path | str) -> ReadResult:
     """Parse one CFE VX contract history file (rules in the module docstring)."""
     lines = read_csv_lines(path, "trade_date", preamble_max=1)
-    _check_header(path, lines.header)
-    frame = columns_from_fields(lines.lines, [*HEADER, _EXTRA]).rename(
+    names = _check_header(path, lines.header)
+    frame = columns_from_fields(lines.lines, [*names, _EXTRA]).rename(
         {name: f"{name}_text" for name in HEADER}
     )
     labels = frame["futures_text"].drop_nulls().unique().to_list()
-    expirations = {label: contract_expiration(label) for label in labels}
+    parsed = {label: parse_label(label) for label in labels}
+    problems = {label: p.problem for label, p in parsed.items() if p.problem is not None}
+    style = _file_style(frame["trade_date_text"])
     trade_date = pl.col("trade_date")
     scale = pl.when(trade_date < VX_PRICE_SCALE_CHANGE).then(PRICE_SCALE).otherwise(1)
     frame = frame.with_columns(
-        _date("trade_date_text").alias("trade_date"),
-        pl.col("futures_text").alias("contract"),
+        _date("trade_date_text", DATE_STYLES[style]).alias("trade_date"),
+        pl.col("futures_text").str.strip_chars().alias("contract"),
         pl.col("futures_text")
-        .replace_strict(expirations, default=None, return_dtype=pl.Date)
+        .replace_strict(
+            {k: p.expiration for k, p in parsed.items()}, default=None, return_dtype=pl.Date
+        )
         .alias("contract_expiration"),
+        pl.col("futures_text")
+        .replace_strict(
+            {k: p.is_weekly for k, p in parsed.items()}, default=None, return_dtype=pl.Boolean
+        )
+        .alias("is_weekly"),
+        pl.col("futures_text")
+        .replace_strict(problems, default="", return_dtype=pl.Utf8)
+        .alias("label_problem"),
         *(_finite_float(f"{c}_text").alias(f"{c}_raw") for c in SCALED),
         *(pl.col(f"{c}_text").cast(pl.Int64, strict=False).alias(c) for c in COUNTS),
     ).with_columns(scale.cast(pl.Int8).alias("price_scale"))
@@ -218,7 +357,9 @@ def read_cfe_vx(path: Path | str) -> ReadResult:
             [f"{c}_text" for c in MANDATORY],
             "mandatory field (trade date, futures, settle, total volume, EFP or open interest)",
         ),
-        unparseable_date_rule("trade_date", "trade_date_text", "trade date", "MM/DD/YYYY"),
+        unparseable_date_rule(
+            "trade_date", "trade_date_text", "trade date", f"{style}, the file's style"
+        ),
         Rule(
             Reason.NON_NUMERIC_VALUE,
             pl.any_horizontal(
@@ -230,7 +371,9 @@ def read_cfe_vx(path: Path | str) -> ReadResult:
         Rule(
             Reason.UNKNOWN_CONTRACT,
             pl.col("contract_expiration").is_null(),
-            text("unknown VX contract label '{}'", "futures_text"),
+            pl.concat_str(
+                text("unknown VX contract label '{}': ", "futures_text"), pl.col("label_problem")
+            ),
         ),
         Rule(
             Reason.NEGATIVE_PRICE,
