@@ -4,7 +4,7 @@ of Cboe DataShop's Option EOD Summary, the CFE VX conventions and when a day is 
 Layout under the landing root (:func:`alvh_assets.paths.landing_dir`)::
 
     cboe/option_eod/<SPX|VIX>/UnderlyingOptionsEOD[Calcs]_^<U>_<YYYY-MM-DD>.csv|.zip
-    cfe/vx/CFE_<month code><yy>_VX[_<tag>].csv            one file per contract
+    cfe/vx/CFE_<month code><yy>_VX[_<tag>].csv, VX_<expiry>.csv   one file per contract
     cboe/index/<SYMBOL>_History.csv                       SPX, VIX, VIX3M
     nyse/breadth/*.csv                                    advances, declines, volumes
     fred/<SERIES>.csv                                     CPILFESL, PPIACO, FEDFUNDS
@@ -62,7 +62,8 @@ DROPS: dict[str, Drop] = {
         dated_files=True,
     ),
     "cfe_vx_settlements": Drop(
-        (f"{CFE_VX_DIR}/*.csv",), delivery=f"a row dated {{day}} in {CFE_VX_DIR}/CFE_*_VX.csv"
+        (f"{CFE_VX_DIR}/*.csv",),
+        delivery=f"a row dated {{day}} in {CFE_VX_DIR}/*.csv (CFE_*_VX.csv or VX_<expiry>.csv)",
     ),
     "cboe_index_daily": Drop(
         (f"{INDEX_DIR}/*_History.csv",),

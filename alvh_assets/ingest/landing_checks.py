@@ -159,10 +159,14 @@ class Listing:
 
     files: list[str]
     refused: list[tuple[str, str]]
+    dated: bool = True
+    """The source's files are daily files (``Source.dated_files``): a name's date is the
+    file's day. False for history files, whose names may hold another date (CFE's
+    ``VX_2023-08-30.csv`` is named by its contract's expiry and holds months of rows)."""
 
     def files_in(self, days: Window | None) -> list[str]:
         """The files a run of ``days`` reads: undated files always, dated ones in ``days``."""
-        if days is None:
+        if days is None or not self.dated:
             return self.files
         return [f for f in self.files if (d := file_day(f)) is None or days[0] <= d <= days[1]]
 
@@ -231,7 +235,7 @@ def scan(source: Source, landing: Path) -> Listing:
                             f"{expected}); remove or rename it",
                         )
                     )
-    return Listing(sorted(files), sorted(refused))
+    return Listing(sorted(files), sorted(refused), source.dated_files)
 
 
 # --------------------------------------------------------------------------------------------

@@ -121,13 +121,17 @@ def files_for(
     return [landing / f for f in listing.files_in(window)]
 
 
-def _with_lineage(frame: pl.DataFrame, result: ReadResult, rel: str) -> pl.DataFrame:
+def _with_lineage(
+    frame: pl.DataFrame, result: ReadResult, rel: str, dated: bool = True
+) -> pl.DataFrame:
     """Add file lineage; a daily file's quarantined rows belong to the file's own day (a row
-    dated otherwise is filed where the run that reads the file will replace it)."""
+    dated otherwise is filed where the run that reads the file will replace it). ``dated``:
+    the source's files are daily files (``Source.dated_files``); a history file's name date
+    (CFE's ``VX_<expiry>.csv``) is not its rows' day."""
     frame = frame.with_columns(
         pl.lit(rel).alias("_source_file"), pl.lit(result.sha256).alias("_source_sha256")
     )
-    day = file_day(rel)
+    day = file_day(rel) if dated else None
     if day is not None and "partition_date" in frame.columns:
         frame = frame.with_columns(pl.lit(day).alias("partition_date"))
     return frame
@@ -292,7 +296,10 @@ def collect(
             for r, rel in zip(results, rels, strict=True)
         ]
     accepted = pl.concat(
-        [_with_lineage(r.accepted, r, rel) for r, rel in zip(results, rels, strict=True)]
+        [
+            _with_lineage(r.accepted, r, rel, source.dated_files)
+            for r, rel in zip(results, rels, strict=True)
+        ]
         or [
             pl.DataFrame(
                 schema={
@@ -306,7 +313,10 @@ def collect(
         how="vertical_relaxed",
     )
     rejected = pl.concat(
-        [_with_lineage(r.rejected, r, rel) for r, rel in zip(results, rels, strict=True)]
+        [
+            _with_lineage(r.rejected, r, rel, source.dated_files)
+            for r, rel in zip(results, rels, strict=True)
+        ]
         or [_empty_rejected()],
     )
     spans = _spans(source, accepted, rejected)
@@ -462,7 +472,12 @@ def pieces(
         return [None]
     files = files_for(source, landing, window, listing)
     days = trading_days(*window)
-    if not files or any(file_day(p) is None for p in files) or len(days) <= CHUNK_SESSIONS:
+    if (
+        not files
+        or not source.dated_files
+        or any(file_day(p) is None for p in files)
+        or len(days) <= CHUNK_SESSIONS
+    ):
         return [window]
     starts = [window[0], *days[CHUNK_SESSIONS::CHUNK_SESSIONS]]
     ends = [s - dt.timedelta(days=1) for s in starts[1:]] + [window[1]]

@@ -102,7 +102,8 @@ SOURCES: dict[str, Source] = {
         _source(
             cfe_vx,
             cfe_vx.read_cfe_vx,
-            "CFE VX futures daily settlements; pre-2007-03-26 prices divided by 10.",
+            "CFE VX futures daily settlements, monthly and weekly contracts (archive and "
+            "current per-contract files); pre-2007-03-26 prices divided by 10.",
         ),
         _source(
             cboe_index,
