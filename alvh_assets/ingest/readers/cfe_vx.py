@@ -308,7 +308,7 @@ def _check_header(path: Path | str, header: list[str]) -> list[str]:
 
 def read_cfe_vx(path: Path | str) -> ReadResult:
     """Parse one CFE VX contract history file (rules in the module docstring)."""
-    lines = read_csv_lines(path, "trade_date", preamble_max=1)
+    lines = read_csv_lines(path, HEADER, preamble_max=1)
     names = _check_header(path, lines.header)
     frame = columns_from_fields(lines.lines, [*names, _EXTRA]).rename(
         {name: f"{name}_text" for name in HEADER}
