@@ -13,7 +13,10 @@ from 2008-01-16. Then
 * the raw front contract decays to L_t + 0.1 · 1 before each expiry and jumps to the next
   contract's L_t + 0.1 · 28 on the expiry day (2008-03-12, 2008-04-09): its MACD crosses up
   on 2008-03-13 and 2008-04-10, fake crosses made by the roll alone (and the reverse crosses
-  a week later)."""
+  a week later).
+
+Weekly contracts (``is_weekly``) expiring 7 days after each monthly sit 5 points off the line:
+the exact values below hold only because weeklies never enter VX1…VX8 or vx30."""
 
 from __future__ import annotations
 
@@ -52,17 +55,19 @@ def _write_raw(db: Path) -> None:
         schema={"symbol": pl.Utf8, "date": pl.Date, "open": pl.Float64, "close": pl.Float64},
         orient="row",
     ).with_columns(high=pl.col("close"), low=pl.col("close"))
+    weeklies = [e + dt.timedelta(days=7) for e in expiries]
     vx = pl.DataFrame(
         [
-            (d, f"VX {e}", e, _level(i) + 0.1 * (e - d).days, 1000, 100)
+            (d, f"VX {e}", e, weekly, _level(i) + 0.1 * (e - d).days + 5.0 * weekly, 1000, 100)
             for i, d in enumerate(days)
-            for e in expiries
+            for e, weekly in [*((e, False) for e in expiries), *((w, True) for w in weeklies)]
             if e >= d  # the expiring contract has its final settle on its expiry day
         ],
         schema={
             "trade_date": pl.Date,
             "contract": pl.Utf8,
             "contract_expiration": pl.Date,
+            "is_weekly": pl.Boolean,
             "settle": pl.Float64,
             "open_interest": pl.Int64,
             "total_volume": pl.Int64,

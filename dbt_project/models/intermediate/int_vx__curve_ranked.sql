@@ -1,5 +1,10 @@
 -- The VX futures curve of each trading day, live contracts ranked by expiration (1 = front).
 --
+-- Monthly contracts only: weekly VX futures (is_weekly) are dropped, so VX1/VX2 keep their
+-- meaning (front and second monthly) and the constant-maturity points interpolate between
+-- monthlies, as before weeklies were loaded. Weeklies serve the VIX option forwards of the
+-- pricing asset (alvh_assets.pricing.option_greeks), which reads raw.cfe_vx_settlements.
+--
 -- Expiry-day roll: a contract is on the curve only while trade_date < contract_expiration.
 -- On its expiration day a VX contract settles to the opening VRO (its settle that day is
 -- the final settlement value, not a 30-day forward), so it is dropped and the next
@@ -22,6 +27,7 @@ live as (
         datediff('day', trade_date, contract_expiration) as days_to_expiry
     from settlements
     where contract_expiration > trade_date
+        and not is_weekly
 
 )
 
