@@ -59,7 +59,7 @@ SUITE: list[Expectation] = [
         "forward_source_known",
         "ExpectColumnValuesToBeInSet",
         {"column": "forward_source", "value_set": list(FORWARD_SOURCES)},
-        "forward_source is put_call_parity, carry or vx_future where set",
+        "forward_source is put_call_parity, carry, vx_future or vx_interpolated where set",
     ),
     Expectation(
         "iv_set_exactly_when_reason_ok",

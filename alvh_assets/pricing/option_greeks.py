@@ -30,8 +30,15 @@ Forward (``forward``, ``forward_source``)
       within ``max_parity_deviation`` (log) of the carry forward (or no carry forward
       exists).
     * otherwise ``'carry'``: ``S e^{(r - q) T}`` with ``S`` the 15:45 index level.
-    * VIX: ``'vx_future'``, the VX settle of the same expiry on the quote date (never spot
-      VIX). Without one: no forward, ``iv_reason = 'NO_VX_SETTLE'``.
+    * VIX (roots VIX, VIXW): ``'vx_future'``, the VX settle (monthly or weekly contract) of
+      the same expiry on the quote date. Without one, ``'vx_interpolated'``: the VX curve of
+      the quote date interpolated linearly in calendar days between the settles of the two
+      neighbouring expiries, the latest VX expiry before the option's and the earliest after
+      it, both settled that day and both live (expiring after the quote date: a contract on
+      its expiry day settles to the VRO, not a forward), ``F = S_lo + (S_hi - S_lo) (E -
+      E_lo) / (E_hi - E_lo)`` with ``E`` the expiry dates. Without a bracketing pair (an
+      expiry before the first live VX expiry or after the last): no forward, ``iv_reason =
+      'NO_VX_SETTLE'``. Never spot VIX.
 
 IV (``iv``, ``iv_reason``)
     Black-76 on the forward with discount ``e^{-rT}`` for every row, from the 15:45 mid
@@ -100,14 +107,15 @@ OPTION_COLUMNS = (
 """Columns of ``raw.cboe_option_eod`` that :func:`option_greeks` reads."""
 
 EXTRA_REASONS = {
-    "NO_VX_SETTLE": "VIX row without a VX settle of its expiry on the quote date",
+    "NO_VX_SETTLE": "VIX row without a VX settle of its expiry on the quote date, nor two "
+    "live VX expiries settled that day bracketing it",
     "NO_RATE": "no FEDFUNDS month known on the quote date (no discount factor)",
     "NO_FORWARD": "index row without a parity forward and without S or q for the carry forward",
     "IV_ABOVE_MAX": "the mid's Black-76 vol exceeds max_iv (minimum-tick wings near expiry)",
 }
 """``iv_reason`` values besides the :class:`IVReason` names."""
 IV_REASONS = (*(r.name for r in IVReason), *EXTRA_REASONS)
-FORWARD_SOURCES = ("put_call_parity", "carry", "vx_future")
+FORWARD_SOURCES = ("put_call_parity", "carry", "vx_future", "vx_interpolated")
 
 OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "quote_date": pl.Date(),
@@ -298,19 +306,58 @@ def _parity_forwards(base: pl.DataFrame, n: int) -> pl.DataFrame:
     )
 
 
-def _vx_forwards(vx: pl.DataFrame) -> pl.DataFrame:
-    """``(quote_date, expiration, vx_settle)`` from ``raw.cfe_vx_settlements`` rows; null or
-    non-positive settles (not traded) are dropped."""
-    return (
+def _vx_forwards(vx: pl.DataFrame, wanted: pl.DataFrame) -> pl.DataFrame:
+    """``(quote_date, expiration, vx_settle, vx_source)`` for the VIX-option expiries
+    ``wanted`` (``quote_date, expiration``, unique) from ``raw.cfe_vx_settlements`` rows; null
+    or non-positive settles (not traded) are dropped.
+
+    ``vx_source`` is ``'vx_future'`` where a VX contract of that expiry settled on the quote
+    date, else ``'vx_interpolated'``: linear in calendar days between the live VX expiries
+    (after the quote date) nearest below and above, both settled that day. Expiries with
+    neither are left out (no forward)."""
+    keys = ["quote_date", "expiration"]
+    settles = (
         vx.select(
             pl.col("trade_date").alias("quote_date"),
             pl.col("contract_expiration").alias("expiration"),
             pl.col("settle").cast(pl.Float64).alias("vx_settle"),
         )
         .filter(pl.col("vx_settle").is_finite() & (pl.col("vx_settle") > 0))
-        .group_by("quote_date", "expiration")
+        .group_by(keys)
         .agg(pl.col("vx_settle").first())
     )
+    exact = wanted.join(settles, on=keys, how="inner").with_columns(
+        pl.lit("vx_future").alias("vx_source")
+    )
+    live = settles.filter(pl.col("expiration") > pl.col("quote_date")).sort("expiration")
+    side = {
+        end: live.select(
+            "quote_date",
+            pl.col("expiration").alias(f"e_{end}"),
+            pl.col("vx_settle").alias(f"s_{end}"),
+        )
+        for end in ("lo", "hi")
+    }
+    gaps = wanted.join(settles, on=keys, how="anti").sort("expiration")
+    for end, strategy in (("lo", "backward"), ("hi", "forward")):
+        gaps = gaps.join_asof(
+            side[end],
+            left_on="expiration",
+            right_on=f"e_{end}",
+            by="quote_date",
+            strategy=strategy,  # type: ignore[arg-type]
+            check_sortedness=False,  # both sides sorted by expiration, hence within each day
+        )
+    lo, hi = pl.col("s_lo"), pl.col("s_hi")
+    weight = (pl.col("expiration") - pl.col("e_lo")).dt.total_days() / (
+        pl.col("e_hi") - pl.col("e_lo")
+    ).dt.total_days()
+    interpolated = gaps.filter(lo.is_not_null() & hi.is_not_null()).select(
+        *keys,
+        (lo + (hi - lo) * weight).alias("vx_settle"),
+        pl.lit("vx_interpolated").alias("vx_source"),
+    )
+    return pl.concat([exact, interpolated], how="vertical_relaxed")
 
 
 # --------------------------------------------------------------------------------------------
@@ -385,7 +432,11 @@ def option_greeks(
     use_vx = pl.col("is_vix") & pl.col("vx_settle").is_not_null()
     frame = (
         base.join(parity, on=list(_EXPIRY), how="left")
-        .join(_vx_forwards(vx), on=["quote_date", "expiration"], how="left")
+        .join(
+            _vx_forwards(vx, base.filter("is_vix").select("quote_date", "expiration").unique()),
+            on=["quote_date", "expiration"],
+            how="left",
+        )
         .with_columns(
             pl.when(use_vx)
             .then(pl.col("vx_settle"))
@@ -395,7 +446,7 @@ def option_greeks(
             .then(carry_fwd)
             .alias("forward"),
             pl.when(use_vx)
-            .then(pl.lit("vx_future"))
+            .then(pl.col("vx_source"))
             .when(use_parity)
             .then(pl.lit("put_call_parity"))
             .when(use_carry)

@@ -448,3 +448,81 @@ def test_a_day_of_4300_rows_prices_well_under_a_second() -> None:
     assert out.height == day.height
     assert (out["iv_reason"] == "OK").mean() > 0.95
     assert elapsed < 0.5, elapsed
+
+
+# VIX weeklies: the VX curve interpolated between the neighbouring expiries. The VX rows are
+# the hand-made CFE files of tests/data/real_layouts/cfe_vx (today's layout) read by the
+# reader: monthlies 2023-08-16 (Q (Aug 2023)) and 2023-09-20 (U (Sep 2023)), the weekly
+# VX35 08/30/2023 between them.
+LAYOUTS = Path(__file__).parents[1] / "data" / "real_layouts" / "cfe_vx"
+FRED_2023 = _fred([(dt.date(2023, 6, 1), 5.08, None), (dt.date(2023, 7, 1), 5.12, None)])
+VALUATION_2023 = _valuation([(dt.date(2023, 5, 1), dt.date(2023, 7, 3), 4180.0, 68.0, 0.016)])
+
+
+def _layout_vx() -> pl.DataFrame:
+    from alvh_assets.ingest.readers.cfe_vx import read_cfe_vx
+
+    return pl.concat([read_cfe_vx(p).accepted for p in sorted(LAYOUTS.glob("VX_*.csv"))])
+
+
+def _vix_rows(cases: list[tuple[str, dt.date, dt.date]], mids: list[float]) -> pl.DataFrame:
+    """One 17-strike call per (root, quote date, expiration), mid ``mids[i]`` (±0.05)."""
+    return pl.concat(
+        [
+            _rows(
+                np.array([17.0]),
+                np.array([True]),
+                np.array([m - 0.05]),
+                np.array([m + 0.05]),
+                root=root,
+                symbol="^VIX",
+                quote_date=qd,
+                expiration=exp,
+                level=15.0,
+            )
+            for (root, qd, exp), m in zip(cases, mids, strict=True)
+        ]
+    )
+
+
+def test_vixw_without_a_vx_settle_is_priced_on_the_interpolated_vx_curve() -> None:
+    vx = _layout_vx()
+    cases = [
+        ("VIXW", dt.date(2023, 8, 14), dt.date(2023, 8, 23)),  # Aug 16 monthly .. Aug 30 weekly
+        ("VIXW", dt.date(2023, 8, 17), dt.date(2023, 9, 6)),  # Aug 30 weekly .. Sep 20 monthly
+        ("VIXW", dt.date(2023, 8, 15), dt.date(2023, 8, 30)),  # the weekly's own settle
+    ]
+    # by hand, linear in calendar days between the expiries, on the files' settles
+    forwards = [
+        15.40 + (16.60 - 15.40) * 7 / 14,  # 16.00
+        17.85 + (18.40 - 17.85) * 7 / 21,  # 18.0333…
+        17.10,
+    ]
+    # price each call by hand on its forward at 80% vol, with the T the pricer uses
+    first = option_greeks(_vix_rows(cases, [1.0] * 3), FRED_2023, VALUATION_2023, vx)
+    r = math.log1p(5.12 / 100)
+    prices = [
+        _black76_by_hand(f, 17.0, t, r, 0.80, True)[0]
+        for f, t in zip(forwards, first["time_to_expiry"].to_list(), strict=True)
+    ]
+    out = option_greeks(_vix_rows(cases, prices), FRED_2023, VALUATION_2023, vx)
+    assert out["forward_source"].to_list() == ["vx_interpolated", "vx_interpolated", "vx_future"]
+    np.testing.assert_allclose(out["forward"].to_numpy(), forwards, rtol=0, atol=1e-12)
+    assert out["forward"][0] == pytest.approx(16.0, abs=1e-12)
+    assert out["forward"][1] == pytest.approx(18.033333333333, abs=1e-9)
+    assert out["iv_reason"].to_list() == ["OK"] * 3
+    np.testing.assert_allclose(out["iv"].to_numpy(), 0.80, rtol=0, atol=1e-9)
+
+
+def test_vix_without_a_bracketing_vx_pair_has_no_forward() -> None:
+    vx = _layout_vx()
+    cases = [
+        ("VIX", dt.date(2023, 8, 14), dt.date(2023, 10, 18)),  # after the last VX expiry
+        # the Aug 16 monthly expires on the quote date (its settle is the VRO, not a
+        # forward): no live expiry before Aug 23
+        ("VIXW", dt.date(2023, 8, 16), dt.date(2023, 8, 23)),
+    ]
+    out = option_greeks(_vix_rows(cases, [1.0, 1.0]), FRED_2023, VALUATION_2023, vx)
+    assert out["iv_reason"].to_list() == ["NO_VX_SETTLE"] * 2
+    for col in ("forward", "forward_source", "iv"):
+        assert out[col].null_count() == 2, col
