@@ -156,3 +156,35 @@ def test_one_date_style_per_file(tmp_path: Path) -> None:
     result = read_cfe_vx(path)
     assert result.rejected["reason_code"].to_list() == ["unparseable_date"]
     assert "(expected YYYY-MM-DD, the file's style)" in result.rejected["reason"][0]
+
+
+def test_a_window_reads_the_current_files_whatever_the_expiry_in_their_names(
+    tmp_path: Path,
+) -> None:
+    """``VX_<expiry>.csv`` is a history file named by its contract's expiry, not a daily file:
+    a window of 2023-08-14 … 2023-08-18 reads the files named 2023-08-30 and 2023-09-20 too,
+    as one piece, and a quarantined row keeps its own trade date (not the name's date)."""
+    import shutil
+
+    from alvh_assets.ingest import run
+    from alvh_assets.ingest.sources import SOURCES
+
+    landing = tmp_path / "landing"
+    (landing / "cfe" / "vx").mkdir(parents=True)
+    for p in LAYOUTS.glob("VX_*.csv"):
+        shutil.copy(p, landing / "cfe" / "vx" / p.name)
+    weekly = landing / "cfe" / "vx" / "VX_2023-08-30.csv"
+    weekly.write_text(weekly.read_text().replace("VX35 08/30/2023", "VX+VXT35/Q3", 1))
+    source, window = SOURCES["cfe_vx_settlements"], (dt.date(2023, 8, 14), dt.date(2023, 8, 18))
+    files = [p.name for p in run.files_for(source, landing, window)]
+    assert files == ["VX_2023-08-16.csv", "VX_2023-08-30.csv", "VX_2023-09-20.csv"]
+    assert run.pieces(source, landing, window) == [window]
+    now = dt.datetime(2024, 1, 2, tzinfo=dt.UTC)
+    batch = run.collect(source, landing, window, now)
+    assert batch.raw.height == 3 + 4 + 5
+    assert batch.raw.filter(pl.col("is_weekly"))["contract_expiration"].unique().to_list() == [
+        dt.date(2023, 8, 30)
+    ]
+    assert batch.rejected.select("source_file", "reason_code", "partition_date").rows() == [
+        ("cfe/vx/VX_2023-08-30.csv", "unknown_contract_label", dt.date(2023, 8, 14))
+    ]
