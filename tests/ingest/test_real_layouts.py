@@ -121,6 +121,8 @@ def test_accepted_label_forms(label: str, expiration: dt.date, weekly: bool) -> 
         ("VX35 13/45/2023", "unparseable expiry date 13/45/2023"),
         ("VX May 07", "not a CFE VX contract label"),
         ("VXT35 08/30/2023", "not a CFE VX contract label"),
+        ("Z (Dec 9999)", "Dec 9999 is outside the exchange calendar"),
+        ("VX35 12/31/9999", "expiry date 9999-12-31 is outside the exchange calendar"),
     ],
 )
 def test_rejected_label_forms(label: str, problem: str) -> None:

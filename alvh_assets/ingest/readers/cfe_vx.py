@@ -8,8 +8,9 @@ the files CFE's historical-data page serves today, named by expiry, ``VX_2023-08
 Columns are mapped **by name** (any order; trailing empty header names are ignored); the
 header must hold these 11 names, each once, and nothing else.
 
-Accepted vendor quirks (the first group is present in the real files of
-``alvh_assets/data/real/cfe_vx``):
+Accepted vendor quirks (all present in the real files of ``alvh_assets/data/real/cfe_vx``,
+except what concerns the current files, pinned by the hand-made files of
+``tests/data/real_layouts/cfe_vx``):
 
 - a one-line disclaimer before the header (2014-15 files), CRLF, a blank trailing line;
 - ``M/D/YYYY`` and ``MM/DD/YYYY`` trade dates (archive files), or ISO ``YYYY-MM-DD`` (the
@@ -50,6 +51,13 @@ form, example                  expiration
                                the monthly expiry of its month (a label without a week number
                                names a monthly, as CFE's symbols ``VX/Q3`` do)
 =============================  ==================================================================
+
+Provenance of the forms: ``K (May 07)`` is in the real archive files; the four-digit year
+(``M (Jun 2016)``) is what public parsers of the current files show; ``VX/F0`` (monthly) and
+``VX04/F0`` (weekly, expiring 2020-01-29) are CFE's symbols on its settlement pages, and
+``VX+VXT/F3`` its product names. The label CFE writes in a current *weekly* file could not
+be confirmed from a public copy: a label that carries an expiry date is accepted on the
+strength of that date, and a weekly form without one is quarantined, never guessed.
 
 The week number is kept in ``contract`` but not checked against the date (CFE's week
 numbering is not the ISO week: ``VX04/F0`` expired 2020-01-29, ISO week 5). A weekly label
@@ -210,6 +218,16 @@ def _rejected(problem: str) -> VxLabel:
     return VxLabel(None, None, problem)
 
 
+def _monthly_expiry(year: int, month: int) -> dt.date | None:
+    """The monthly VX expiry of ``(year, month)``, or None where the exchange calendar does
+    not cover it (the rule then yields no date inside that month)."""
+    try:
+        expiration = vx_expiration(year, month)
+    except (ValueError, OverflowError):
+        return None
+    return expiration if (expiration.year, expiration.month) == (year, month) else None
+
+
 def _monthly(code: str, mon: str, year_text: str) -> VxLabel:
     """The monthly contract of month code ``code`` named ``(mon year)``."""
     month = VX_MONTH_CODES.index(code) + 1
@@ -217,7 +235,10 @@ def _monthly(code: str, mon: str, year_text: str) -> VxLabel:
     if mon != expected:
         return _rejected(f"month {mon} is not code {code} ({expected})")
     year = int(year_text) if len(year_text) == 4 else two_digit_year(int(year_text))
-    return VxLabel(vx_expiration(year, month), False, None)
+    expiration = _monthly_expiry(year, month)
+    if expiration is None:
+        return _rejected(f"{mon} {year} is outside the exchange calendar")
+    return VxLabel(expiration, False, None)
 
 
 def _label_date(text: str) -> dt.date | None:
@@ -252,7 +273,9 @@ def parse_label(label: str) -> VxLabel:
         expiration = _label_date(m["date"])
         if expiration is None or expiration.year < 1900:
             return _rejected(f"unparseable expiry date {m['date']}")
-        monthly = vx_expiration(expiration.year, expiration.month)
+        monthly = _monthly_expiry(expiration.year, expiration.month)
+        if monthly is None:
+            return _rejected(f"expiry date {expiration} is outside the exchange calendar")
         if m["week"] is None and expiration != monthly:
             return _rejected(
                 f"no week number, but {expiration} is not the monthly VX expiry ({monthly})"
