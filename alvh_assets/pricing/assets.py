@@ -33,8 +33,10 @@ DESCRIPTION = (
     "with one set of conventions: Black-76 on the forward for all rows (SPX/SPXW: "
     "put-call-parity forward from near-the-money mids, else carry S e^{(r-q)T}, which "
     "makes it BSM; VIX: the VX settle of the same expiry), rate = prior month's FEDFUNDS, "
-    "dividend yield = latest published valuation row, T = calendar days / 365, IV of the "
-    "15:45 mid. Greeks per unit (vega per 1.00 vol, theta per year). iv_reason says why "
+    "dividend yield = latest published valuation row, T = minutes from the 15:45 ET quote "
+    "to settlement (AM SPX/VIX/VIXW 09:30 ET, PM SPXW 16:00 ET) / 525,600 as in the Cboe VIX "
+    "white paper, IV of the 15:45 mid (AT_OR_PAST_SETTLEMENT once settled). Greeks per unit "
+    "(vega per 1.00 vol, theta per year). iv_reason says why "
     "an IV is missing; vendor_iv and iv_diff compare with the file's IV. Conventions: "
     "docs/pricing.md."
 )

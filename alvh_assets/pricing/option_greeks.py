@@ -6,13 +6,17 @@ option rows of ``raw.cboe_option_eod``, the carry inputs (``raw.fred_observation
 option row, in input order, with the schema :data:`OUTPUT_SCHEMA`. Conventions (also in
 ``docs/pricing.md``):
 
-Time to expiry
-    ``T = (expiration - quote_date)`` in calendar days / 365, the convention of the Cboe
-    files and of the sample generator. No AM/PM shift: an AM-settled SPX monthly (settled on
-    the opening print of its expiry day) and a PM-settled SPXW of the same date get the same
-    ``T``. The difference (about 6.5 hours) matters only in the last days of a series and is
-    recorded here rather than guessed. A series quoted on its expiry day has ``T = 0``
-    (``ZERO_TIME``, no IV).
+Time to expiry (:func:`alvh_assets.pricing.expiry_time.time_to_expiry`)
+    ``T`` in years = minutes from the quote (15:45 ET, the ``_1545`` fields) to the series'
+    settlement / 525,600, counted as in the Cboe VIX white paper (minutes to midnight +
+    1,440 per day between + minutes from midnight to settlement; calendar minutes). AM
+    series (roots ``SPX``, ``VIX``, ``VIXW``; every VIX option) settle at 09:30 ET of the
+    expiration date (the Friday before when the file lists the pre-2015 Saturday), PM
+    series (``SPXW`` and every other root) at 16:00 ET. ``time_to_expiry`` is that ``T``
+    floored at 0; ``days_to_expiry`` stays the calendar-day count ``expiration -
+    quote_date``. A row quoted at or after its settlement (``T <= 0``: an AM series on its
+    expiry day) gets ``iv_reason = 'AT_OR_PAST_SETTLEMENT'`` and no IV or Greeks; a PM
+    series on its expiry day (0DTE) is priced with ``T = 15 / 525,600``.
 
 Carry, point in time (:func:`carry_asof`, the rule of :mod:`alvh_assets.sample.carry` applied to
 the warehouse rows)
@@ -75,6 +79,7 @@ import numpy as np
 import polars as pl
 
 from alvh_assets.pricing.black_scholes import black76_greeks
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.pricing.implied_vol import IVReason, implied_vol_black76
 
 __all__ = [
@@ -112,6 +117,8 @@ EXTRA_REASONS = {
     "NO_RATE": "no FEDFUNDS month known on the quote date (no discount factor)",
     "NO_FORWARD": "index row without a parity forward and without S or q for the carry forward",
     "IV_ABOVE_MAX": "the mid's Black-76 vol exceeds max_iv (minimum-tick wings near expiry)",
+    "AT_OR_PAST_SETTLEMENT": "quoted at or after the series' settlement (T <= 0: an AM series "
+    "on its expiry day at 15:45); no IV, no Greeks",
 }
 """``iv_reason`` values besides the :class:`IVReason` names."""
 IV_REASONS = (*(r.name for r in IVReason), *EXTRA_REASONS)
@@ -146,8 +153,6 @@ OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "iv_diff": pl.Float64(),
 }
 """One row per option row; grain ``KEY``."""
-
-DAYS_PER_YEAR = 365.0
 
 
 @dataclass(frozen=True)
@@ -415,7 +420,14 @@ def option_greeks(
             .alias("days_to_expiry"),
             pl.col("implied_volatility_1545").alias("vendor_iv"),
         )
-        .with_columns((pl.col("days_to_expiry") / DAYS_PER_YEAR).alias("time_to_expiry"))
+        .with_columns(
+            time_to_expiry(  # every VIX option is AM-settled, whatever its root
+                pl.col("quote_date"),
+                pl.col("expiration"),
+                pl.when(pl.col("is_vix")).then(pl.lit("VIX")).otherwise(pl.col("root")),
+            ).alias("_signed_T")
+        )
+        .with_columns(pl.col("_signed_T").clip(lower_bound=0.0).alias("time_to_expiry"))
         .join(carry, on="quote_date", how="left")
         .with_columns((-pl.col("rate") * pl.col("time_to_expiry")).exp().alias("discount"))
     )
@@ -473,6 +485,9 @@ def option_greeks(
     reason[no_fwd & ~is_vix] = "NO_FORWARD"
     reason[~np.isfinite(rn)] = "NO_RATE"
     reason[no_fwd & is_vix] = "NO_VX_SETTLE"
+    settled = (frame["_signed_T"] <= 0).fill_null(False).to_numpy()
+    reason[settled] = "AT_OR_PAST_SETTLEMENT"
+    iv[settled] = np.nan
     g = black76_greeks(F, K, Tn, rn, iv, call)
     with np.errstate(all="ignore"):
         ratio = np.where(is_vix, np.nan, F / S)

@@ -254,6 +254,9 @@ SPX_ZONES = (
 """SPX/SPXW zones: 5-point near the money (expiries within a year), 25 further out,
 100 in the wings (bounds in units of the VIX-implied standard deviation)."""
 SPX_TAU_MIN = 21.0 / 365.0
+"""Listing rules (strike zones) count whole calendar days / 365: which strikes a series lists
+is a rule of the day, not a price, so it stays day-based (the chains are priced with the
+minute ``T`` of :func:`alvh_assets.pricing.expiry_time.time_to_expiry`)."""
 
 VIX_ZONES = (
     Zone(1.0, -1.2, 1.5, 0.85, 1.15, 0.70, 1.50),

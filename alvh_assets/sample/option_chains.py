@@ -11,7 +11,10 @@ did not exist). Everything in these files is MODELLED; the real inputs are the S
 close/open/high/low, the VIX and VIX3M closes, the carry (FRED FEDFUNDS, Shiller dividend
 yield) and the VX curve (real CFE settlements 2004-2014, modelled elsewhere).
 
-Model, per row (``T`` = calendar days to expiry / 365, quotes to the Cboe tick):
+Model, per row (quotes to the Cboe tick; ``T`` = years from the 15:45 quote to the series'
+settlement, minutes / 525,600 as in the Cboe VIX white paper, ``SPX`` and ``VIX`` AM 09:30,
+``SPXW`` PM 16:00: :func:`alvh_assets.pricing.expiry_time.time_to_expiry`, the ``T`` of
+``pricing.option_greeks``):
 
 * **Listings**: :mod:`alvh_assets.sample.listings` (expiry calendar of the era; strike
   zones that only grow). Series expiring on the quote date are not written.
@@ -82,6 +85,7 @@ from alvh_assets.pricing import (
     implied_vol_black76,
     implied_vol_bsm,
 )
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.sample import listings, real_data, vol_surface
 from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.manifest import ManifestEntry, entry_for
@@ -597,7 +601,7 @@ def spx_chain(days: Sequence[dt.date], seed: int) -> pl.DataFrame:
     idx = np.array([listings.session_index(d) for d in days], dtype=np.int64)[rows.day_pos]
     quote_day = np.array(days, dtype="datetime64[D]")[rows.day_pos]
     S, r, q = m["spx_close"][idx], m["rate"][idx], m["dividend_yield"][idx]
-    T = (rows.expiration - quote_day).astype(np.float64) / 365.0
+    T = time_to_expiry(quote_day, rows.expiration, rows.root)
     K, call = rows.strike, rows.is_call
 
     # ATM per (day, expiry), broadcast to rows
@@ -700,7 +704,7 @@ def vix_chain(days: Sequence[dt.date], seed: int, vx_curve: pl.DataFrame) -> pl.
     m = _market()
     idx = np.array([listings.session_index(d) for d in days], dtype=np.int64)[rows.day_pos]
     quote_day = np.array(days, dtype="datetime64[D]")[rows.day_pos]
-    T = (rows.expiration - quote_day).astype(np.float64) / 365.0
+    T = time_to_expiry(quote_day, rows.expiration, rows.root)
     exp_list = rows.expiration.astype(object)
     F = np.array(
         [settles[days[p]][e] for p, e in zip(rows.day_pos, exp_list, strict=True)], dtype=np.float64

@@ -1,7 +1,8 @@
 """Implied-volatility models of the sample market: the SPX surface and VIX-option smiles.
 
-SPX (Black-Scholes-Merton vols on the forward ``F = S e^{(r-q)T}``, ``T`` = calendar days
-/ 365, ``k = ln(K/F)``):
+SPX (Black-Scholes-Merton vols on the forward ``F = S e^{(r-q)T}``, ``T`` in years: the
+chains pass the minute ``T`` of :func:`alvh_assets.pricing.expiry_time.time_to_expiry`;
+tenors written ``30d`` are 30 / 365; ``k = ln(K/F)``):
 
 1. **Variance-swap term structure** anchored each day to the real VIX close (the 30-day
    variance-swap vol) and, from 2009-09-18, the real VIX3M close (93 days). In log-vol,

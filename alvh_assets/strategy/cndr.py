@@ -40,12 +40,12 @@ import polars as pl
 
 from alvh_assets.calendars import spx_monthly_expiration
 from alvh_assets.config import AlvhConfig, CndrConfig
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.strategy.book import Ledger, Position
 from alvh_assets.strategy.condor import (
     CondorPick,
     _evaluate,
     _side_frame,
-    dte,
     open_condor,
 )
 from alvh_assets.strategy.gates import OPEN, CondorGates
@@ -118,7 +118,9 @@ def select_cndr(chain: pl.DataFrame, day: dt.date, cfg: CndrConfig) -> CondorPic
         "short_call": call_side[0],
         "long_call": call_side[1],
     }
-    t = max(dte(expiration, day), 1) / 365.0
+    t = time_to_expiry(day, expiration, ROOT)  # > 0: the expiry settles after today
+    if not t > 0:
+        return f"{ROOT} {expiration} has settled by {day}"
     credit, be_low, be_high, pop = _evaluate(puts, calls, legs, forward, t)
     if credit <= 0:
         return f"no credit on the 20/5-delta condor of {ROOT} {expiration}"

@@ -7,7 +7,10 @@ Probability of profit (000), risk-neutral under Black-76 on the expiry's forward
     BE_low = K_short_put − credit,   BE_high = K_short_call + credit   (credit at mids)
 
 with ``σ_K`` the chain's IV interpolated linearly in strike at the break-even (puts for the
-lower, calls for the upper) and ``T`` = calendar days / 365.
+lower, calls for the upper) and ``T`` the years from the 15:45 quote to the series'
+settlement in minutes / 525,600 (:func:`alvh_assets.pricing.expiry_time.time_to_expiry`:
+``SPX`` AM 09:30, ``SPXW`` PM 16:00, the Cboe VIX white paper's count), the ``T`` the
+chain's IVs were implied with.
 
 Selection on a day's chain (only strikes with a bid > 0): the entry expiry is the nearest
 ``SPX``/``SPXW`` expiry with DTE in ``[entry_dte_min, entry_dte_max]``; every OTM put whose
@@ -47,6 +50,7 @@ from scipy.special import ndtr
 
 from alvh_assets.calendars import next_trading_day
 from alvh_assets.config import AlvhConfig, CondorConfig
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.strategy.book import (
     MULTIPLIER,
     Ledger,
@@ -204,7 +208,7 @@ def select_condor(
     fwd = pl.concat([puts, calls])["forward"].drop_nulls()
     if fwd.is_empty():
         return f"no forward for {root} {expiration}"
-    forward, t = float(fwd.median()), dte(expiration, day) / 365.0
+    forward, t = float(fwd.median()), time_to_expiry(day, expiration, root)
     p_short, p_wing = _candidates(puts, "P", forward, cfg)
     c_short, c_wing = _candidates(calls, "C", forward, cfg)
     if not p_short or not c_short:

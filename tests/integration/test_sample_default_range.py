@@ -15,6 +15,7 @@ import pytest
 
 from alvh_assets import landing
 from alvh_assets.pricing import black76_price, bsm_price
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.sample import real_data
 from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.manifest import sha256_file
@@ -35,7 +36,7 @@ def chains(default_sample: Path) -> pl.DataFrame:
     )
     carry = daily_carry(sorted(df["quote_date"].unique().to_list()))
     return df.join(carry, left_on="quote_date", right_on="date").with_columns(
-        ((pl.col("expiration") - pl.col("quote_date")).dt.total_days() / 365.0).alias("T"),
+        time_to_expiry(pl.col("quote_date"), pl.col("expiration"), pl.col("root")).alias("T"),
         ((pl.col("bid_1545") + pl.col("ask_1545")) / 2).alias("mid"),
     )
 

@@ -15,6 +15,7 @@ import pytest
 from alvh_assets.calendars import trading_days
 from alvh_assets.ingest.readers.valuation import read_valuation
 from alvh_assets.pricing import bsm_greeks, bsm_price, implied_vol_bsm
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.pricing.option_greeks import (
     OPTION_COLUMNS,
     OUTPUT_SCHEMA,
@@ -26,8 +27,8 @@ from alvh_assets.sample import carry, real_data
 from alvh_assets.sample.macro import valuation_text
 
 QD = dt.date(2008, 3, 3)  # a Monday; March 1 was a Saturday
-EXP = dt.date(2008, 4, 18)  # 46 calendar days later
-T = 46 / 365
+EXP = dt.date(2008, 4, 18)  # 46 calendar days later, a Friday: SPX settles at 09:30
+T = (46 * 1440 + 570 - 945) * (1 / 525_600)  # 15:45 quote to the 09:30 AM settlement, in minutes
 FF_FEB = 3.0  # FEDFUNDS for February 2008, known from 2008-03-01
 R = math.log1p(FF_FEB / 100)
 SP500, DIVIDEND = 1500.0, 30.0  # valuation month 2007-11, published 2008-02-01
@@ -245,7 +246,8 @@ VIX_EXP = dt.date(2008, 3, 19)  # VX/VIX expiry of March 2008, 16 days after QD
 
 
 def test_vix_rows_are_black76_on_the_vx_future_of_the_same_expiry() -> None:
-    F, vol, t = 25.35, 0.95, 16 / 365
+    F, vol = 25.35, 0.95
+    t = (16 * 1440 + 570 - 945) * (1 / 525_600)  # 15:45 to the 09:30 SOQ of expiry Wednesday
     cases = [(20.0, True), (25.0, True), (30.0, True), (20.0, False), (27.5, False)]
     by_hand = [_black76_by_hand(F, K, t, R, vol, c) for K, c in cases]
     prices = np.array([h[0] for h in by_hand])
@@ -305,6 +307,32 @@ def test_vix_row_without_a_vx_settle_that_day_has_no_iv_and_says_why() -> None:
     assert out["mid"].to_list() == [2.1, 1.6]
 
 
+def test_am_series_on_its_expiry_day_is_past_settlement_and_pm_0dte_prices_15_minutes() -> None:
+    """At 15:45 of the expiry day an SPX (AM) series settled at 09:30: no IV, no Greeks, no
+    crash; the SPXW (PM) series of the same day still has 15 minutes and gets an IV."""
+    k, call = np.array([1325.0, 1335.0]), np.array([False, True])
+    t0 = 15 * (1 / 525_600)
+    sigma = 0.20
+    price = bsm_price(S, k, t0, R, Q, sigma, call)
+    am = _rows(k, call, price - 0.05, price + 0.05, expiration=QD)
+    pm = _rows(k, call, price - 0.05, price + 0.05, root="SPXW", expiration=QD)
+    # the pre-2015 Saturday listing of an AM monthly settled on the Friday before
+    sat = _rows(k, call, price - 0.05, price + 0.05, quote_date=dt.date(2008, 3, 14))
+    sat = sat.with_columns(pl.lit(dt.date(2008, 3, 15)).alias("expiration"))
+    out = option_greeks(pl.concat([am, pm, sat]), FRED, VALUATION, NO_VX)
+    assert out["days_to_expiry"].to_list() == [0, 0, 0, 0, 1, 1]
+    assert out["iv_reason"].to_list()[:2] == ["AT_OR_PAST_SETTLEMENT"] * 2
+    assert out["iv_reason"].to_list()[4:] == ["AT_OR_PAST_SETTLEMENT"] * 2
+    assert out["time_to_expiry"].to_list()[:2] == [0.0, 0.0]
+    past = out.filter(pl.col("iv_reason") == "AT_OR_PAST_SETTLEMENT")
+    for col in ("iv", "delta", "gamma", "vega", "theta", "rho", "iv_diff"):
+        assert past[col].null_count() == 4, col
+    zero_dte = out[2:4]
+    assert zero_dte["iv_reason"].to_list() == ["OK", "OK"]
+    assert zero_dte["time_to_expiry"].to_list() == [t0, t0]
+    np.testing.assert_allclose(zero_dte["iv"].to_numpy(), sigma, atol=2e-3)
+
+
 def test_reasons_for_expiring_rows_missing_rate_and_iv_above_max() -> None:
     chain, _ = _spx_chain(Q)
     expiring = _rows(np.array([1300.0]), np.array([True]), np.array([29.0]), np.array([31.0]))
@@ -320,7 +348,7 @@ def test_reasons_for_expiring_rows_missing_rate_and_iv_above_max() -> None:
     )
     out = option_greeks(pl.concat([chain, expiring, early, wing]), FRED, VALUATION, NO_VX)
     n = chain.height
-    assert out["iv_reason"][n] == "ZERO_TIME" and out["time_to_expiry"][n] == 0.0
+    assert out["iv_reason"][n] == "AT_OR_PAST_SETTLEMENT" and out["time_to_expiry"][n] == 0.0
     assert out["iv_reason"][n + 1 : 2 * n + 1].unique().to_list() == ["NO_RATE"]
     assert out["rate"][n + 1 : 2 * n + 1].null_count() == n
     assert out["iv_reason"][-1] == "IV_ABOVE_MAX"
@@ -434,7 +462,7 @@ def test_a_day_of_4300_rows_prices_well_under_a_second() -> None:
     for days in (3, 10, 17, 24, 31, 45, 59, 80, 108, 171, 290, 654):  # 12 expiries
         K = np.repeat(np.arange(700.0, 1880.0, 6.5), 2)[: 2 * 180]  # 180 strikes, C and P
         call = np.tile([True, False], len(K) // 2)
-        t = days / 365
+        t = time_to_expiry(QD, QD + dt.timedelta(days=days), "SPX")
         sig = 0.25 + 0.1 * np.log(K / S) ** 2
         price = bsm_price(S, K, t, R, Q, sig, call)
         chain = _rows(K, call, np.maximum(price - 0.1, 0.0), price + 0.1)

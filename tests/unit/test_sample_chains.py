@@ -13,6 +13,7 @@ import pytest
 
 from alvh_assets.calendars import on_or_before_trading_day, trading_days
 from alvh_assets.pricing import black76_price, bsm_price
+from alvh_assets.pricing.expiry_time import time_to_expiry
 from alvh_assets.sample import listings, vol_surface
 from alvh_assets.sample.carry import daily_carry
 from alvh_assets.sample.option_chains import (
@@ -52,7 +53,7 @@ def _read(paths: list[Path]) -> pl.DataFrame:
             [c for c in COLUMNS if c not in ints + text and c not in ("quote_date", "expiration")]
         ).cast(pl.Float64),
     ).with_columns(
-        ((pl.col("expiration") - pl.col("quote_date")).dt.total_days() / 365.0).alias("T"),
+        time_to_expiry(pl.col("quote_date"), pl.col("expiration"), pl.col("root")).alias("T"),
         ((pl.col("bid_1545") + pl.col("ask_1545")) / 2).alias("mid"),
         ((pl.col("ask_1545") - pl.col("bid_1545")) / 2).alias("half"),
     )
@@ -205,7 +206,7 @@ def calm_2016() -> pl.DataFrame:
     """2016-04-29 (VIX 15.7, as on the anchor day): the measured day of issue 14."""
     frame = spx_chain([D(2016, 4, 29)], SEED).with_columns(pl.col(pl.Decimal).cast(pl.Float64))
     return frame.with_columns(
-        ((pl.col("expiration") - pl.col("quote_date")).dt.total_days() / 365.0).alias("T"),
+        time_to_expiry(pl.col("quote_date"), pl.col("expiration"), pl.col("root")).alias("T"),
         ((pl.col("bid_1545") + pl.col("ask_1545")) / 2).alias("mid"),
     )
 
@@ -213,7 +214,7 @@ def calm_2016() -> pl.DataFrame:
 def test_spx_spreads_by_delta_on_a_calm_modern_day(calm_2016: pl.DataFrame) -> None:
     """Within 25% of the 2023 anchor per bucket (the old model: 12.0/7.3/5.3/4.2%)."""
     got = [ratio for ratio, _ in _chain_medians(calm_2016)]
-    assert got == pytest.approx([3.17, 1.86, 1.32, 0.88], abs=0.02)
+    assert got == pytest.approx([3.13, 1.83, 1.32, 0.88], abs=0.02)
     for ratio, real in zip(got, ANCHOR_2023, strict=True):
         assert ratio == pytest.approx(real, rel=0.25)
 
@@ -228,8 +229,8 @@ def test_spx_spreads_wider_in_the_2000s_and_in_the_crash(
         ratio for ratio, _ in _chain_medians(spx.filter(pl.col("quote_date") == D(2007, 7, 16)))
     ]
     crash = _chain_medians(spx.filter(pl.col("quote_date") == D(2008, 10, 10)))
-    assert calm07 == pytest.approx([5.94, 4.11, 3.33, 2.49], abs=0.02)
-    assert [ratio for ratio, _ in crash] == pytest.approx([17.56, 9.02, 6.79, 4.72], abs=0.02)
+    assert calm07 == pytest.approx([6.06, 4.18, 3.36, 2.50], abs=0.02)
+    assert [ratio for ratio, _ in crash] == pytest.approx([16.95, 9.02, 6.80, 4.72], abs=0.02)
     assert [points for _, points in crash] == pytest.approx([0.6, 1.3, 2.15, 3.45], abs=1e-6)
     for new, old, hit in zip(modern, calm07, crash, strict=True):
         assert old > 1.6 * new and hit[0] > 3 * new
@@ -554,7 +555,7 @@ def test_vix_option_atm_iv_peaks_in_the_crash_not_before() -> None:
         .sort("quote_date")
     )
     iv = dict(zip(atm["quote_date"], atm["implied_volatility_1545"], strict=True))
-    assert [iv[d] for d in days] == pytest.approx([0.775, 0.739, 1.343, 0.846], abs=0.002)
+    assert [iv[d] for d in days] == pytest.approx([0.777, 0.742, 1.349, 0.849], abs=0.002)
     assert iv[D(2008, 10, 24)] > 1.5 * max(
         iv[D(2008, 8, 15)], iv[D(2007, 7, 16)], iv[D(2016, 8, 19)]
     )

@@ -62,7 +62,7 @@ def day(date: dt.date, rows: list[dict], **kw) -> MarketDay:
 
 
 # --- the entry chain: SPXW 35 DTE, forward 3000, IV linear in strike on each side ------------
-F, T = 3000.0, 35 / 365
+F, T = 3000.0, (35 * 1440 + 960 - 945) / 525_600  # 15:45 to the SPXW 16:00 settlement
 
 
 def put_iv(k: float) -> float:
