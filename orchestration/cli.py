@@ -510,7 +510,8 @@ def run(
 
     cfg = _config(ctx.find_root())
     first, last = _window(cfg, date, start, end)
-    _run_pipeline(ctx, pipeline_steps(first, last, first), force=force)
+    fresh = not paths.warehouse_path().exists()
+    _run_pipeline(ctx, pipeline_steps(first, last, first, fresh=fresh), force=force)
     click.echo(f"ran {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 

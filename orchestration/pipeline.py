@@ -71,10 +71,13 @@ def pipeline_steps(
     ingest_from: dt.date,
     sample: dict | None = None,
     stages: tuple[str, ...] = ("sources", "ingest", "views", "marts", "strategy", "report"),
+    fresh: bool = False,
 ) -> list[Step]:
     """The steps for the trading days ``first..last`` (daily ingest and pricing from
     ``ingest_from``, for indicator warm-up); ``sample`` = config of the landing asset to
-    write the sample market first."""
+    write the sample market first. One day on an existing warehouse is one run of every
+    asset (what the schedule launches); on a ``fresh`` one (no warehouse file yet: the dbt
+    views need the raw tables first) it takes the steps of a range."""
     from orchestration.definitions import (
         ATTRIBUTION,
         DAILY,
@@ -91,7 +94,7 @@ def pipeline_steps(
     one_day = (
         days["dagster/asset_partition_range_start"] == days["dagster/asset_partition_range_end"]
     )
-    if one_day and ingest_from == first and sample is None and "views" in stages:
+    if one_day and ingest_from == first and sample is None and "views" in stages and not fresh:
         return [
             Step("dbt staging views", VIEWS, needed=views_outdated),
             Step(f"{first}: every asset and check", REFERENCE | DAILY | REPORT, None, days),
