@@ -122,6 +122,8 @@ class FileStock:
     reasons: tuple[str, ...] = ()
     days: frozenset[dt.date] = frozenset()
     unreadable: str | None = None
+    groups: frozenset[str] = frozenset()
+    """Delivery groups found in the rows (the underlyings of an option file), if any."""
 
 
 def read_file(source_name: str, path: Path) -> FileStock:
@@ -134,11 +136,15 @@ def read_file(source_name: str, path: Path) -> FileStock:
     days: frozenset[dt.date] = frozenset()
     if source.daily and result.accepted.height:
         days = frozenset(result.accepted[source.partition_column].drop_nulls().unique().to_list())
+    groups: frozenset[str] = frozenset()
+    if "underlying_symbol" in result.accepted.columns:  # a multi-underlying DataShop order
+        groups = frozenset(result.accepted["underlying_symbol"].drop_nulls().unique().to_list())
     return FileStock(
         result.rows_read,
         result.accepted.height,
         tuple(result.rejected["reason_code"].to_list()),
         days,
+        groups=groups,
     )
 
 
@@ -157,7 +163,7 @@ def _take_stock(
         inv.quarantined.update(stock.reasons)
         inv.days |= stock.days
         if stock.rows_loaded:
-            inv.groups.add(source.group_of(rel))
+            inv.groups |= stock.groups or {source.group_of(rel)}
     return inv
 
 

@@ -169,3 +169,23 @@ def test_a_run_of_the_real_only_day_completes_with_skipped_rules_recorded(
         assert condor == [("SPXW", dt.date(2023, 9, 29), 4)]  # one iron condor, 42 DTE
         quarantined = con.execute("SELECT count(*) FROM quarantine.rejected_rows").fetchone()
         assert quarantined == (0,)
+
+
+def test_a_multi_underlying_datashop_order_is_read_by_its_rows(tmp_path: Path) -> None:
+    """One DataShop file holding ^SPX and ^VIX rows (an order of several underlyings): the
+    inventory finds both underlyings by the rows, not by the file name."""
+    from alvh_assets.ingest.inventory import take_stock
+
+    root = real_landing(tmp_path)
+    folder = root / "cboe" / "option_eod"
+    spx, vix = (folder / u / f"UnderlyingOptionsEODCalcs_^{u}_{DAY}.csv" for u in ("SPX", "VIX"))
+    (folder / "ALL").mkdir()
+    vix_rows = vix.read_bytes().split(b"\r\n", 1)[1]
+    (folder / "ALL" / f"UnderlyingOptionsEODCalcs_{DAY}.csv").write_bytes(
+        spx.read_bytes() + vix_rows
+    )
+    spx.unlink()
+    vix.unlink()
+    options = next(s for s in take_stock(root).sources if s.source.name == "cboe_option_eod")
+    assert options.files == [f"cboe/option_eod/ALL/UnderlyingOptionsEODCalcs_{DAY}.csv"]
+    assert options.rows_loaded == 810 + 206 and options.groups == {"^SPX", "^VIX"}
