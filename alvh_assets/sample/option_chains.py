@@ -118,14 +118,8 @@ _UNDERLYING_COLS = (
     "underlying_bid_1545", "underlying_ask_1545", "implied_underlying_price_1545",
     "active_underlying_price_1545", "underlying_bid_eod", "underlying_ask_eod", "vwap",
 )  # fmt: skip
-_CALC_COLS = (
-    "implied_volatility_1545",
-    "delta_1545",
-    "gamma_1545",
-    "theta_1545",
-    "vega_1545",
-    "rho_1545",
-)
+_CALC_COLS = landing.OPTION_EOD_CALCS_COLUMNS[2:]
+"""The vendor's IV and five Greeks (the Calcs columns after the two underlying prices)."""
 _INT_COLS = (
     "trade_volume",
     "bid_size_1545",
