@@ -149,9 +149,10 @@ def spx_forward(expiration: dt.date, am: bool) -> float:
     return SPX * math.exp((RATE - DIVIDEND) * T)
 
 
-def main() -> None:
+def spx_series() -> list[tuple]:
+    """The SPX/SPXW series of the committed file (root, expiry, AM, strikes, forward, atm, skew)."""
     d = dt.date
-    spx_series = [
+    series = [
         ("SPX", d(2023, 8, 18), True, grid(4370, 50, 25, 100, 50), SPX, 0.14, 0.8),
         ("SPXW", d(2023, 8, 18), False, grid(4370, 40, 5, 40, 5), None, 0.12, 0.8),
         ("SPXW", d(2023, 8, 21), False, grid(4370, 100, 5, 200, 25), None, 0.14, 0.8),
@@ -160,28 +161,43 @@ def main() -> None:
         ("SPXW", d(2023, 9, 29), False, grid(4370, 150, 5, 900, 25), None, 0.155, 0.8),
         ("SPX", d(2023, 10, 20), True, grid(4370, 100, 25, 1000, 50), None, 0.16, 0.8),
     ]
-    spx_series = [
+    return [
         (r, e, am, ks, f if f else spx_forward(e, am), atm, sk)
-        for r, e, am, ks, f, atm, sk in spx_series
+        for r, e, am, ks, f, atm, sk in series
     ]
+
+
+def vix_series() -> list[tuple]:
+    """The VIX/VIXW series of the committed file (forwards: the VX settles of ``VX``)."""
+    d = dt.date
     vix_interp = VX[d(2023, 8, 30)] + (VX[d(2023, 9, 20)] - VX[d(2023, 8, 30)]) * 7 / 21
-    vix_series = [
+    return [
         ("VIXW", d(2023, 8, 23), True, grid(17, 5, 1, 8, 1), VX[d(2023, 8, 23)], 1.10, -0.5),
         ("VIXW", d(2023, 8, 30), True, grid(17, 5, 1, 10, 1), VX[d(2023, 8, 30)], 1.00, -0.5),
         ("VIXW", d(2023, 9, 6), True, grid(18, 5, 1, 10, 1), vix_interp, 0.95, -0.5),
         ("VIX", d(2023, 9, 20), True, grid(18, 6, 1, 22, 2.5), VX[d(2023, 9, 20)], 0.90, -0.5),
         ("VIX", d(2023, 10, 18), True, grid(19, 6, 1, 21, 2.5), VX[d(2023, 10, 18)], 0.85, -0.5),
     ]
+
+
+def write(out: Path, folder: str, symbol: str, level: float, series: list[tuple]) -> Path:
+    """Write ``rows(symbol, level, series)`` as ``out/<folder>/UnderlyingOptionsEODCalcs_…``
+    (CRLF, DataShop's header); return the path."""
+    path = out / folder / f"UnderlyingOptionsEODCalcs_{symbol}_{DAY}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=HEADER, lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows(symbol, level, series))
+    return path
+
+
+def main() -> None:
     for folder, symbol, level, series in (
-        ("SPX", "^SPX", SPX, spx_series),
-        ("VIX", "^VIX", VIX, vix_series),
+        ("SPX", "^SPX", SPX, spx_series()),
+        ("VIX", "^VIX", VIX, vix_series()),
     ):
-        path = OUT / folder / f"UnderlyingOptionsEODCalcs_{symbol}_{DAY}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=HEADER, lineterminator="\r\n")
-            writer.writeheader()
-            writer.writerows(rows(symbol, level, series))
+        path = write(OUT, folder, symbol, level, series)
         print(path, sum(1 for _ in path.open()) - 1)
 
 
