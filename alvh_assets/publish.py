@@ -56,6 +56,7 @@ instant ``published/parquet`` is missing).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -73,6 +74,14 @@ PARQUET_SCHEMAS = ("marts", "strategy", "attribution")
 STORAGE_VERSION = "v1.4.0"
 KEEP_RELEASES = 3
 """Releases kept on disk: the current one and the two before it (older ones are deleted)."""
+PARTITION_COLUMNS = ("quote_date", "date", "trade_date")
+"""Date columns by which a large table is split into day partitions when published."""
+PARTITION_MIN_ROWS = 100_000
+"""Tables with fewer rows are compared and rewritten whole."""
+STAMP_COLUMNS = ("_ingested_at", "_computed_at")
+"""Write-stamp columns: the pipeline writes them with the time of the run on every row it
+inserts and never updates a row in place, so a table's rows are unchanged when the count
+and the stamps of each partition are."""
 RELEASES = "releases"
 CURRENT = "current"
 PARQUET = "parquet"
@@ -81,6 +90,8 @@ FILE_MODE = 0o444
 DIR_MODE = 0o555
 """Mode of every folder inside a release."""
 
+_FICLONE = 0x40049409
+"""Linux ``ioctl`` request: make the target file share the source file's extents."""
 _TEMP = re.compile(r"\.tmp-(\d+)(?:\.wal)?$")
 """A publish's temporary: ``….tmp-<pid>`` (and DuckDB's ``….tmp-<pid>.wal``), in this layout
 (``releases/.<id>.tmp-<pid>/``, ``.current.tmp-<pid>``) or the one before it
@@ -104,6 +115,9 @@ class PublishResult:
     release: Path
     swept: tuple[Path, ...] = ()
     pruned: tuple[Path, ...] = ()
+    reused: tuple[str, ...] = ()
+    linked: tuple[Path, ...] = ()
+    incremental: bool = False
 
 
 def published_database(target_dir: Path | None = None) -> Path:
@@ -123,7 +137,9 @@ def published_database(target_dir: Path | None = None) -> Path:
     return target_dir / "alvh.duckdb"
 
 
-def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> PublishResult:
+def publish(
+    con: duckdb.DuckDBPyConnection, target_dir: Path | None = None, *, full: bool = False
+) -> PublishResult:
     """Publish the warehouse behind ``con`` (read-write) to ``target_dir`` (default
     :func:`~alvh_assets.paths.published_dir`): a new sealed release ``releases/<id>/`` holding
     ``<catalog>.duckdb`` and ``parquet/<schema>/<table>.parquet``, made current by one atomic
@@ -141,15 +157,24 @@ def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> P
     release = releases / release_id
     copy = f"{catalog}.duckdb"
     alias = f"{catalog}_publish_{pid}"
+    previous = None if full else _previous_release(target_dir, copy)
     parquet: list[Path] = []
+    linked: list[Path] = []
     try:
         staging.mkdir()
         con.execute("SET enable_progress_bar = false")  # no progress bar in run logs
         con.execute(f'CHECKPOINT "{catalog}"')
-        con.execute(
-            f"ATTACH {_lit(staging / copy)} AS \"{alias}\" (STORAGE_VERSION '{STORAGE_VERSION}')"
-        )
-        con.execute(f'COPY FROM DATABASE "{catalog}" TO "{alias}"')
+        unchanged = None
+        if previous is not None:
+            unchanged = _incremental(con, catalog, previous / copy, staging / copy, alias)
+        incremental = unchanged is not None
+        if unchanged is None:  # first publish, full=True, or a change of schema: copy all
+            unchanged = frozenset()
+            con.execute(
+                f'ATTACH {_lit(staging / copy)} AS "{alias}" '
+                f"(STORAGE_VERSION '{STORAGE_VERSION}')"
+            )
+            con.execute(f'COPY FROM DATABASE "{catalog}" TO "{alias}"')
         tables = _names(con, "table", alias)
         views = _names(con, "view", alias)
         for name in tables:
@@ -158,11 +183,14 @@ def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> P
                 continue
             rel = Path(PARQUET) / schema / f"{table}.parquet"
             (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            parquet.append(rel)
+            if name in unchanged and previous is not None and _link(previous / rel, staging / rel):
+                linked.append(rel)
+                continue
             con.execute(
                 f'COPY (SELECT * FROM "{alias}"."{schema}"."{table}") TO {_lit(staging / rel)} '
                 "(FORMAT parquet)"
             )
-            parquet.append(rel)
         con.execute(f'DETACH "{alias}"')
         _seal(staging)
         os.rename(staging, release)
@@ -189,7 +217,178 @@ def publish(con: duckdb.DuckDBPyConnection, target_dir: Path | None = None) -> P
         release=release,
         swept=swept,
         pruned=pruned,
+        reused=tuple(sorted(unchanged)),
+        linked=tuple(target_dir / p for p in linked),
+        incremental=incremental,
     )
+
+
+def _clone(source: Path, dest: Path) -> None:
+    """Copy ``source`` to a new file ``dest``: a reflink (``FICLONE``: shared extents, no
+    bytes copied) where the file system has them (XFS, Btrfs), else a kernel copy."""
+    try:
+        with open(source, "rb") as src, open(dest, "xb") as dst:
+            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+        return
+    except OSError:
+        dest.unlink(missing_ok=True)
+    shutil.copyfile(source, dest)
+
+
+def _link(source: Path, link: Path) -> bool:
+    """Hard-link ``link`` to ``source`` (a sealed file of the previous release: the same
+    bytes, one inode, no copy); ``False`` if that fails (then the caller writes it)."""
+    try:
+        os.link(source, link)
+    except OSError:
+        return False
+    return True
+
+
+def _previous_release(target_dir: Path, copy: str) -> Path | None:
+    """The release ``current`` points at, if it holds the DuckDB copy ``copy`` (so it can be
+    the base of an incremental publish); ``None`` otherwise (nothing published yet, a
+    publication from before the release layout, another catalog)."""
+    current = target_dir / CURRENT
+    if not current.is_symlink():
+        return None
+    release = Path(os.path.realpath(current))
+    return release if (release / copy).is_file() and _RELEASE.match(release.name) else None
+
+
+def _incremental(
+    con: duckdb.DuckDBPyConnection, catalog: str, base: Path, dest: Path, alias: str
+) -> frozenset[str] | None:
+    """Make ``dest`` (attached as ``alias``) equal to the warehouse ``catalog`` by copying
+    the previous release's DuckDB file ``base`` and rewriting only what differs: per table,
+    or per day partition of a large table (:func:`_fingerprints`). Returns the tables left
+    as they were, or ``None`` (``dest`` removed) when the two catalogs differ in anything
+    but table contents (objects, DDL, view SQL), or the copy fails: the caller copies all."""
+    began = False
+    try:
+        _clone(base, dest)
+        con.execute(f'ATTACH {_lit(dest)} AS "{alias}"')
+        if _catalog_signature(con, catalog) != _catalog_signature(con, alias):
+            raise _UnsureError
+        unchanged: set[str] = set()
+        con.execute("BEGIN")
+        began = True
+        for schema, table in _tables(con, catalog):
+            part = _partition(con, catalog, schema, table)
+            new = _fingerprints(con, catalog, schema, table, part)
+            old = _fingerprints(con, alias, schema, table, part)
+            if new == old:
+                unchanged.add(f"{schema}.{table}")
+                continue
+            src, dst = f'"{catalog}"."{schema}"."{table}"', f'"{alias}"."{schema}"."{table}"'
+            if part is None:
+                con.execute(f"DELETE FROM {dst}")
+                con.execute(f"INSERT INTO {dst} SELECT * FROM {src}")
+                continue
+            keys = [k for k in new.keys() | old.keys() if new.get(k) != old.get(k)]
+            days = sorted(k for k in keys if k is not None)
+            where = f"({part} IS NULL AND {None in keys})"
+            if days:  # the range first: DuckDB skips the row groups outside it (zonemaps)
+                listed = ", ".join(f"DATE '{d.isoformat()}'" for d in days)
+                where += (
+                    f" OR ({part} BETWEEN DATE '{days[0].isoformat()}' "
+                    f"AND DATE '{days[-1].isoformat()}' AND {part} IN ({listed}))"
+                )
+            con.execute(f"DELETE FROM {dst} WHERE {where}")
+            con.execute(f"INSERT INTO {dst} SELECT * FROM {src} WHERE {where}")
+        con.execute("COMMIT")
+        began = False
+        return frozenset(unchanged)
+    except (_UnsureError, duckdb.Error):
+        if began:
+            con.execute("ROLLBACK")
+        con.execute(f'DETACH DATABASE IF EXISTS "{alias}"')
+        for path in (dest, dest.with_name(dest.name + ".wal")):
+            path.unlink(missing_ok=True)
+        return None
+
+
+class _UnsureError(Exception):
+    """The previous release is no base for an incremental publish: copy everything."""
+
+
+def _catalog_signature(con: duckdb.DuckDBPyConnection, db: str) -> tuple:
+    """Everything :func:`_incremental` does not rewrite: schemas, the DDL of tables, views,
+    indexes, sequences, macros and types of catalog ``db`` (for views and macros their
+    SQL, which names the warehouse catalog in both databases)."""
+    queries = (
+        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = {db} AND NOT internal",
+        "SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE database_name = {db}",
+        "SELECT schema_name, view_name, sql FROM duckdb_views() "
+        "WHERE database_name = {db} AND NOT internal",
+        "SELECT schema_name, index_name, sql FROM duckdb_indexes() WHERE database_name = {db}",
+        "SELECT schema_name, sequence_name, last_value FROM duckdb_sequences() "
+        "WHERE database_name = {db}",
+        "SELECT schema_name, function_name, macro_definition FROM duckdb_functions() "
+        "WHERE database_name = {db} AND NOT internal",
+        "SELECT schema_name, type_name FROM duckdb_types() "
+        "WHERE database_name = {db} AND NOT internal",
+    )
+    return tuple(
+        tuple(sorted(map(repr, con.execute(q.format(db=_lit(db))).fetchall()))) for q in queries
+    )
+
+
+def _tables(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple[str, str]]:
+    return con.execute(
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        f"WHERE database_name = {_lit(db)} ORDER BY 1, 2"
+    ).fetchall()
+
+
+def _where(db: str, schema: str, table: str) -> str:
+    return (
+        f"database_name = {_lit(db)} AND schema_name = {_lit(schema)} "
+        f"AND table_name = {_lit(table)}"
+    )
+
+
+def _partition(con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str) -> str | None:
+    """The day-partition expression (its first :data:`PARTITION_COLUMNS` column of a date
+    or timestamp type, as a date) of a table with at least :data:`PARTITION_MIN_ROWS` rows,
+    or ``None``: the table is one unit."""
+    rows = con.execute(
+        f"SELECT estimated_size FROM duckdb_tables() WHERE {_where(db, schema, table)}"
+    ).fetchone()
+    if rows is None or rows[0] < PARTITION_MIN_ROWS:
+        return None
+    columns = dict(
+        con.execute(
+            f"SELECT column_name, data_type FROM duckdb_columns() WHERE {_where(db, schema, table)}"
+        ).fetchall()
+    )
+    for name in PARTITION_COLUMNS:
+        if columns.get(name) == "DATE":
+            return f'"{name}"'
+        if columns.get(name, "").startswith("TIMESTAMP"):
+            return f'CAST("{name}" AS DATE)'
+    return None
+
+
+def _fingerprints(
+    con: duckdb.DuckDBPyConnection, db: str, schema: str, table: str, part: str | None
+) -> dict:
+    """Per partition (``part``; one partition ``None`` if the table is one unit): row count
+    and the sum of the rows' 64-bit hashes. A table with a write-stamp column
+    (:data:`STAMP_COLUMNS`) hashes that stamp only, a table without one every column."""
+    columns = {
+        r[0]
+        for r in con.execute(
+            f"SELECT column_name FROM duckdb_columns() WHERE {_where(db, schema, table)}"
+        ).fetchall()
+    }
+    stamp = next((c for c in STAMP_COLUMNS if c in columns), None)
+    what = f'"{stamp}"' if stamp else "__publish_row"
+    rows = con.execute(
+        f"SELECT {part or 'NULL'} AS p, count(*), sum(hash({what})::HUGEINT) "
+        f'FROM "{db}"."{schema}"."{table}" __publish_row GROUP BY ALL'
+    ).fetchall()
+    return {p: (n, h) for p, n, h in rows}
 
 
 def sweep_stale_temps(target_dir: Path) -> tuple[Path, ...]:
@@ -316,15 +515,15 @@ def _names(con: duckdb.DuckDBPyConnection, kind: str, catalog: str) -> tuple[str
     user = " AND NOT internal" if kind == "view" else ""
     rows = con.execute(
         f"SELECT schema_name || '.' || {kind}_name FROM duckdb_{kind}s() "
-        f"WHERE database_name = ?{user} ORDER BY 1",
-        [catalog],
+        f"WHERE database_name = {_lit(catalog)}{user} ORDER BY 1"
     ).fetchall()
     return tuple(r[0] for r in rows)
 
 
-def _lit(path: Path) -> str:
-    """``path`` as a SQL string literal."""
-    return "'" + str(path).replace("'", "''") + "'"
+def _lit(value: Path | str) -> str:
+    """``value`` (a path or a name) as a SQL string literal: inlined, because binding a
+    parameter makes DuckDB's Python client import pandas (a second, once per process)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _fsync(path: Path) -> None:
