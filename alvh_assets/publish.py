@@ -17,15 +17,44 @@ get a publication of their own: a DuckDB copy plus Parquet files of the ``marts`
 1. sweep the temporary files and folders of publishes whose process is dead
    (:func:`sweep_stale_temps`: a killed publish leaves a warehouse-sized temp behind);
 2. ``CHECKPOINT`` the warehouse (its WAL is folded into the file);
-3. ``ATTACH`` ``releases/.<id>.tmp-<pid>/<catalog>.duckdb`` with ``STORAGE_VERSION
-   'v1.4.0'``, so any DuckDB ≥ 1.4 opens it, and ``COPY FROM DATABASE`` every schema, table
-   and view into it; export the Parquet tables from that copy (same snapshot) into the
-   same folder; ``DETACH`` (which checkpoints the copy);
+3. write the release into ``releases/.<id>.tmp-<pid>/``, **incrementally** when ``current``
+   names a release holding ``<catalog>.duckdb`` (see below), else in full: ``ATTACH`` a new
+   ``<catalog>.duckdb`` with ``STORAGE_VERSION 'v1.4.0'``, so any DuckDB ≥ 1.4 opens it,
+   and ``COPY FROM DATABASE`` every schema, table and view into it; export the Parquet
+   tables from that copy (same snapshot) into the same folder; ``DETACH`` (which
+   checkpoints the copy);
 4. ``fsync`` and seal the folder read-only (files 0444, folders 0555), rename it to
    ``releases/<id>``, then point ``current`` at it: a fresh relative symlink
    ``os.replace``-d over the old one, an atomic rename on POSIX;
 5. make the stable names once (symlinks through ``current``, so they never change again);
    delete the releases beyond the :data:`KEEP_RELEASES` newest (never the current one).
+
+**Incremental publishing** (issue 18: a day's publish no longer copies the warehouse).
+The new release starts as a copy of the current release's DuckDB file (a reflink where the
+file system has them, else a kernel copy: the one step still proportional to the
+warehouse's size), attached read-write in the staging folder; the old file is never
+written, so its readers keep their snapshot. If the two catalogs differ in anything but
+table contents (schemas, a table's DDL — a column added —, views, indexes, sequences,
+macros, types) the copy is dropped and the release is written in full. Otherwise each table
+is compared with its copy by a *fingerprint*, computed on both sides (so nothing is stored
+between publishes and a release made by older code is a valid base):
+
+* per partition: a table of at least :data:`PARTITION_MIN_ROWS` rows with a date column of
+  :data:`PARTITION_COLUMNS` (``raw.cboe_option_eod``, ``pricing.option_greeks``: by
+  ``quote_date``) is split by day, any other table is one partition;
+* per partition, the row count and the sum of the rows' 64-bit ``hash``: of the whole row,
+  or, in a table with a write stamp (:data:`STAMP_COLUMNS`: ``_ingested_at``,
+  ``_computed_at``), of the stamp only. The pipeline stamps every row it writes with the
+  run's time and replaces rows (delete + insert) instead of updating them, so a partition
+  rewritten by a run has new stamps; a stamped table changed by hand without its stamps
+  is not seen — publish with ``full=True`` (``alvh publish --full``) after such an edit.
+
+A partition whose fingerprint differs is deleted from the copy and inserted again from the
+warehouse (a day's run: the day's option rows and greeks, and the derived tables that
+changed, whole); an unchanged table is left as it is, and its Parquet file is a hard link
+to the previous release's (one inode, no bytes written; sealed 0444 in both). Deleting a
+release deletes its links only. Any DuckDB error in these steps falls back to the full
+copy. Costs on the demo warehouse and the 20-year one: ``BENCHMARKS.md`` (W3).
 
 **Reading one publication.** A reader that resolves ``current`` once
 (``os.path.realpath("published/current")``, or :func:`published_database`) and reads every

@@ -555,7 +555,7 @@ def ingest(
     click.echo(f"ingested {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 
-def _publish() -> None:
+def _publish(full: bool = False) -> None:
     from alvh_assets import warehouse
     from alvh_assets.publish import publish as publish_copy
 
@@ -564,14 +564,30 @@ def _publish() -> None:
         _fail(f"no warehouse at {source}: build it first (alvh demo)")
     # a lock another process holds is waited for, then one line naming its PID (AlvhGroup)
     with warehouse.connect(source) as con:
-        result = publish_copy(con)
-    click.echo(f"published {result.path} ({len(result.parquet)} Parquet files)")
+        result = publish_copy(con, full=full)
+    how = (
+        f"incremental: {len(result.tables) - len(result.reused)} of {len(result.tables)} "
+        "tables rewritten"
+        if result.incremental
+        else "full copy"
+    )
+    click.echo(
+        f"published {result.path} ({len(result.parquet)} Parquet files; {how}; "
+        f"{result.seconds:.1f} s)"
+    )
 
 
 @main.command()
-def publish() -> None:
-    """Publish the read-only copy for analysts and BI tools (and Parquet exports)."""
-    _publish()
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Copy every table (not only what changed since the current publication): after "
+    "editing stamped rows (_ingested_at, _computed_at) by hand.",
+)
+def publish(full: bool) -> None:
+    """Publish the read-only copy for analysts and BI tools (and Parquet exports): only what
+    changed since the current publication is rewritten."""
+    _publish(full)
 
 
 @main.command()

@@ -178,3 +178,74 @@ def test_failed_publish_keeps_previous(
     reader = duckdb.connect(str(first.path), read_only=True)
     assert reader.execute("SELECT count(*) FROM strategy.account_daily").fetchone()[0] == 20
     reader.close()
+
+
+def _rows(con: duckdb.DuckDBPyConnection, table: str) -> list:
+    return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+
+
+def test_incremental_publish_rewrites_only_what_changed(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 18: the second publish starts from the current release. A large stamped table
+    (split by day) has one day replaced, one small table gains rows: the copy equals the
+    warehouse, the unchanged tables' Parquet files are hard links to the previous release's,
+    the changed one is new, the previous release is untouched; a schema change, or
+    ``full=True``, copies everything."""
+    monkeypatch.setattr(pub, "PARTITION_MIN_ROWS", 100)
+    warehouse.execute("CREATE SCHEMA raw")
+    warehouse.execute(
+        "CREATE TABLE raw.quotes AS SELECT DATE '2009-06-01' + (range % 20)::INT AS quote_date, "
+        "range AS x, TIMESTAMPTZ '2009-07-01 00:00:00+00' AS _ingested_at FROM range(2000)"
+    )
+    target = tmp_path / "published"
+    first = pub.publish(warehouse, target)
+    assert not first.incremental and first.reused == ()
+    before = {
+        p: p.read_bytes()
+        for p in [first.release / "alvh.duckdb", *(first.release / "parquet").rglob("*.parquet")]
+    }
+
+    warehouse.execute("DELETE FROM raw.quotes WHERE quote_date = DATE '2009-06-05'")
+    warehouse.execute(
+        "INSERT INTO raw.quotes SELECT DATE '2009-06-05', -range, now() FROM range(7)"
+    )
+    _add_rows(warehouse, 4)
+    second = pub.publish(warehouse, target)
+
+    assert second.incremental
+    assert set(second.tables) - set(second.reused) == {"raw.quotes", "strategy.account_daily"}
+    assert {p.relative_to(target) for p in second.linked} == {
+        Path("parquet/marts/fct_regime_daily.parquet"),
+        Path("parquet/attribution/daily_pnl.parquet"),
+    }
+    rel = Path("parquet") / "marts" / "fct_regime_daily.parquet"
+    assert (second.release / rel).stat().st_ino == (first.release / rel).stat().st_ino
+    rel = Path("parquet") / "strategy" / "account_daily.parquet"
+    assert (second.release / rel).stat().st_ino != (first.release / rel).stat().st_ino
+    assert {p: p.read_bytes() for p in before} == before  # the old release as it was
+    with duckdb.connect(str(second.path), read_only=True) as reader:
+        for table in (*TABLES, "raw.quotes", VIEW):
+            assert _rows(reader, table) == _rows(warehouse, table), table
+        assert reader.execute(f"SELECT count(*) FROM '{second.release / rel}'").fetchone() == (24,)
+        tags = reader.execute(
+            "SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = 'alvh'"
+        ).fetchone()[0]
+        assert tags == "v1.4.0+"
+
+    unchanged = pub.publish(warehouse, target)
+    assert unchanged.incremental and unchanged.reused == unchanged.tables
+    assert len(unchanged.linked) == len(unchanged.parquet)
+
+    warehouse.execute("ALTER TABLE strategy.account_daily ADD COLUMN note VARCHAR")
+    changed = pub.publish(warehouse, target)
+    assert not changed.incremental and changed.linked == ()
+    forced = pub.publish(warehouse, target, full=True)
+    assert not forced.incremental
+    with duckdb.connect(str(forced.path), read_only=True) as reader:
+        assert "note" in [
+            r[0] for r in reader.execute("DESCRIBE strategy.account_daily").fetchall()
+        ]
+        for table in (*TABLES, "raw.quotes"):
+            assert _rows(reader, table) == _rows(warehouse, table), table
+    assert not _temps(target)
