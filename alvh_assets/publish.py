@@ -53,8 +53,10 @@ A partition whose fingerprint differs is deleted from the copy and inserted agai
 warehouse (a day's run: the day's option rows and greeks, and the derived tables that
 changed, whole); an unchanged table is left as it is, and its Parquet file is a hard link
 to the previous release's (one inode, no bytes written; sealed 0444 in both). Deleting a
-release deletes its links only. Any DuckDB error in these steps falls back to the full
-copy. Costs on the demo warehouse and the 20-year one: ``BENCHMARKS.md`` (W3).
+release deletes its links only. Any DuckDB or file error in these steps falls back to the
+full copy. Two different row sets of one partition with the same count and the same sum of
+64-bit hashes (odds about 2^-64 per changed partition) would be taken as unchanged.
+Costs measured: ``BENCHMARKS.md`` ("Publishing a day").
 
 **Reading one publication.** A reader that resolves ``current`` once
 (``os.path.realpath("published/current")``, or :func:`published_database`) and reads every
@@ -133,7 +135,9 @@ _RELEASE = re.compile(r"^\d{8}T\d{12}Z-\d+$")
 class PublishResult:
     """What :func:`publish` wrote: ``path`` and ``parquet`` are the stable names (through
     ``current``), ``release`` the folder they resolve to now; ``swept`` the temporaries of
-    dead publishes removed first, ``pruned`` the old releases deleted."""
+    dead publishes removed first, ``pruned`` the old releases deleted; ``incremental``
+    whether the release was made from the previous one (else a full copy), ``reused`` the
+    tables it left as they were, ``linked`` the Parquet files hard-linked from it."""
 
     path: Path
     tables: tuple[str, ...]
@@ -328,7 +332,7 @@ def _incremental(
         con.execute("COMMIT")
         began = False
         return frozenset(unchanged)
-    except (_UnsureError, duckdb.Error):
+    except (_UnsureError, duckdb.Error, OSError):
         if began:
             con.execute("ROLLBACK")
         con.execute(f'DETACH DATABASE IF EXISTS "{alias}"')
