@@ -92,6 +92,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -256,16 +257,20 @@ def publish(
     )
 
 
-def _clone(source: Path, dest: Path) -> None:
+def _clone(source: Path, dest: Path, failed: list[BaseException]) -> None:
     """Copy ``source`` to a new file ``dest``: a reflink (``FICLONE``: shared extents, no
-    bytes copied) where the file system has them (XFS, Btrfs), else a kernel copy."""
+    bytes copied) where the file system has them (XFS, Btrfs), else a kernel copy. Run in a
+    thread: an error is appended to ``failed``."""
     try:
-        with open(source, "rb") as src, open(dest, "xb") as dst:
-            fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
-        return
-    except OSError:
-        dest.unlink(missing_ok=True)
-    shutil.copyfile(source, dest)
+        try:
+            with open(source, "rb") as src, open(dest, "xb") as dst:
+                fcntl.ioctl(dst.fileno(), _FICLONE, src.fileno())
+            return
+        except OSError:
+            dest.unlink(missing_ok=True)
+        shutil.copyfile(source, dest)
+    except BaseException as error:  # noqa: BLE001 - handed to the publishing thread
+        failed.append(error)
 
 
 def _link(source: Path, link: Path) -> bool:
@@ -299,16 +304,24 @@ def _incremental(
     but table contents (objects, DDL, view SQL), or the copy fails: the caller copies all."""
     began = False
     try:
-        _clone(base, dest)
+        failed: list[BaseException] = []
+        copier = threading.Thread(target=_clone, args=(base, dest, failed))
+        copier.start()  # the file copy (I/O) runs while the warehouse's side is fingerprinted
+        try:
+            parts = {t: _partition(con, catalog, *t) for t in _tables(con, catalog)}
+            prints = {t: _fingerprints(con, catalog, *t, part) for t, part in parts.items()}
+        finally:
+            copier.join()
+        if failed:
+            raise failed[0]
         con.execute(f'ATTACH {_lit(dest)} AS "{alias}"')
         if _catalog_signature(con, catalog) != _catalog_signature(con, alias):
             raise _UnsureError
         unchanged: set[str] = set()
         con.execute("BEGIN")
         began = True
-        for schema, table in _tables(con, catalog):
-            part = _partition(con, catalog, schema, table)
-            new = _fingerprints(con, catalog, schema, table, part)
+        for (schema, table), part in parts.items():
+            new = prints[schema, table]
             old = _fingerprints(con, alias, schema, table, part)
             if new == old:
                 unchanged.add(f"{schema}.{table}")
