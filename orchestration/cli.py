@@ -246,17 +246,22 @@ def _config(ctx: click.Context) -> AlvhConfig:
 
 
 @contextmanager
-def _progress() -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress display with one bar per stage; yields the ``on_progress`` callback."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def _progress(eta: bool = False) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress display with one bar per stage; yields the ``on_progress`` callback.
+    ``eta``: also the estimated time remaining."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
-    with Progress(
-        "[bold]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=False,
-    ) as bar:
+    columns: list[Any] = ["[bold]{task.description}", BarColumn(), MofNCompleteColumn()]
+    columns.append(TimeElapsedColumn())
+    if eta:
+        columns += ["eta", TimeRemainingColumn()]
+    with Progress(*columns, transient=False) as bar:
         tasks: dict[str, int] = {}
 
         def update(stage: str, done: int, total: int) -> None:
@@ -624,6 +629,137 @@ def report(out: str | None) -> None:
     except duckdb.Error as e:
         _fail(f"cannot read the warehouse {source}: {e}")
     click.echo(str(page))
+
+
+GRID_HELP = """\b
+Grid syntax (--grid, repeatable; one axis each):
+  section.field=v1,v2,v3        a list (each value YAML-typed, as --set)
+  section.field=start:stop:step an inclusive range (0.12:0.28:0.04 ->
+                                0.12, 0.16, 0.20, 0.24, 0.28)
+or --grid-file FILE, YAML: {section.field: [v1, v2] or "start:stop:step"}
+(at the top level or under `grid:`). The combinations are the product of
+the axes on top of --config/--set; every one is validated before anything
+runs. Fields read by the dbt marts, the ingest guards and the sample range
+cannot be swept (a sweep never re-runs dbt, ingest or pricing)."""
+
+
+@main.command(epilog=GRID_HELP)
+@click.option(
+    "--grid",
+    "grid",
+    multiple=True,
+    metavar="SECTION.FIELD=VALUES",
+    help="One axis: v1,v2,… or start:stop:step (see below); repeatable.",
+)
+@click.option(
+    "--grid-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML file of axes (see below).",
+)
+@click.option(
+    "--sweep-id",
+    help="Name of the sweep (default: a digest of the grid, config and window); a rerun of "
+    "the same sweep skips the finished combinations.",
+)
+@click.option("--start", type=DATE, help="First day (default: the stored strategy range).")
+@click.option("--end", type=DATE, help="Last day (default: the stored strategy range).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    help="Worker processes (default: one per core; 1 runs in this process).",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(10, 1_000_000),
+    default=1000,
+    show_default=True,
+    help="Bootstrap resamples per combination.",
+)
+@click.option(
+    "--block-size",
+    type=click.FloatRange(1.0, None),
+    help="Expected block length of the stationary bootstrap, sessions (default: the "
+    "Politis-White optimal length of ALVH's excess returns).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed offset.")
+@click.pass_context
+def sweep(
+    ctx: click.Context,
+    grid: tuple[str, ...],
+    grid_file: str | None,
+    sweep_id: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+    workers: int | None,
+    reps: int,
+    block_size: float | None,
+    seed: int,
+) -> None:
+    """Run the strategies and their attribution over a grid of config values, in-process on
+    the warehouse's marts and pricing (never re-ingesting, re-pricing or re-running dbt),
+    one worker per core; with ALVH's significance against each other strategy (bootstrap
+    CIs, PSR) and the deflated Sharpe ratio of the best combination.
+
+    Results: research.sweep_runs, research.sweep_significance, research.sweep_deflated
+    (docs/research.md). Resumable: rerun the same command after an interruption.
+    """
+    from alvh_assets import warehouse
+    from alvh_assets.research.grid import (
+        combinations,
+        merge_axes,
+        parse_axis,
+        read_grid_file,
+        sweep_id_of,
+    )
+
+    root = ctx.find_root().obj
+    try:
+        axes = [parse_axis(g) for g in grid]
+        axes += read_grid_file(grid_file) if grid_file else []
+        axes = merge_axes(axes)
+        combos = combinations(axes, root["config"], list(root["overrides"]))
+    except ConfigError as e:
+        _fail(_one_line(e))
+    base = _config(ctx.find_root())
+    source = paths.warehouse_path()
+    if not source.exists():
+        _fail(f"no warehouse at {source}: build it first (alvh demo, or alvh backfill)")
+    from alvh_assets.research.sweep import run_sweep, summary, sweep_window
+
+    _contain_children()
+    with warehouse.connect(source) as con:
+        try:
+            window = sweep_window(
+                con, base, start.date() if start else None, end.date() if end else None
+            )
+        except ValueError as e:
+            _fail(str(e))
+        sid = sweep_id or sweep_id_of(axes, base, window)
+        click.echo(
+            f"sweep {sid}: {len(combos)} combinations of {', '.join(a.key for a in axes)} "
+            f"over {window[0]} .. {window[1]}"
+        )
+        try:
+            with _progress(eta=True) as progress:
+                result = run_sweep(
+                    con,
+                    sid,
+                    axes,
+                    combos,
+                    window,
+                    workers=workers,
+                    reps=reps,
+                    block_size=block_size,
+                    seed=seed,
+                    on_progress=lambda d, t: progress("combinations", d, t),
+                )
+        except ValueError as e:
+            _fail(str(e))
+        text = summary(con, sid, axes, combos)
+    per = result.seconds_per_combination
+    timing = f", {per:.2f} s per combination" if per is not None else ""
+    click.echo(f"ran {result.ran}, skipped {result.skipped} already finished{timing}")
+    click.echo(text)
 
 
 def _quarantine_counts(source: Path) -> tuple[list[tuple[str, str, int]], str]:

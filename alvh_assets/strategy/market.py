@@ -159,6 +159,60 @@ WHERE trade_date = contract_expiration AND settle IS NOT NULL AND trade_date BET
 """The VX final settlement prices (the VRO) of the contracts expiring in a chunk."""
 
 
+@dataclass(frozen=True)
+class MarketFrames:
+    """The warehouse rows a span of sessions is built from (:func:`read_market`): the option
+    chains with their Greeks and rate, the marts' signals, SPX/VIX open/close and the VX
+    final settlements. Plain frames, so a research sweep reads them once and hands them to
+    its worker processes."""
+
+    chains: pl.DataFrame
+    signals: pl.DataFrame
+    index: pl.DataFrame
+    vro: pl.DataFrame
+
+
+def read_market(con: duckdb.DuckDBPyConnection, lo: dt.date, hi: dt.date) -> MarketFrames:
+    """The :class:`MarketFrames` of the sessions ``[lo, hi]``."""
+    return MarketFrames(
+        chains=wh.read_frame(con, _chain_sql(), [lo, hi]),
+        signals=wh.read_frame(con, _SIGNALS_SQL, [lo, hi]),
+        index=wh.read_frame(con, _INDEX_SQL, [lo, hi]),
+        vro=wh.read_frame(con, _VX_FINAL_SQL, [lo, hi]),
+    )
+
+
+def market_days(frames: MarketFrames, days: list[dt.date]) -> Iterator[MarketDay]:
+    """One :class:`MarketDay` per session of ``days`` (in order) from ``frames``."""
+    chains = frames.chains
+    by_day = {k[0]: g for k, g in chains.partition_by("quote_date", as_dict=True).items()}
+    signals = {r["date"]: r for r in frames.signals.iter_rows(named=True)}
+    index: dict[tuple[dt.date, str], tuple[float | None, float | None]] = {
+        (d, s): (o, c) for d, s, o, c in frames.index.iter_rows()
+    }
+    vro = dict(frames.vro.iter_rows())
+    for day in days:
+        chain = by_day.get(day)
+        rate = None
+        if chain is not None and chain.height:
+            rates = chain["rate"].drop_nulls()
+            rate = float(rates.median()) if rates.len() else None
+            chain = chain.select(list(CHAIN_SCHEMA)).cast(CHAIN_SCHEMA)
+        spx = index.get((day, "SPX"), (None, None))
+        vix = index.get((day, "VIX"), (None, None))
+        yield MarketDay(
+            date=day,
+            chain=chain if chain is not None else empty_chain(),
+            spx_open=spx[0],
+            spx_close=spx[1],
+            vix_open=vix[0],
+            vix_close=vix[1],
+            vx_final_settlement=vro.get(day),
+            rate=rate,
+            signals=signals.get(day, {}),
+        )
+
+
 def load_market(
     con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date
 ) -> Iterator[MarketDay]:
@@ -169,33 +223,4 @@ def load_market(
     days = trading_days(start, end)
     for i in range(0, len(days), CHUNK_SESSIONS):
         part = days[i : i + CHUNK_SESSIONS]
-        lo, hi = part[0], part[-1]
-        chains = wh.read_frame(con, _chain_sql(), [lo, hi])
-        by_day = {k[0]: g for k, g in chains.partition_by("quote_date", as_dict=True).items()}
-        signals = {
-            r["date"]: r for r in wh.read_frame(con, _SIGNALS_SQL, [lo, hi]).iter_rows(named=True)
-        }
-        index: dict[tuple[dt.date, str], tuple[float | None, float | None]] = {
-            (d, s): (o, c) for d, s, o, c in con.execute(_INDEX_SQL, [lo, hi]).fetchall()
-        }
-        vro = dict(con.execute(_VX_FINAL_SQL, [lo, hi]).fetchall())
-        for day in part:
-            chain = by_day.get(day)
-            rate = None
-            if chain is not None and chain.height:
-                rates = chain["rate"].drop_nulls()
-                rate = float(rates.median()) if rates.len() else None
-                chain = chain.select(list(CHAIN_SCHEMA)).cast(CHAIN_SCHEMA)
-            spx = index.get((day, "SPX"), (None, None))
-            vix = index.get((day, "VIX"), (None, None))
-            yield MarketDay(
-                date=day,
-                chain=chain if chain is not None else empty_chain(),
-                spx_open=spx[0],
-                spx_close=spx[1],
-                vix_open=vix[0],
-                vix_close=vix[1],
-                vx_final_settlement=vro.get(day),
-                rate=rate,
-                signals=signals.get(day, {}),
-            )
+        yield from market_days(read_market(con, part[0], part[-1]), part)
