@@ -724,7 +724,7 @@ def sweep(
     source = paths.warehouse_path()
     if not source.exists():
         _fail(f"no warehouse at {source}: build it first (alvh demo, or alvh backfill)")
-    from alvh_assets.research.sweep import run_sweep, summary, sweep_window
+    from alvh_assets.research.sweep import SweepError, run_sweep, summary, sweep_window
 
     _contain_children()
     with warehouse.connect(source) as con:
@@ -732,7 +732,7 @@ def sweep(
             window = sweep_window(
                 con, base, start.date() if start else None, end.date() if end else None
             )
-        except ValueError as e:
+        except SweepError as e:
             _fail(str(e))
         sid = sweep_id or sweep_id_of(axes, base, window)
         click.echo(
@@ -753,7 +753,7 @@ def sweep(
                     seed=seed,
                     on_progress=lambda d, t: progress("combinations", d, t),
                 )
-        except ValueError as e:
+        except SweepError as e:
             _fail(str(e))
         text = summary(con, sid, axes, combos)
     per = result.seconds_per_combination

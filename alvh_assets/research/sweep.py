@@ -85,6 +85,11 @@ DEFLATED_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+class SweepError(ValueError):
+    """A sweep that cannot run as asked (no market in the window, a sweep id used for
+    another window): the user can fix it."""
+
+
 def runs_schema(axes: list[Axis]) -> dict[str, pl.DataType]:
     """``research.sweep_runs`` for a grid: keys, the strategy, one typed column per axis,
     the performance metrics, the Sharpe moments."""
@@ -115,7 +120,7 @@ def sweep_window(
     last = end or stored[1] or cfg.sample_end
     first = max(first, cfg.sample_start)
     if first > last or not trading_days(first, last):
-        raise ValueError(f"no session to sweep in {first} .. {last}")
+        raise SweepError(f"no session to sweep in {first} .. {last}")
     return first, last
 
 
@@ -123,7 +128,7 @@ def read_inputs(con: duckdb.DuckDBPyConnection, window: tuple[dt.date, dt.date])
     """The market of the window, read once for every combination."""
     frames = read_market(con, *window)
     if frames.chains.is_empty():
-        raise ValueError(
+        raise SweepError(
             f"the warehouse has no priced option rows in {window[0]} .. {window[1]}: "
             "build it first (alvh demo or alvh backfill)"
         )
@@ -313,6 +318,17 @@ def run_sweep(
     finishes; then the deflated Sharpe ratios (:func:`write_deflated`). ``workers``: worker
     processes (default one per core; 1 runs in this process)."""
     ensure_tables(con, axes)
+    sessions = trading_days(*window)
+    spans = con.execute(
+        f"SELECT DISTINCT start_date, end_date FROM {RUNS} WHERE sweep_id = ? "
+        "AND (start_date <> ? OR end_date <> ?)",
+        [sweep_id, sessions[0], sessions[-1]],
+    ).fetchall()
+    if spans:
+        raise SweepError(
+            f"sweep {sweep_id} was run over {spans[0][0]} .. {spans[0][1]}, not "
+            f"{sessions[0]} .. {sessions[-1]}: give another --sweep-id"
+        )
     done = finished(con, sweep_id)
     todo = [c for c in combos if c.config_hash not in done]
     with wh.transaction(con):
@@ -324,7 +340,7 @@ def run_sweep(
     progress(result.skipped, result.total)
     if todo:
         frames = read_inputs(con, window)
-        days = trading_days(*window)
+        days = sessions
         tasks = {
             c.index: Task(
                 c.index,

@@ -4,6 +4,7 @@ exactly, and an interrupted sweep resumes without duplicates."""
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from alvh_assets.attribution.run import attribute_window
 from alvh_assets.config import load_config
 from alvh_assets.research import significance as sig
 from alvh_assets.research.grid import combinations, parse_axis
-from alvh_assets.research.sweep import METRICS, run_sweep, sweep_window
+from alvh_assets.research.sweep import METRICS, SweepError, run_sweep, sweep_window
 from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.run import run_window
 from orchestration.cli import main
@@ -135,6 +136,8 @@ def test_an_interrupted_sweep_resumes_without_duplicates(
         assert (again.total, again.ran, again.skipped) == (4, 2, 2)
         last = run_sweep(con, "resume", axes, full, (START, END), workers=1, reps=200)
         assert (last.ran, last.skipped) == (0, 4)
+        with pytest.raises(SweepError, match="give another --sweep-id"):
+            run_sweep(con, "resume", axes, full, (START, END - dt.timedelta(days=7)), workers=1)
         n_sig = con.execute(
             "SELECT count(*), count(DISTINCT (combination, versus, metric)) "
             "FROM research.sweep_significance WHERE sweep_id = 'resume'"
