@@ -282,7 +282,7 @@ def _write(
 ) -> None:
     keys = {"sweep_id": sweep_id, "combination": combo.index, "config_hash": combo.config_hash}
     runs = outcome.runs.with_columns(
-        *(pl.lit(v, dtype=t).alias(k) for k, v, t in ((k, v, KEYED[k]) for k, v in keys.items())),
+        *(pl.lit(v, dtype=KEYED[k]).alias(k) for k, v in keys.items()),
         *(
             pl.lit(v, dtype=column_dtype(a.key)).alias(a.column)
             for a, v in zip(axes, combo.params(axes).values(), strict=True)
@@ -379,9 +379,8 @@ def run_sweep(
                         ready, pending = wait(pending, return_when=FIRST_COMPLETED)
                         for f in ready:
                             finish(f.result())
-                except BaseException:
-                    for f in pending:
-                        f.cancel()
+                except BaseException:  # a failed combination or Ctrl-C: stop the rest now
+                    pool.shutdown(wait=False, cancel_futures=True)
                     raise
     write_deflated(con, sweep_id, combos)
     return result
