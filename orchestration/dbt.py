@@ -3,15 +3,19 @@ dbt tests as asset checks, every threshold passed from the ALVH config as dbt va
 (the fields :func:`alvh_assets.config.mart_vars` collects).
 
 Staging and intermediate views are unpartitioned; marts are partitioned by trading day and
-rebuilt for the run's window (``window_start``/``window_end`` vars), one dbt invocation for
-a whole backfill range.
+rebuilt for the run's window (``ALVH_WINDOW_START``/``ALVH_WINDOW_END`` in dbt's environment,
+not --vars, so dbt's partial parse survives from run to run), one dbt invocation for a whole
+backfill range.
 """
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from alvh_assets.dagster_support import (
 )
 from alvh_assets.ingest.run import upgrade_raw_tables
 from alvh_assets.ingest.sources import SOURCES
+from alvh_assets.marts import WINDOW_ENV
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
@@ -91,6 +96,31 @@ class AlvhDbtTranslator(DagsterDbtTranslator):
 TRANSLATOR = AlvhDbtTranslator()
 
 
+PARSE_CACHE = DBT_DIR / "target" / "partial_parse"
+"""dbt's partial-parse files, one per warehouse file and set of vars (see :func:`_invoke`)."""
+
+
+def parse_cache(warehouse: Path, variables: Mapping[str, Any]) -> Path:
+    """The cached partial parse for dbt runs on ``warehouse`` with ``variables``: keyed by
+    the warehouse's resolved path (DuckDB names the catalog after the file's stem, and every
+    parsed relation carries that catalog) and the vars (dbt discards its whole parse when
+    --vars differ), so a parse cached for one warehouse never serves another, and tests or
+    projects alternating between warehouses do not evict each other's parse."""
+    key = json.dumps([str(Path(warehouse).resolve()), dict(variables)], sort_keys=True)
+    return PARSE_CACHE / f"{hashlib.sha256(key.encode()).hexdigest()[:16]}.msgpack"
+
+
+def project_digest(variables: Mapping[str, Any]) -> str:
+    """A digest of the dbt project's code (models, macros, tests, dbt_project.yml) and the
+    vars: what the outcome of a dbt unit test depends on (never the warehouse's data)."""
+    digest = hashlib.sha256(json.dumps(dict(variables), sort_keys=True).encode())
+    files = [p for d in ("models", "macros", "tests") for p in (DBT_DIR / d).rglob("*")]
+    for path in sorted([*files, DBT_DIR / "dbt_project.yml"]):
+        if path.is_file():
+            digest.update(str(path.relative_to(DBT_DIR)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _invoke(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
@@ -98,17 +128,75 @@ def _invoke(
     warehouse: WarehouseResource,
     window: tuple | None,
 ) -> Iterator:
+    """One ``dbt build`` of the selection, with partial parsing.
+
+    --vars are the config's thresholds only, constant for a config; the run's window goes
+    in the environment (``ALVH_WINDOW_START``/``ALVH_WINDOW_END``, read by the models when
+    they execute, not when dbt parses them), so a new day does not force a full parse. The
+    parse is cached per warehouse file and vars (:func:`parse_cache`): seeded into this
+    invocation's own target folder and, after the run, the updated parse atomically moved
+    back. dbt itself also rejects a cached parse whose profile (the warehouse path) or vars
+    differ, so a stale catalog can never be used."""
     variables = mart_vars(alvh.load())
-    if window is not None:
-        variables |= {"window_start": window[0].isoformat(), "window_end": window[1].isoformat()}
-    os.environ["ALVH_WAREHOUSE"] = str(warehouse.location())
-    # no partial parse: the DuckDB catalog name is the warehouse file's stem, so a parse
-    # cached for another warehouse file would point every relation at the wrong catalog
-    args = ["build", "--no-partial-parse", "--vars", json.dumps(variables)]
+    location = warehouse.location()
+    os.environ["ALVH_WAREHOUSE"] = str(location)
+    env = {
+        WINDOW_ENV[name]: (window[i].isoformat() if window is not None else None)
+        for i, name in enumerate(("window_start", "window_end"))
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    _set_env(env)  # dagster-dbt hands its process environment to the dbt subprocess
+    cache = parse_cache(location, variables)
+    # this invocation's own target folder (artifacts apart), named as dagster-dbt names it
+    op, run = context.op_execution_context.op.name, context.run.run_id[:7]
+    target = DBT_DIR / "target" / f"{op}-{run}-{uuid.uuid4().hex[:7]}"
+    if cache.exists():
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(cache, target / "partial_parse.msgpack")
+    args = ["build", "--vars", json.dumps(variables)]
+    # dbt unit tests check the models' logic on fixed rows, not the day's data: a window's
+    # build runs them once per state of the code and vars, then leaves them out
+    unit_tested = PARSE_CACHE / f"unit_tests_passed.{project_digest(variables)}"
+    if window is not None and unit_tested.exists():
+        args += ["--exclude-resource-type", "unit_test"]
     started = time.perf_counter()
-    yield from dbt.cli(args, context=context).stream()
+    try:
+        yield from dbt.cli(args, context=context, target_path=target).stream()
+    finally:
+        _set_env(saved)
+    parsed = target / "partial_parse.msgpack"
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    if window is not None and _unit_tests_passed(target):
+        unit_tested.touch()
+    if parsed.exists():
+        staged = cache.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(parsed, staged)
+        os.replace(staged, cache)
     if window is not None:
         _log_window_rows(context, warehouse, window, time.perf_counter() - started)
+
+
+def _unit_tests_passed(target: Path) -> bool:
+    """Whether the invocation ran every unit test of the marts and all passed (its
+    run_results.json against its manifest.json)."""
+    try:
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        units = json.loads((target / "manifest.json").read_text())["unit_tests"]
+    except (OSError, ValueError, KeyError):
+        return False
+    expected = {
+        uid for uid, unit in units.items() if unit["original_file_path"].startswith("models/marts/")
+    }
+    passed = {r["unique_id"] for r in results if r["status"] == "pass"}
+    return bool(expected) and expected <= passed
+
+
+def _set_env(values: Mapping[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _log_window_rows(

@@ -10,6 +10,7 @@ expectations suites of every mart are :mod:`alvh_assets.marts.mart_expectations`
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 from .indicators_daily import indicators_daily
 from .sessions import nyse_sessions
@@ -24,4 +25,23 @@ def as_date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value).strip()[:10])
 
 
-__all__ = ["as_date", "indicators_daily", "nyse_sessions", "vol_surface_daily"]
+WINDOW_ENV = {"window_start": "ALVH_WINDOW_START", "window_end": "ALVH_WINDOW_END"}
+"""The environment variables carrying a run's partition window to dbt (set by
+``orchestration.dbt``; read by the SQL marts in ``dbt_project/macros/window.sql``)."""
+WHOLE_HISTORY = {"window_start": "1900-01-01", "window_end": "2999-12-31"}
+
+
+def run_window(start: object = None, end: object = None) -> tuple[dt.date, dt.date]:
+    """The window a Python mart rebuilds: the model's ``window_start``/``window_end`` config
+    when a var set it (dbt renders an unset var as ``None``), else the environment Dagster
+    set for the run, else the whole history. Read when the model runs, so a new window never
+    invalidates dbt's cached parse (the SQL marts do the same, macros/window.sql)."""
+    out = []
+    for name, given in (("window_start", start), ("window_end", end)):
+        if given is None or str(given).strip() in ("", "None"):
+            given = os.environ.get(WINDOW_ENV[name]) or WHOLE_HISTORY[name]
+        out.append(as_date(given))
+    return out[0], out[1]
+
+
+__all__ = ["as_date", "indicators_daily", "nyse_sessions", "run_window", "vol_surface_daily"]

@@ -20,9 +20,9 @@ def model(dbt, session):
 
     import polars as pl
 
-    from alvh_assets.marts import as_date, indicators_daily
+    from alvh_assets.marts import indicators_daily, run_window
 
-    start, end = as_date(dbt.config.get("window_start")), as_date(dbt.config.get("window_end"))
+    start, end = run_window(dbt.config.get("window_start"), dbt.config.get("window_end"))
     upto = f"<= DATE '{end.isoformat()}'"
     rows = indicators_daily(
         days=dbt.ref("int_index_levels__pivoted").filter(f"date {upto}").pl(),

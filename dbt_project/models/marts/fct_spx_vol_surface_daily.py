@@ -20,9 +20,9 @@ def model(dbt, session):
 
     import polars as pl
 
-    from alvh_assets.marts import as_date, vol_surface_daily
+    from alvh_assets.marts import run_window, vol_surface_daily
 
-    start, end = as_date(dbt.config.get("window_start")), as_date(dbt.config.get("window_end"))
+    start, end = run_window(dbt.config.get("window_start"), dbt.config.get("window_end"))
     first = (start - datetime.timedelta(days=LOOKBACK_DAYS)).isoformat()
     greeks = dbt.source("pricing", "option_greeks")
     options_by_year = (  # lazily, a calendar year of quote dates at a time
