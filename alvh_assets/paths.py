@@ -19,6 +19,10 @@ Variable                       Meaning (default)
 ``ALVH_DUCKDB_MEMORY_LIMIT``   DuckDB's memory cap (``2GB``)
 ``ALVH_LOCK_WAIT_SECONDS``     wait for another process's lock on the warehouse (30)
 ``ALVH_SENSOR_START``          first day the landing sensor requests without a cursor
+``ALVH_WINDOW_START``,         the window a dbt run of the marts rebuilds (the whole
+``ALVH_WINDOW_END``            history); set by ``orchestration.dbt`` for the dbt
+                               subprocess, read by the marts (``macros/window.sql``,
+                               :func:`alvh_assets.marts.run_window`)
 =============================  ==========================================================
 """
 
@@ -34,6 +38,9 @@ MEMORY_LIMIT = "2GB"
 LOCK_WAIT_SECONDS = 30.0
 """How long a connection waits, by default, for a lock another process holds on the file."""
 SENSOR_START_ENV = "ALVH_SENSOR_START"
+WINDOW_ENV = {"window_start": "ALVH_WINDOW_START", "window_end": "ALVH_WINDOW_END"}
+"""The environment variables carrying a run's partition window to dbt (not --vars: dbt
+discards its whole cached parse when --vars change)."""
 
 
 def _env(name: str) -> str | None:
@@ -78,6 +85,11 @@ def lock_wait_seconds() -> float:
     """Seconds to wait for a lock held by another process: ``$ALVH_LOCK_WAIT_SECONDS``,
     default :data:`LOCK_WAIT_SECONDS`."""
     return float(_env("ALVH_LOCK_WAIT_SECONDS") or LOCK_WAIT_SECONDS)
+
+
+def mart_window(name: str) -> str | None:
+    """``$ALVH_WINDOW_START`` or ``$ALVH_WINDOW_END`` (``name`` window_start/window_end)."""
+    return _env(WINDOW_ENV[name])
 
 
 def sensor_start() -> dt.date | None:

@@ -35,7 +35,7 @@ from alvh_assets.dagster_support import (
 )
 from alvh_assets.ingest.run import upgrade_raw_tables
 from alvh_assets.ingest.sources import SOURCES
-from alvh_assets.marts import WINDOW_ENV
+from alvh_assets.paths import WINDOW_ENV
 
 DBT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)

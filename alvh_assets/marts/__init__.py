@@ -10,11 +10,30 @@ expectations suites of every mart are :mod:`alvh_assets.marts.mart_expectations`
 from __future__ import annotations
 
 import datetime as dt
-import os
+from typing import TYPE_CHECKING, Any
 
-from .indicators_daily import indicators_daily
-from .sessions import nyse_sessions
-from .vol_surface import vol_surface_daily
+from alvh_assets.paths import mart_window
+
+if TYPE_CHECKING:
+    from .indicators_daily import indicators_daily
+    from .sessions import nyse_sessions
+    from .vol_surface import vol_surface_daily
+
+_LAZY = {
+    "indicators_daily": "indicators_daily",
+    "nyse_sessions": "sessions",
+    "vol_surface_daily": "vol_surface",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The model functions, imported on first use: a dbt Python model pays only for its own
+    imports (the session calendar pulls in exchange_calendars and pandas, seconds a run)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def as_date(value: object) -> dt.date:
@@ -25,9 +44,6 @@ def as_date(value: object) -> dt.date:
     return dt.date.fromisoformat(str(value).strip()[:10])
 
 
-WINDOW_ENV = {"window_start": "ALVH_WINDOW_START", "window_end": "ALVH_WINDOW_END"}
-"""The environment variables carrying a run's partition window to dbt (set by
-``orchestration.dbt``; read by the SQL marts in ``dbt_project/macros/window.sql``)."""
 WHOLE_HISTORY = {"window_start": "1900-01-01", "window_end": "2999-12-31"}
 
 
@@ -39,7 +55,7 @@ def run_window(start: object = None, end: object = None) -> tuple[dt.date, dt.da
     out = []
     for name, given in (("window_start", start), ("window_end", end)):
         if given is None or str(given).strip() in ("", "None"):
-            given = os.environ.get(WINDOW_ENV[name]) or WHOLE_HISTORY[name]
+            given = mart_window(name) or WHOLE_HISTORY[name]
         out.append(as_date(given))
     return out[0], out[1]
 
