@@ -14,25 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from alvh_assets.paths import mart_window
 
-if TYPE_CHECKING:
-    from .indicators_daily import indicators_daily
-    from .sessions import nyse_sessions
-    from .vol_surface import vol_surface_daily
+from .indicators_daily import indicators_daily
+from .vol_surface import vol_surface_daily
 
-_LAZY = {
-    "indicators_daily": "indicators_daily",
-    "nyse_sessions": "sessions",
-    "vol_surface_daily": "vol_surface",
-}
+if TYPE_CHECKING:
+    from .sessions import nyse_sessions
 
 
 def __getattr__(name: str) -> Any:
-    """The model functions, imported on first use: a dbt Python model pays only for its own
-    imports (the session calendar pulls in exchange_calendars and pandas, seconds a run)."""
-    if name in _LAZY:
-        import importlib
+    """``nyse_sessions``, imported on first use: the session calendar pulls in
+    exchange_calendars and pandas (seconds), which the dbt Python marts do not need."""
+    if name == "nyse_sessions":
+        from .sessions import nyse_sessions
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return nyse_sessions
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
