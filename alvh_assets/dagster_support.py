@@ -314,6 +314,11 @@ def keys_unique_checks(keys: Mapping[str, Sequence[str]]) -> list[dg.AssetChecks
 FrameLoader = Callable[[duckdb.DuckDBPyConnection], dict[str, Frame]]
 
 
+def _ge_group_names(name: str) -> tuple[str, str]:
+    """The check names of suite ``name``'s two groups: (blocking, non-blocking)."""
+    return f"{name}_blocking", f"{name}_nonblocking"
+
+
 def ge_checks(
     name: str,
     key: dg.AssetKey,
@@ -322,53 +327,113 @@ def ge_checks(
     skip_when_empty: tuple[str, ...] = (),
     nonblocking_severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetChecksDefinition:
-    """One ``multi_asset_check`` per great_expectations suite, one check per expectation,
-    named after the expectations of ``suite`` on asset ``key``.
+    """One ``multi_asset_check`` per great_expectations suite with at most two checks on
+    asset ``key``: ``<name>_blocking`` holds every blocking expectation of ``suite`` and
+    ``<name>_nonblocking`` the rest (a group without expectations has no check). Grouping
+    keeps a day's run to two check events per suite instead of one per expectation.
+
+    Each result carries a Markdown table of its expectations (name, kind, passed, rows
+    checked, unexpected, sample), the counts, and the failed expectations' names in
+    ``failed_expectations`` and in its description, so the UI, ``alvh status`` and a
+    failed run's message name the expectation that failed.
 
     The frames come from ``load_frames`` reading the warehouse read-only, and GE runs inside
     the check (see ``alvh_assets.quality``). Expectations on a frame listed in
     ``skip_when_empty`` (a DataFrame, not Pieces) pass with a 'skipped' note when that frame
-    has no rows; a failing non-blocking expectation has ``nonblocking_severity``.
+    has no rows. A failing blocking group has severity ERROR, a failing non-blocking group
+    ``nonblocking_severity``.
     """
+    blocking_name, nonblocking_name = _ge_group_names(name)
+    groups = {
+        check: [e for e in suite if e.blocking is blocking]
+        for check, blocking in ((blocking_name, True), (nonblocking_name, False))
+    }
+    groups = {check: members for check, members in groups.items() if members}
+
+    def _spec(check: str, members: list[Expectation]) -> dg.AssetCheckSpec:
+        kind = "blocking" if members[0].blocking else "non-blocking"
+        listed = "\n".join(f"- {e.name}: {e.description}" for e in members)
+        return dg.AssetCheckSpec(
+            check,
+            asset=key,
+            blocking=members[0].blocking,
+            description=f"great_expectations, {len(members)} {kind} expectations:\n{listed}",
+        )
 
     @dg.multi_asset_check(
-        name=name,
-        specs=[
-            dg.AssetCheckSpec(
-                e.name,
-                asset=key,
-                blocking=e.blocking,
-                description=f"great_expectations: {e.description}",
-            )
-            for e in suite
-        ],
+        name=name, specs=[_spec(check, members) for check, members in groups.items()]
     )
     def _checks(warehouse: WarehouseResource) -> Iterator[dg.AssetCheckResult]:
+        rows: dict[str, dict[str, Any]] = {}
         with warehouse.connect(read_only=True) as con:
             frames = load_frames(con)
             empty = {f for f in skip_when_empty if frames[f].is_empty()}  # type: ignore[union-attr]
             for e in suite:
                 if e.frame in empty:
-                    yield dg.AssetCheckResult(
-                        asset_key=key,
-                        check_name=e.name,
-                        passed=True,
-                        metadata={"skipped": f"frame '{e.frame}' has no rows"},
-                    )
+                    rows[e.name] = _ge_row(e, True, 0, 0, f"skipped: frame '{e.frame}' has no rows")
             # inside the connection: frames given as Pieces are read while validating
             for outcome in run_suite(frames, [e for e in suite if e.frame not in empty]):
                 e = outcome.expectation
-                yield dg.AssetCheckResult(
-                    asset_key=key,
-                    check_name=e.name,
-                    passed=outcome.passed,
-                    severity=dg.AssetCheckSeverity.ERROR if e.blocking else nonblocking_severity,
-                    metadata={
-                        "expectation": e.kind,
-                        "rows_checked": outcome.element_count,
-                        "unexpected": outcome.unexpected_count,
-                        "sample": outcome.sample or "-",
-                    },
+                rows[e.name] = _ge_row(
+                    e,
+                    outcome.passed,
+                    outcome.element_count,
+                    outcome.unexpected_count,
+                    outcome.sample or "-",
                 )
+        for check, members in groups.items():
+            yield _ge_result(key, check, [rows[e.name] for e in members], nonblocking_severity)
 
     return _checks
+
+
+def _ge_row(
+    e: Expectation, passed: bool, rows_checked: int, unexpected: int, sample: str
+) -> dict[str, Any]:
+    return {
+        "expectation": e.name,
+        "kind": e.kind,
+        "passed": passed,
+        "rows_checked": rows_checked,
+        "unexpected": unexpected,
+        "sample": sample,
+        "blocking": e.blocking,
+    }
+
+
+def _md_cell(value: object) -> str:
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _ge_result(
+    key: dg.AssetKey,
+    check: str,
+    rows: list[dict[str, Any]],
+    nonblocking_severity: dg.AssetCheckSeverity,
+) -> dg.AssetCheckResult:
+    """The grouped result of one check: passed when every expectation passed."""
+    failed = [r["expectation"] for r in rows if not r["passed"]]
+    skipped = [r["expectation"] for r in rows if str(r["sample"]).startswith("skipped")]
+    head = ["expectation", "kind", "passed", "rows_checked", "unexpected", "sample"]
+    table = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    table += ["| " + " | ".join(_md_cell(r[h]) for h in head) + " |" for r in rows]
+    description = (
+        f"failed expectations: {', '.join(failed)}"
+        if failed
+        else f"all {len(rows)} expectations passed"
+    )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=check,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR if rows[0]["blocking"] else nonblocking_severity,
+        description=description,
+        metadata={
+            "failed_expectations": ", ".join(failed) or "none",
+            "expectations": len(rows),
+            "failed": len(failed),
+            "skipped": len(skipped),
+            "unexpected": sum(int(r["unexpected"]) for r in rows),
+            "results": dg.MetadataValue.md("\n".join(table)),
+        },
+    )

@@ -12,6 +12,7 @@ import dagster as dg
 from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from orchestration.definitions import DAILY_INGEST, MARTS, REFERENCE, VIEWS, defs
 from orchestration.runs import materialize, partition_range_tags
+from tests.checks import failed as failed_names
 
 START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
 WARMUP = dt.date(2007, 9, 4)
@@ -32,17 +33,13 @@ def run_steps(
     overrides: str = "{}",
 ) -> list:
     """Materialize each (selection, partition tags) in order; the names of failed
-    ERROR-severity checks."""
+    ERROR-severity checks (of a grouped GE check: its failed expectations)."""
     failed = []
     with dg.DagsterInstance.ephemeral() as instance:
         for selection, tags in steps:
             r = materialize(defs, selection, instance, resources(landing, db, overrides), tags=tags)
             assert r.success, selection
-            failed += [
-                e.check_name
-                for e in r.get_asset_check_evaluations()
-                if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-            ]
+            failed += failed_names(r.get_asset_check_evaluations(), dg.AssetCheckSeverity.ERROR)
     return failed
 
 

@@ -18,6 +18,8 @@ from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.sample.generate import generate_sample_market
 from orchestration.definitions import DAILY_INGEST, REFERENCE, defs
 from orchestration.runs import materialize, partition_range_tags
+from tests.checks import failed as failed_names
+from tests.checks import outcomes
 from tests.warehouse_tables import warehouse_tables
 
 START, END = dt.date(2008, 11, 17), dt.date(2008, 11, 21)
@@ -60,9 +62,12 @@ def warehouse(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = tmp_path_factory.mktemp("wh") / "alvh.duckdb"
     results = _ingest(landing, db)
     evals = [e for r in results for e in r.get_asset_check_evaluations()]
-    failed = [e.check_name for e in evals if not e.passed]
-    assert not failed
-    assert len(evals) >= 50  # every GE expectation and conservation check ran
+    assert not failed_names(evals)
+    assert len(outcomes(evals)) >= 50  # every GE expectation and conservation check ran
+    # grouped: a raw table's GE suite is one blocking and at most one non-blocking check
+    ge = sorted(e.check_name for e in evals if e.check_name.startswith("ge_"))
+    assert ge and all(n.endswith(("_blocking", "_nonblocking")) for n in ge), ge
+    assert len(evals) <= 3 * len(SOURCES)
     return db
 
 
@@ -204,7 +209,12 @@ def test_a_failing_ge_check_blocks_downstream(
         selection=dg.AssetSelection.assets(downstream)
         | dg.AssetSelection.checks_for_assets(eod_key),
     )
-    evals = {e.check_name: e.passed for e in r.get_asset_check_evaluations()}
+    checks = {e.check_name: e for e in r.get_asset_check_evaluations()}
+    evals = outcomes(checks.values())
     assert evals["ask_eod_ge_bid_eod"] is False
     assert evals["ask_1545_ge_bid_1545"] is True
+    blocking = checks["ge_raw_cboe_option_eod_blocking"]
+    assert blocking.passed is False
+    assert "ask_eod_ge_bid_eod" in blocking.description
+    assert "ask_1545_ge_bid_1545" not in blocking.metadata["failed_expectations"].value
     assert ran == []

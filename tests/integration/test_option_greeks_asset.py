@@ -19,6 +19,7 @@ from alvh_assets.pricing.option_greeks import OPTION_COLUMNS, option_greeks
 from alvh_assets.sample.generate import generate_sample_market
 from orchestration.definitions import DAILY_INGEST, REFERENCE, defs
 from orchestration.runs import materialize, partition_range_tags
+from tests.checks import outcomes
 
 START, END = dt.date(2008, 11, 17), dt.date(2008, 11, 21)  # VIX 60-80: a stressed week
 KEY = "quote_date, root, expiration, strike, option_type"
@@ -99,10 +100,19 @@ def _table(db: Path) -> pl.DataFrame:
 
 def test_every_check_runs_and_passes(priced: tuple[Path, dg.ExecuteInProcessResult]) -> None:
     _, result = priced
-    evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert set(checks) == {
+        "rows_priced_equal_raw_option_rows",
+        "ge_pricing_option_greeks_blocking",
+        "ge_pricing_option_greeks_nonblocking",
+    }
+    evals = outcomes(checks.values())
     expected = {"rows_priced_equal_raw_option_rows", *(e.name for e in pricing_assets.SUITE)}
     assert set(evals) == expected
     assert all(evals.values()), [k for k, v in evals.items() if not v]
+    blocking = checks["ge_pricing_option_greeks_blocking"]
+    assert blocking.metadata["expectations"].value == sum(e.blocking for e in pricing_assets.SUITE)
+    assert blocking.metadata["failed_expectations"].value == "none"
     meta = result.get_asset_materialization_events()[-1].materialization.metadata
     assert meta["rows"].value == meta["dagster/row_count"].value > 25_000
     assert 0.98 < meta["share_with_iv"].value <= 1.0
