@@ -272,35 +272,93 @@ def writer_asset(
 # --------------------------------------------------------------------------------------------
 
 
-def sql_check(
-    key: dg.AssetKey, name: str, description: str, sql: str, params: list | None = None
-) -> dg.AssetChecksDefinition:
-    """A blocking check that fails when ``sql`` returns rows (the violations, a sample of
-    which is attached)."""
+@dataclass(frozen=True)
+class SqlRule:
+    """A rule on a table's asset: it fails when ``sql`` returns rows (the violations)."""
 
-    @dg.asset_check(asset=key, name=name, blocking=True, description=description)
+    key: dg.AssetKey
+    name: str
+    description: str
+    sql: str
+    params: list | None = None
+
+
+def sql_rule(
+    key: dg.AssetKey, name: str, description: str, sql: str, params: list | None = None
+) -> SqlRule:
+    """A rule of the blocking ``sql_rules`` check of asset ``key`` (see :func:`sql_checks`):
+    it fails when ``sql`` returns rows (the violations, a sample of which is attached)."""
+    return SqlRule(key, name, description, sql, params)
+
+
+SQL_RULES_CHECK = "sql_rules"
+"""The name of an asset's grouped SQL check (:func:`sql_checks`)."""
+
+
+def sql_checks(rules: Sequence[SqlRule]) -> list[dg.AssetChecksDefinition]:
+    """One blocking check ``sql_rules`` per asset holding every rule of ``rules`` on it (one
+    check evaluation per asset and run instead of one per rule). It passes when no rule
+    returns rows; its description names the failed rules, its metadata has a table of
+    every rule (rule, passed, violations), ``failed_rules`` and a sample of each failed
+    rule's violations. The spec's description lists the rules."""
+    by_key: dict[dg.AssetKey, list[SqlRule]] = {}
+    for rule in rules:
+        by_key.setdefault(rule.key, []).append(rule)
+    for key, members in by_key.items():
+        names = [r.name for r in members]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate SQL rule names on {key.to_user_string()}: {names}")
+    return [_sql_rules_check(key, members) for key, members in by_key.items()]
+
+
+def _sql_rules_check(key: dg.AssetKey, rules: list[SqlRule]) -> dg.AssetChecksDefinition:
+    listed = "\n".join(f"- {r.name}: {r.description}" for r in rules)
+
+    @dg.asset_check(
+        asset=key,
+        name=SQL_RULES_CHECK,
+        blocking=True,
+        description=f"{len(rules)} SQL rules (each fails when its query returns rows):\n{listed}",
+    )
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        found: list[tuple[str, Any]] = []
         with warehouse.connect(read_only=True) as con:
-            bad = wh.read_frame(con, sql, params)
+            for r in rules:
+                found.append((r.name, wh.read_frame(con, r.sql, r.params)))
+        failed = [name for name, bad in found if bad.height]
+        table = ["| rule | passed | violations |", "|---|---|---|"]
+        table += [f"| {name} | {not bad.height} | {bad.height} |" for name, bad in found]
+        samples = {
+            f"sample_{name}": dg.MetadataValue.md(markdown_table(bad, 10))
+            for name, bad in found
+            if bad.height
+        }
         return dg.AssetCheckResult(
-            passed=bad.is_empty(),
+            passed=not failed,
+            description=f"failed rules: {', '.join(failed)}"
+            if failed
+            else f"all {len(rules)} rules passed",
             metadata={
-                "violations": bad.height,
-                "sample": dg.MetadataValue.md(markdown_table(bad, 10)) if bad.height else "none",
+                "failed_rules": ", ".join(failed) or "none",
+                "rules": len(rules),
+                "failed": len(failed),
+                "violations": sum(bad.height for _, bad in found),
+                "results": dg.MetadataValue.md("\n".join(table)),
+                **samples,
             },
         )
 
     return _check
 
 
-def keys_unique_checks(keys: Mapping[str, Sequence[str]]) -> list[dg.AssetChecksDefinition]:
-    """``keys_unique`` on every table: its key columns unique and not null."""
+def keys_unique_rules(keys: Mapping[str, Sequence[str]]) -> list[SqlRule]:
+    """``keys_unique`` rules on every table: its key columns unique and not null."""
     checks = []
     for table, cols in keys.items():
         quoted = ", ".join(f'"{c}"' for c in cols)  # "window" is a reserved word
         nulls = " OR ".join(f'"{c}" IS NULL' for c in cols)
         checks.append(
-            sql_check(
+            sql_rule(
                 table_key(table),
                 "keys_unique",
                 f"({', '.join(cols)}) is unique and not null in {table}.",

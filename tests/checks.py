@@ -1,8 +1,9 @@
-"""Read the grouped great_expectations checks of ``ge_checks`` back per expectation.
+"""Read the grouped checks back per item: the expectations of a ``ge_checks`` group, the
+rules of an asset's ``sql_rules`` check.
 
-A GE check holds a group of expectations; its ``results`` metadata is a Markdown table
-with one row per expectation (name, kind, passed, ...) and ``failed_expectations`` names
-the failed ones. Any other check stands for itself (its check name).
+A grouped check's ``results`` metadata is a Markdown table with one row per item (name,
+passed, ...) and ``failed_expectations`` / ``failed_rules`` names the failed ones. Any
+other check stands for itself (its check name).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _table_rows(markdown: str) -> list[dict[str, str]]:
 
 
 def outcomes(evals: Iterable[dg.AssetCheckEvaluation]) -> dict[str, bool]:
-    """``{expectation or check name: passed}`` over the evaluations."""
+    """``{expectation, rule or check name: passed}`` over the evaluations."""
     out: dict[str, bool] = {}
     for e in evals:
         table = e.metadata.get("results")
@@ -30,10 +31,11 @@ def outcomes(evals: Iterable[dg.AssetCheckEvaluation]) -> dict[str, bool]:
             out[e.check_name] = e.passed
             continue
         rows = _table_rows(table.value)
+        item = "expectation" if "failed_expectations" in e.metadata else "rule"
         for row in rows:
-            out[row["expectation"]] = row["passed"] == "True"
-        failed = {r["expectation"] for r in rows if r["passed"] != "True"}
-        listed = e.metadata["failed_expectations"].value
+            out[row[item]] = row["passed"] == "True"
+        failed = {r[item] for r in rows if r["passed"] != "True"}
+        listed = e.metadata[f"failed_{item}s"].value
         assert failed == (set(listed.split(", ")) if listed != "none" else set()), e.check_name
         assert e.passed == (not failed), e.check_name
     return out
@@ -42,7 +44,7 @@ def outcomes(evals: Iterable[dg.AssetCheckEvaluation]) -> dict[str, bool]:
 def failed(
     evals: Iterable[dg.AssetCheckEvaluation], severity: dg.AssetCheckSeverity | None = None
 ) -> list[str]:
-    """The failed expectations (grouped GE checks) and failed other checks, optionally only
-    those of evaluations with ``severity``."""
+    """The failed items of grouped checks (expectations, SQL rules) and the failed other
+    checks, optionally only those of evaluations with ``severity``."""
     evals = [e for e in evals if severity is None or e.severity == severity]
     return [name for name, ok in outcomes(evals).items() if not ok]

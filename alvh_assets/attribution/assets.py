@@ -17,8 +17,9 @@ from alvh_assets.dagster_support import (
     WarehouseResource,
     WriterRun,
     Written,
-    keys_unique_checks,
-    sql_check,
+    keys_unique_rules,
+    sql_checks,
+    sql_rule,
     table_specs,
     writer_asset,
 )
@@ -145,10 +146,9 @@ def components_sum_to_nav_change(
 _REBALANCING = ", ".join(f"'{k}'" for k in REBALANCING_KINDS)
 
 ATTRIBUTION_ASSETS = [attribution_tables]
-ATTRIBUTION_CHECKS = [
-    *keys_unique_checks(KEYS),
-    components_sum_to_nav_change,
-    sql_check(
+ATTRIBUTION_RULES = [
+    *keys_unique_rules(KEYS),
+    sql_rule(
         DAILY_PNL,
         "no_memo_among_components",
         "Every attribution.daily_pnl row is one of the components that sum to the NAV change "
@@ -157,7 +157,7 @@ ATTRIBUTION_CHECKS = [
         "SELECT strategy, date, component FROM attribution.daily_pnl WHERE component NOT IN "
         f"({', '.join(repr(c) for c in COMPONENTS)}) LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         PERFORMANCE,
         "rebalancing_cost_is_cash_costs_of_rebalancing_trades",
         "For the whole range ('all'), rebalancing_cost = commissions + exchange fees + "
@@ -171,7 +171,7 @@ ATTRIBUTION_CHECKS = [
         "AND (abs(p.rebalancing_cost - coalesce(f.cash_costs, 0)) > 0.005 "
         "OR abs(p.roll_opportunity_cost - coalesce(f.memo, 0)) > 0.005) LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         PERFORMANCE,
         "hedge_spend_is_the_hedge_fills_cash",
         "For the whole range ('all'), hedge_net_spend = -Σ cash_flow of the non-condor fills "
@@ -188,7 +188,7 @@ ATTRIBUTION_CHECKS = [
         "OR abs(p.hedge_premium_paid - p.hedge_premium_recovered - p.hedge_net_spend) > 0.005) "
         "LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         PERFORMANCE,
         "every_registered_strategy_has_its_performance",
         "attribution.performance has the whole-range row ('all') of every strategy of the "
@@ -198,4 +198,8 @@ ATTRIBUTION_CHECKS = [
         "UNION ALL SELECT DISTINCT strategy, 'not registered' FROM attribution.performance "
         f"WHERE strategy NOT IN {names_sql()} LIMIT 50",
     ),
+]
+ATTRIBUTION_CHECKS = [
+    *sql_checks(ATTRIBUTION_RULES),
+    components_sum_to_nav_change,
 ]

@@ -20,8 +20,9 @@ from alvh_assets.dagster_support import (
     WarehouseResource,
     WriterRun,
     Written,
-    keys_unique_checks,
-    sql_check,
+    keys_unique_rules,
+    sql_checks,
+    sql_rule,
     table_specs,
     writer_asset,
 )
@@ -189,9 +190,9 @@ def _tranche_count_check() -> dg.AssetChecksDefinition:
 EPS = 1e-6
 """USD tolerance of the account identities (float sums of cents over a backfill)."""
 
-STRATEGY_CHECKS = [
-    *keys_unique_checks(KEYS),
-    sql_check(
+STRATEGY_RULES = [
+    *keys_unique_rules(KEYS),
+    sql_rule(
         ACCOUNT,
         "nav_finite_and_marked",
         "NAV is finite and equals cash + positions at mid; liquidation NAV = cash + "
@@ -200,7 +201,7 @@ STRATEGY_CHECKS = [
         f"WHERE NOT isfinite(nav) OR abs(nav - cash - positions_value) > {EPS} "
         f"OR abs(nav_liquidation - cash - liquidation_value) > {EPS} LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         ACCOUNT,
         "cash_conserved",
         "cash(t) = cash(t-1) + interest(t) + the day's fill cash flows (and the fills table "
@@ -213,14 +214,14 @@ STRATEGY_CHECKS = [
         f"WHERE (a.prev IS NOT NULL AND abs(a.cash - a.prev - a.interest - a.trade_cash_flow) "
         f"> {EPS}) OR abs(coalesce(f.flow, 0) - a.trade_cash_flow) > {EPS} LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         POSITIONS,
         "no_position_without_a_quote",
         "Every open position has the day's quote (bid and ask) it is marked at.",
         "SELECT strategy, date, position_id, root, expiration, strike, option_type "
         "FROM strategy.positions_daily WHERE NOT quoted OR bid IS NULL OR ask IS NULL LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         FILLS,
         "fills_at_quoted_prices",
         "Every trade fills inside its quote (bid <= price <= ask, ask > 0); only cash "
@@ -229,7 +230,7 @@ STRATEGY_CHECKS = [
         "WHERE side <> 'settle' AND (bid IS NULL OR ask IS NULL OR ask <= 0 "
         f"OR price < bid - {EPS} OR price > ask + {EPS}) LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         BUDGET,
         "budget_within_caps",
         "0 <= budget_pct <= every cap that applies (regime ceiling, gross leverage, cost "
@@ -241,15 +242,14 @@ STRATEGY_CHECKS = [
         f"OR budget_pct > coalesce(cost_ceiling_pct, 1e9) + {EPS} "
         f"OR abs(budget_usd - budget_pct * condor_notional) > {EPS} LIMIT 50",
     ),
-    _tranche_count_check(),
-    sql_check(
+    sql_rule(
         ACCOUNT,
         "nav_never_negative",
         "NAV >= 0 on every day (methodology §2 solvency: the account halts when NAV <= margin).",
         "SELECT strategy, date, nav, margin, halted FROM strategy.account_daily "
         f"WHERE nav < -{EPS} LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         ACCOUNT,
         "halt_is_final_and_nothing_trades_after_it",
         "Once halted an account stays halted with the same halt day, and has no fill after its "
@@ -267,7 +267,7 @@ STRATEGY_CHECKS = [
         "WHERE halt_dates > 1 OR halt_date <> first_halt "
         "UNION ALL SELECT strategy, date, 'unhalted' FROM late LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         ACCOUNT,
         "entries_within_solvency",
         "On a day a condor is opened, the account's margin (defined risk) is <= its NAV "
@@ -277,7 +277,7 @@ STRATEGY_CHECKS = [
         "WHERE f.strategy = a.strategy AND f.date = a.date AND f.trade_kind = 'condor_entry') "
         "LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         ACCOUNT,
         "every_registered_strategy_every_session",
         "Each session of strategy.account_daily has one row for each strategy of the registry "
@@ -289,7 +289,7 @@ STRATEGY_CHECKS = [
         "UNION ALL SELECT date, strategy, 'not registered' FROM strategy.account_daily "
         f"WHERE strategy NOT IN {names_sql()} LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         FILLS,
         "cndr_condors_held_to_settlement",
         "The Cboe CNDR reference book (cboe_cndr) never rolls nor exits early: its condor fills "
@@ -299,7 +299,7 @@ STRATEGY_CHECKS = [
         "WHERE strategy = 'cboe_cndr' AND kind = 'condor' AND (trade_kind NOT IN "
         "('condor_entry', 'settlement', 'halt_close') OR root <> 'SPX') LIMIT 50",
     ),
-    sql_check(
+    sql_rule(
         FILLS,
         "no_losing_cycle_closed_as_profit_take",
         "Every condor cycle closed by a profit take made money over the whole cycle (Σ cash "
@@ -308,6 +308,10 @@ STRATEGY_CHECKS = [
         "WHERE cycle_id IS NOT NULL GROUP BY ALL "
         "HAVING bool_or(reason LIKE 'exit: profit take%') AND sum(cash_flow) <= 0 LIMIT 50",
     ),
+]
+STRATEGY_CHECKS = [
+    *sql_checks(STRATEGY_RULES),
+    _tranche_count_check(),
 ]
 
 STRATEGY_ASSETS = [strategy_book]

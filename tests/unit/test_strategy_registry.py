@@ -24,13 +24,19 @@ NAMES = {"unhedged", "single_layer_vix_call", "static_permanent", "alvh_442", "c
 
 
 def _check_sql(name: str) -> str:
-    """The SQL text of a strategy/attribution check (its description and closure)."""
-    for check in [*strategy_assets.STRATEGY_CHECKS, *attribution_assets.ATTRIBUTION_CHECKS]:
-        specs = list(check.check_specs)
-        if specs and specs[0].name == name:
-            fn = check.node_def.compute_fn.decorated_fn
-            cells = [c.cell_contents for c in fn.__closure__ or ()]
-            return " ".join(str(c) for c in cells) + (specs[0].description or "")
+    """The SQL text and description of a strategy/attribution SQL rule, after checking that
+    the asset's grouped ``sql_rules`` check holds it (its spec lists the rule)."""
+    for rule in [*strategy_assets.STRATEGY_RULES, *attribution_assets.ATTRIBUTION_RULES]:
+        if rule.name == name:
+            checks = [*strategy_assets.STRATEGY_CHECKS, *attribution_assets.ATTRIBUTION_CHECKS]
+            (spec,) = [
+                s
+                for c in checks
+                for s in c.check_specs
+                if s.asset_key == rule.key and s.name == "sql_rules"
+            ]
+            assert f"- {name}: " in (spec.description or "")
+            return rule.sql + rule.description
     raise KeyError(name)
 
 

@@ -9,7 +9,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from alvh_assets.dagster_support import WarehouseResource, ge_checks
+from alvh_assets.dagster_support import WarehouseResource, ge_checks, sql_checks, sql_rule
 from alvh_assets.quality import Expectation
 from orchestration.pipeline import step_failure
 from tests.checks import outcomes
@@ -111,3 +111,55 @@ def test_an_empty_group_has_no_check(tmp_path: Path) -> None:
     checks, result = _run(tmp_path, [1.0], [1], suite=[X_LE_10, K_UNIQUE])
     assert [s.name for s in checks.check_specs] == ["ge_t_blocking"]
     assert [e.check_name for e in result.get_asset_check_evaluations()] == ["ge_t_blocking"]
+
+
+def _sql_run(tmp_path: Path, values: list[int]) -> tuple[list, dg.ExecuteInProcessResult]:
+    db = tmp_path / "s.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t (k INTEGER, v INTEGER)")
+        con.executemany("INSERT INTO t VALUES (?, ?)", list(enumerate(values)))
+    rules = [
+        sql_rule(KEY, "v_positive", "v > 0", "SELECT k, v FROM t WHERE v <= 0"),
+        sql_rule(KEY, "v_small", "v < 100", "SELECT k, v FROM t WHERE v >= ?", [100]),
+        sql_rule(OTHER, "t_not_empty", "t has rows", "SELECT 1 WHERE NOT EXISTS (FROM t)"),
+    ]
+    checks = sql_checks(rules)
+    result = dg.materialize(
+        [*checks, dg.AssetSpec(KEY), dg.AssetSpec(OTHER)],
+        resources={"warehouse": WarehouseResource(path=str(db))},
+        selection=dg.AssetSelection.checks_for_assets(KEY, OTHER),
+        raise_on_error=False,
+    )
+    return checks, result
+
+
+OTHER = dg.AssetKey(["t", "other"])
+
+
+def test_sql_rules_are_one_check_per_asset(tmp_path: Path) -> None:
+    checks, result = _sql_run(tmp_path, [1, 2])
+    specs = [s for c in checks for s in c.check_specs]
+    assert sorted((s.asset_key, s.name) for s in specs) == [
+        (OTHER, "sql_rules"),
+        (KEY, "sql_rules"),
+    ]
+    (spec,) = [s for s in specs if s.asset_key == KEY]
+    assert spec.blocking and "- v_positive: v > 0" in spec.description
+    assert "- v_small: v < 100" in spec.description
+    evals = result.get_asset_check_evaluations()
+    assert len(evals) == 2 and all(e.passed for e in evals)
+    assert outcomes(evals) == {"v_positive": True, "v_small": True, "t_not_empty": True}
+
+
+def test_a_failed_sql_rule_is_named(tmp_path: Path) -> None:
+    _, result = _sql_run(tmp_path, [1, 200, 300])
+    (check,) = [e for e in result.get_asset_check_evaluations() if e.asset_key == KEY]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.description == "failed rules: v_small"
+    assert check.metadata["violations"].value == 2
+    assert "| k | v |" in check.metadata["sample_v_small"].value
+    assert "sample_v_positive" not in check.metadata
+    assert outcomes([check]) == {"v_positive": True, "v_small": False}
+    error = step_failure("day", result)
+    assert error is not None
+    assert "check sql_rules of asset t/table failed: failed rules: v_small" in str(error)
