@@ -806,7 +806,8 @@ def status(all_checks: bool) -> None:
     shown = checks if all_checks else [c for c in checks if c["status"] != "passed"]
     click.secho(f"checks ({len(checks)} with results, {len(shown)} shown)", bold=True)
     for row in shown:
-        click.echo(f"  {row['status']:<8} {row['asset']} :: {row['check']}")
+        detail = f" - {row['detail']}" if row.get("detail") else ""
+        click.echo(f"  {row['status']:<8} {row['asset']} :: {row['check']}{detail}")
     counts, origin = _quarantine_counts(source)
     click.secho(f"quarantined rows by source and reason (from {origin})", bold=True)
     for source_name, reason, rows in counts:

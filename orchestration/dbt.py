@@ -268,7 +268,8 @@ DBT_RESOURCE = DbtCliResource(
 
 
 def mart_ge_checks() -> list[dg.AssetChecksDefinition]:
-    """One GE ``multi_asset_check`` per mart, one check per expectation."""
+    """One GE ``multi_asset_check`` per mart: ``ge_marts_<mart>_blocking`` and
+    ``ge_marts_<mart>_nonblocking`` (WARN), each holding its group's expectations."""
     from alvh_assets.marts.mart_expectations import MART_SUITES, MART_TABLES
 
     return [

@@ -36,16 +36,28 @@ def check_status(instance: dg.DagsterInstance) -> list[dict[str, str]]:
     """The latest execution of every asset check that has one: "passed"/"failed" from its
     evaluation, else the execution's state ("planned" for a check whose run failed or was
     killed before it ran, "skipped", "in_progress"). A planned-but-unrun check's record
-    carries an ``AssetCheckEvaluationPlanned`` (no ``passed``), never an evaluation."""
+    carries an ``AssetCheckEvaluationPlanned`` (no ``passed``), never an evaluation.
+    ``detail``: a failed evaluation's description on one line (a grouped check's names its
+    failed expectations or SQL rules), else empty."""
     keys = list(defs.resolve_asset_graph().asset_check_keys)
     latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(keys)
     rows = []
     for key, record in sorted(latest.items(), key=lambda kv: kv[0].to_user_string()):
         state = record.status.value.lower()
         passed = getattr(record.evaluation, "passed", None)  # None: planned, never evaluated
+        detail = ""
         if isinstance(passed, bool):
             state = "passed" if passed else "failed"
-        rows.append({"asset": key.asset_key.to_user_string(), "check": key.name, "status": state})
+            # a grouped check's description names its failed expectations / SQL rules
+            detail = "" if passed else " ".join((record.evaluation.description or "").split())
+        rows.append(
+            {
+                "asset": key.asset_key.to_user_string(),
+                "check": key.name,
+                "status": state,
+                "detail": detail,
+            }
+        )
     return rows
 
 

@@ -118,7 +118,7 @@ def test_status_shows_checks_planned_by_a_failed_run_as_planned(
 
     @dg.asset_check(asset=fine)
     def fine_bad() -> dg.AssetCheckResult:
-        return dg.AssetCheckResult(passed=False)
+        return dg.AssetCheckResult(passed=False, description="failed expectations: a_le_b")
 
     monkeypatch.setattr(
         status, "defs", dg.Definitions(assets=[boom, fine], asset_checks=[boom_ok, fine_bad])
@@ -127,9 +127,9 @@ def test_status_shows_checks_planned_by_a_failed_run_as_planned(
         assert not dg.materialize([boom, boom_ok], instance=instance, raise_on_error=False).success
         dg.materialize([fine, fine_bad], instance=instance, raise_on_error=False)
         rows = status.check_status(instance)
-    assert {(r["check"], r["status"]) for r in rows} == {
-        ("boom_ok", "planned"),
-        ("fine_bad", "failed"),
+    assert {(r["check"], r["status"], r["detail"]) for r in rows} == {
+        ("boom_ok", "planned", ""),
+        ("fine_bad", "failed", "failed expectations: a_le_b"),
     }
 
 
