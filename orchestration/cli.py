@@ -682,6 +682,27 @@ cannot be swept (a sweep never re-runs dbt, ingest or pricing)."""
     "Politis-White optimal length of ALVH's excess returns).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed offset.")
+@click.option(
+    "--walk-forward",
+    is_flag=True,
+    help="Walk-forward instead: per rolling window, the combination best in-sample by "
+    "--criterion and its out-of-sample results (research.walk_forward).",
+)
+@click.option(
+    "--criterion",
+    type=click.Choice(["sharpe", "cagr", "calmar"]),
+    default="sharpe",
+    show_default=True,
+    help="Walk-forward: ALVH's in-sample metric to maximize (as attribution.performance).",
+)
+@click.option("--in-sample-years", type=click.FloatRange(0.0, None, min_open=True))
+@click.option("--out-of-sample-years", type=click.FloatRange(0.0, None, min_open=True))
+@click.option(
+    "--in-sample-sessions",
+    type=click.IntRange(2, None),
+    help="Walk-forward windows in sessions instead of years (default: 3 years in, 1 out).",
+)
+@click.option("--out-of-sample-sessions", type=click.IntRange(2, None))
 @click.pass_context
 def sweep(
     ctx: click.Context,
@@ -694,6 +715,12 @@ def sweep(
     reps: int,
     block_size: float | None,
     seed: int,
+    walk_forward: bool,
+    criterion: str,
+    in_sample_years: float | None,
+    out_of_sample_years: float | None,
+    in_sample_sessions: int | None,
+    out_of_sample_sessions: int | None,
 ) -> None:
     """Run the strategies and their attribution over a grid of config values, in-process on
     the warehouse's marts and pricing (never re-ingesting, re-pricing or re-running dbt),
@@ -702,6 +729,11 @@ def sweep(
 
     Results: research.sweep_runs, research.sweep_significance, research.sweep_deflated
     (docs/research.md). Resumable: rerun the same command after an interruption.
+
+    With --walk-forward: every combination runs once over the range, the range is cut into
+    rolling in-sample/out-of-sample windows, and per window the combination with ALVH's
+    best in-sample --criterion is reported with every strategy's out-of-sample metrics
+    (research.walk_forward; no significance, nothing in research.sweep_runs).
     """
     from alvh_assets import warehouse
     from alvh_assets.research.grid import (
@@ -735,6 +767,20 @@ def sweep(
         except SweepError as e:
             _fail(str(e))
         sid = sweep_id or sweep_id_of(axes, base, window)
+        if walk_forward:
+            _walk_forward(
+                con,
+                sid,
+                axes,
+                combos,
+                window,
+                base,
+                workers=workers,
+                criterion=criterion,
+                sizes=(in_sample_years, out_of_sample_years),
+                counts=(in_sample_sessions, out_of_sample_sessions),
+            )
+            return
         click.echo(
             f"sweep {sid}: {len(combos)} combinations of {', '.join(a.key for a in axes)} "
             f"over {window[0]} .. {window[1]}"
@@ -760,6 +806,58 @@ def sweep(
     timing = f", {per:.2f} s per combination" if per is not None else ""
     click.echo(f"ran {result.ran}, skipped {result.skipped} already finished{timing}")
     click.echo(text)
+
+
+def _walk_forward(
+    con: Any,
+    sid: str,
+    axes: list,
+    combos: list,
+    window: tuple[dt.date, dt.date],
+    base: Any,
+    *,
+    workers: int | None,
+    criterion: str,
+    sizes: tuple[float | None, float | None],
+    counts: tuple[int | None, int | None],
+) -> None:
+    """``alvh sweep --walk-forward``: run, choose per window, write, print."""
+    from alvh_assets.calendars import trading_days
+    from alvh_assets.research import walkforward as wf
+
+    if any(c is not None for c in counts):
+        if any(v is not None for v in sizes):
+            _fail("give the walk-forward windows in years or in sessions, not both")
+        spec = {"in_sessions": counts[0], "out_sessions": counts[1]}
+        if None in counts:
+            _fail("give both --in-sample-sessions and --out-of-sample-sessions")
+    else:
+        spec = {"in_years": sizes[0] or 3.0, "out_years": sizes[1] or 1.0}
+    try:
+        wins = wf.windows(trading_days(*window), **spec)
+    except wf.WalkForwardError as e:
+        _fail(str(e))
+    wid = wf.walk_forward_id_of(sid, criterion, wins)
+    click.echo(
+        f"walk-forward {wid}: {len(combos)} combinations of {', '.join(a.key for a in axes)}, "
+        f"{len(wins)} windows over {window[0]} .. {window[1]}, criterion {criterion}"
+    )
+    try:
+        with _progress(eta=True) as progress:
+            accounts = wf.run_accounts(
+                con,
+                combos,
+                window,
+                workers=workers,
+                on_progress=lambda d, t: progress("combinations", d, t),
+            )
+    except wf.sw.SweepError as e:
+        _fail(str(e))
+    table = wf.walk_forward_table(
+        wid, axes, combos, accounts, wins, criterion, base.attribution.trading_days_per_year
+    )
+    wf.write(con, table, wid)
+    click.echo(wf.summary(table, axes))
 
 
 def _quarantine_counts(source: Path) -> tuple[list[tuple[str, str, int]], str]:
