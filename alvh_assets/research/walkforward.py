@@ -26,7 +26,7 @@ would remove the carry-over but also add an artificial ramp-up (no hedge, no con
 first sessions) to every window; the continuous path is the honest figure of what the
 parameters do in steady state, and is the one reported.
 
-Table ``research.walk_forward`` (walk_forward_id, window, strategy): the window's
+Table ``research.walk_forward`` (walk_forward_id, window_number, strategy): the window's
 in-sample and out-of-sample dates, the criterion, the chosen combination, its config hash
 and swept parameters (typed columns ``section__field``), ALVH's criterion value in-sample,
 and per strategy the out-of-sample ``sessions``, ``start_nav``, ``end_nav``,
@@ -261,7 +261,7 @@ def run_accounts(
 def table_schema(axes: list[Axis]) -> dict[str, pl.DataType]:
     return {
         "walk_forward_id": S,
-        "window": N,
+        "window_number": N,
         "in_start": D,
         "in_end": D,
         "out_start": D,
@@ -309,7 +309,7 @@ def walk_forward_table(
             rows.append(
                 {
                     "walk_forward_id": wf_id,
-                    "window": w.index,
+                    "window_number": w.index,
                     "in_start": w.in_start,
                     "in_end": w.in_end,
                     "out_start": w.out_start,
@@ -347,7 +347,7 @@ def summary(table: pl.DataFrame, axes: list[Axis]) -> str:
     strategy's out-of-sample metrics."""
     if table.is_empty():
         return "no window had a combination with a defined criterion"
-    cols = ["window", "in_start", "in_end", "out_start", "out_end", "chosen_combination"]
+    cols = ["window_number", "in_start", "in_end", "out_start", "out_end", "chosen_combination"]
     cols += [a.column for a in axes] + ["in_sample_value", *OUT_METRICS]
     with pl.Config(
         tbl_rows=200,
@@ -359,7 +359,7 @@ def summary(table: pl.DataFrame, axes: list[Axis]) -> str:
         tbl_width_chars=240,
     ):
         alvh = table.filter(pl.col("strategy") == ALVH).select(cols)
-        every = table.select("window", "strategy", "sessions", *OUT_METRICS)
+        every = table.select("window_number", "strategy", "sessions", *OUT_METRICS)
         crit = table["criterion"][0]
         return "\n\n".join(
             [

@@ -44,7 +44,8 @@ def _by_hand(account: pl.DataFrame, i0: int, i1: int, capital: float) -> dict[st
     gaps = np.array([0] + [(dates[t] - dates[t - 1]).days for t in range(1, len(dates))])
     rf = np.concatenate(([0.0], np.exp(rate[:-1] * gaps[1:] / 365.0) - 1.0))
     x = (r - rf)[i0 : i1 + 1]
-    sharpe = x.mean() / x.std(ddof=1) * math.sqrt(N)
+    sd = x.std(ddof=1)
+    sharpe = x.mean() / sd * math.sqrt(N) if sd > 0 else None  # undefined: not eligible
     start_nav = nav[i0 - 1] if i0 else capital
     base = dates[i0 - 1]  # every window used here starts after the first session
     cagr = (nav[i1] / start_nav) ** (365.0 / (dates[i1] - base).days) - 1.0
@@ -88,14 +89,16 @@ def test_walk_forward_chooses_the_in_sample_argmax(
     assert r.exit_code == 0, r.output
     assert "2 windows" in r.output and "out of sample" in r.output
     with duckdb.connect(str(db), read_only=True) as con:
-        wf = con.execute("SELECT * FROM research.walk_forward ORDER BY window, strategy").pl()
+        wf = con.execute(
+            "SELECT * FROM research.walk_forward ORDER BY window_number, strategy"
+        ).pl()
     assert wf.height == 2 * len(REGISTRY)
     assert set(wf["strategy"]) == set(REGISTRY)
     capital = load_config(None, OVERRIDES).execution.initial_capital
     sessions = sorted(accounts[0]["date"].unique().to_list())
     assert len(sessions) == 15
     for k, (i0, i1, o0, o1) in enumerate([(0, 4, 5, 9), (5, 9, 10, 14)]):
-        rows = wf.filter(pl.col("window") == k)
+        rows = wf.filter(pl.col("window_number") == k)
         first = rows.row(0, named=True)
         assert (first["in_start"], first["in_end"]) == (sessions[i0], sessions[i1])
         assert (first["out_start"], first["out_end"]) == (sessions[o0], sessions[o1])
@@ -106,7 +109,10 @@ def test_walk_forward_chooses_the_in_sample_argmax(
             values[c] = _by_hand(acc.filter(pl.col("strategy") == ALVH), i0, i1, capital)[criterion]
         if i0 == 0 and criterion != "sharpe":
             continue
-        ok = {c: v for c, v in values.items() if v is not None}
+        ok = {c: v for c, v in values.items() if v is not None and math.isfinite(v)}
+        if not ok:  # no eligible combination: the window is left out
+            assert rows.is_empty()
+            continue
         best = max(sorted(ok), key=lambda c: ok[c])  # ties: the lowest number
         assert set(rows["chosen_combination"]) == {best}, (k, values)
         assert first["in_sample_value"] == pytest.approx(ok[best], rel=1e-9)

@@ -74,7 +74,7 @@ def test_the_choice_uses_only_in_sample_sessions() -> None:
     table = wf.walk_forward_table(
         "t", axes, combos, {i: _account(v) for i, v in navs.items()}, wins, "sharpe", 252
     )
-    chosen = dict(table.select("window", "chosen_combination").rows())
+    chosen = dict(table.select("window_number", "chosen_combination").rows())
     # by hand: the daily Sharpe of window 0's sessions 0..9
     x = {i: wf.series_of(_account(v), 1e6)[ALVH] for i, v in navs.items()}
     sharpe = {
@@ -89,9 +89,9 @@ def test_the_choice_uses_only_in_sample_sessions() -> None:
     again = wf.walk_forward_table(
         "t", axes, combos, {i: _account(v) for i, v in changed.items()}, wins, "sharpe", 252
     )
-    row = again.filter(pl.col("window") == 0).row(0, named=True)
+    row = again.filter(pl.col("window_number") == 0).row(0, named=True)
     assert row["chosen_combination"] == chosen[0]
     assert row["in_sample_value"] == pytest.approx(
-        table.filter(pl.col("window") == 0)["in_sample_value"][0], rel=1e-12
+        table.filter(pl.col("window_number") == 0)["in_sample_value"][0], rel=1e-12
     )
     assert row["condor__pop_target"] == combos[chosen[0]].params(axes)["condor__pop_target"]
