@@ -42,7 +42,7 @@ def _by_hand(account: pl.DataFrame, i0: int, i1: int, capital: float) -> dict[st
     prev = np.concatenate(([capital], nav[:-1]))
     r = nav / prev - 1.0
     gaps = np.array([0] + [(dates[t] - dates[t - 1]).days for t in range(1, len(dates))])
-    rf = np.concatenate(([0.0], np.exp(rate[:-1] * gaps[1:] / 365.0) - 1.0))
+    rf = np.concatenate(([0.0], np.expm1(rate[:-1] * gaps[1:] / 365.0)))  # exp(x) - 1
     x = (r - rf)[i0 : i1 + 1]
     sd = x.std(ddof=1)
     sharpe = x.mean() / sd * math.sqrt(N) if sd > 0 else None  # undefined: not eligible
