@@ -425,18 +425,37 @@ def deflated_table(runs: pl.DataFrame, sweep_id: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=DEFLATED_SCHEMA, orient="row")
 
 
+def text_tables(rows: int, cols: int, width: int) -> pl.Config:
+    """How the research commands print their tables: Markdown, 4 decimals, no shapes."""
+    return pl.Config(
+        tbl_rows=rows,
+        tbl_cols=cols,
+        float_precision=4,
+        tbl_hide_dataframe_shape=True,
+        tbl_hide_column_data_types=True,
+        tbl_formatting="ASCII_MARKDOWN",
+        tbl_width_chars=width,
+        fmt_str_lengths=40,
+    )
+
+
+def _finished_runs(
+    con: duckdb.DuckDBPyConnection, sweep_id: str, combos: list[Combination]
+) -> pl.DataFrame:
+    """The rows of ``research.sweep_runs`` of ``sweep_id`` for the grid's combinations."""
+    return wh.read_frame(
+        con,
+        f"SELECT * FROM {RUNS} WHERE sweep_id = ? AND list_contains(?, config_hash) "
+        "ORDER BY combination, strategy",
+        [sweep_id, [c.config_hash for c in combos]],
+    )
+
+
 def write_deflated(
     con: duckdb.DuckDBPyConnection, sweep_id: str, combos: list[Combination]
 ) -> pl.DataFrame:
     """Recompute ``research.sweep_deflated`` of ``sweep_id`` over the grid's combinations."""
-    hashes = [c.config_hash for c in combos]
-    runs = wh.read_frame(
-        con,
-        f"SELECT * FROM {RUNS} WHERE sweep_id = ? AND list_contains(?, config_hash) "
-        "ORDER BY combination, strategy",
-        [sweep_id, hashes],
-    )
-    table = deflated_table(runs, sweep_id)
+    table = deflated_table(_finished_runs(con, sweep_id, combos), sweep_id)
     with wh.transaction(con):
         con.execute(f"DELETE FROM {DEFLATED} WHERE sweep_id = ?", [sweep_id])
         wh.insert(con, DEFLATED, table)
@@ -449,14 +468,8 @@ def summary(
     """The text ``alvh sweep`` prints: ALVH per combination (best Sharpe first, ten at
     most), the significance of the best combination against every other strategy, the PSR
     of each strategy there, and the deflated Sharpe ratios."""
-    hashes = [c.config_hash for c in combos]
     params = [a.column for a in axes]
-    runs = wh.read_frame(
-        con,
-        f"SELECT * FROM {RUNS} WHERE sweep_id = ? AND list_contains(?, config_hash) "
-        "ORDER BY combination, strategy",
-        [sweep_id, hashes],
-    )
+    runs = _finished_runs(con, sweep_id, combos)
     alvh = runs.filter(pl.col("strategy") == sig.ALVH).sort("sharpe", descending=True)
     if alvh.is_empty():
         return "no ALVH results"
@@ -480,16 +493,7 @@ def summary(
         "WHERE sweep_id = ? ORDER BY strategy",
         [sweep_id],
     )
-    with pl.Config(
-        tbl_rows=40,
-        tbl_cols=20,
-        float_precision=4,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-        tbl_width_chars=200,
-        fmt_str_lengths=40,
-    ):
+    with text_tables(rows=40, cols=20, width=200):
         return "\n\n".join(
             [
                 f"{sig.ALVH} by combination (best Sharpe first):\n{alvh.select(cols).head(10)}",

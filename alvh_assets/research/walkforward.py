@@ -349,15 +349,7 @@ def summary(table: pl.DataFrame, axes: list[Axis]) -> str:
         return "no window had a combination with a defined criterion"
     cols = ["window_number", "in_start", "in_end", "out_start", "out_end", "chosen_combination"]
     cols += [a.column for a in axes] + ["in_sample_value", *OUT_METRICS]
-    with pl.Config(
-        tbl_rows=200,
-        tbl_cols=30,
-        float_precision=4,
-        tbl_hide_dataframe_shape=True,
-        tbl_hide_column_data_types=True,
-        tbl_formatting="ASCII_MARKDOWN",
-        tbl_width_chars=240,
-    ):
+    with sw.text_tables(rows=200, cols=30, width=240):
         alvh = table.filter(pl.col("strategy") == ALVH).select(cols)
         every = table.select("window_number", "strategy", "sessions", *OUT_METRICS)
         crit = table["criterion"][0]
