@@ -46,13 +46,11 @@ import json  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
-from machine import describe  # noqa: E402
+from machine import describe, timed  # noqa: E402
 
 from alvh_assets.marts import indicators  # noqa: E402
 from alvh_assets.sample.real_data import vix_daily  # noqa: E402
@@ -103,17 +101,6 @@ def random_walk(n: int, seed: int) -> np.ndarray:
     """``10000 + cumsum(N(0, 1))``: a Gaussian random walk of ``n`` points."""
     rng = np.random.default_rng(seed)
     return 10_000.0 + np.cumsum(rng.standard_normal(n))
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[Any, list[float]]:
-    """Run ``fn`` once (warm-up), then ``repeat`` timed times; last result and wall times."""
-    result = fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return result, times
 
 
 def compare(x: np.ndarray, ref: np.ndarray) -> dict[str, Any]:

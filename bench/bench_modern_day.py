@@ -43,23 +43,20 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import duckdb
 import polars as pl
-from machine import describe
+from machine import describe, timed
 
 from alvh_assets.calendars import trading_days
 from alvh_assets.ingest import run
+from alvh_assets.ingest.readers import valuation as valuation_reader
 from alvh_assets.ingest.readers.cboe_option_eod import read_cboe_option_eod
 from alvh_assets.ingest.readers.cfe_vx import read_cfe_vx
 from alvh_assets.ingest.readers.fred import read_fred
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.pricing.option_greeks import option_greeks
-
-T_ = TypeVar("T_")
 
 PROJECT = Path(__file__).resolve().parents[1]
 LAYOUTS = PROJECT / "tests" / "data" / "real_layouts"
@@ -121,17 +118,6 @@ def dense_landing(dst: Path) -> tuple[Path, Path]:
     return root, spx
 
 
-def timed(fn: Callable[[], T_], repeat: int) -> tuple[T_, list[float]]:
-    """One warm-up call, then ``repeat`` timed calls; the last result and the wall times."""
-    result = fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return result, times
-
-
 def ingest_fresh(landing: Path, db: Path, calls: list[float]) -> run.Summary:
     """The day's ``cboe_option_eod`` ingest into a new DuckDB file (deleted first; the
     whole is timed by the caller, the ``run.ingest`` call alone appended to ``calls``)."""
@@ -147,15 +133,7 @@ def carry_inputs(landing: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFram
     """FEDFUNDS, an empty valuation frame and the VX settles, as the integration test."""
     vx = pl.concat([read_cfe_vx(p).accepted for p in sorted(landing.glob("cfe/vx/*.csv"))])
     fred = read_fred(landing / "fred" / "FEDFUNDS.csv").accepted
-    valuation = pl.DataFrame(
-        schema={
-            "month": pl.Date,
-            "publication_date": pl.Date,
-            "sp500": pl.Float64,
-            "dividend": pl.Float64,
-            "dividend_yield": pl.Float64,
-        }
-    )
+    valuation = pl.DataFrame(schema=valuation_reader.SCHEMA)  # none delivered
     return fred, valuation, vx
 
 

@@ -6,9 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import platform
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def cpu_model() -> str:
@@ -40,3 +44,14 @@ def describe(packages: Iterable[str], threads_used: int | None = None) -> dict:
         "packages": installed,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
+
+
+def timed(fn: Callable[[], T], repeat: int) -> tuple[T, list[float]]:
+    """One warm-up call, then ``repeat`` timed calls; the last result and the wall times."""
+    result = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return result, times

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from alvh_assets import landing
-from alvh_assets.ingest.landing_checks import MANIFEST_NAME, scan
+from alvh_assets.ingest.landing_checks import MANIFEST_NAME, Listing, scan
 from alvh_assets.ingest.quarantine import UnreadableFileError
 from alvh_assets.ingest.run import reader_workers
 from alvh_assets.ingest.sources import SOURCES, Source
@@ -149,10 +149,10 @@ def read_file(source_name: str, path: Path) -> FileStock:
 
 
 def _take_stock(
-    source: Source, root: Path, files: list[str], stocks: list[FileStock], provenance: dict
+    source: Source, listing: Listing, stocks: list[FileStock], provenance: dict
 ) -> SourceInventory:
-    inv = SourceInventory(source, files=files, refused=list(scan(source, root).refused))
-    for rel, stock in zip(files, stocks, strict=True):
+    inv = SourceInventory(source, files=listing.files, refused=list(listing.refused))
+    for rel, stock in zip(listing.files, stocks, strict=True):
         if "modelled" in provenance.get(rel, "") or "_modelled" in rel:
             inv.modelled += 1
         if stock.unreadable is not None:
@@ -173,7 +173,8 @@ def take_stock(
     """Read every landing file of every source under ``root`` (a folder), one worker process
     per core as the ingest does."""
     provenance = _provenance(root)
-    work = [(name, rel) for name, s in SOURCES.items() for rel in scan(s, root).files]
+    listings = {name: scan(s, root) for name, s in SOURCES.items()}
+    work = [(name, rel) for name, listing in listings.items() for rel in listing.files]
     stocks: list[FileStock] = []
     with reader_workers(len(work)) as pool:
         args = ([name for name, _ in work], [root / rel for _, rel in work])
@@ -182,11 +183,13 @@ def take_stock(
             stocks.append(stock)
             if on_progress:
                 on_progress(work[i - 1][1], i, len(work))
-    sources = []
-    for name, source in SOURCES.items():
-        mine = [i for i, (n, _) in enumerate(work) if n == name]
-        files = [work[i][1] for i in mine]
-        sources.append(_take_stock(source, root, files, [stocks[i] for i in mine], provenance))
+    read_in_order = iter(stocks)  # work lists each source's files in turn
+    sources = [
+        _take_stock(
+            SOURCES[name], listing, [next(read_in_order) for _ in listing.files], provenance
+        )
+        for name, listing in listings.items()
+    ]
     days = landing.landed_days(root)
     tails = landing.index_tails(root)
     incomplete = [d for d in days if not landing.day_complete(root, d, tails)]

@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from alvh_assets.ingest.readers import valuation as valuation_reader
 from alvh_assets.ingest.readers.cboe_option_eod import read_cboe_option_eod
 from alvh_assets.ingest.readers.cfe_vx import read_cfe_vx
 from alvh_assets.ingest.readers.fred import read_fred
@@ -52,15 +53,8 @@ def priced(landing: Path) -> pl.DataFrame:
     options = pl.concat([c.accepted for c in chains])
     vx = pl.concat([read_cfe_vx(p).accepted for p in sorted(landing.glob("cfe/vx/*.csv"))])
     fred = read_fred(landing / "fred" / "FEDFUNDS.csv").accepted
-    valuation = pl.DataFrame(  # none delivered: parity forwards need no dividend yield
-        schema={
-            "month": pl.Date,
-            "publication_date": pl.Date,
-            "sp500": pl.Float64,
-            "dividend": pl.Float64,
-            "dividend_yield": pl.Float64,
-        }
-    )
+    # none delivered (an empty raw.valuation_monthly): parity forwards need no dividend yield
+    valuation = pl.DataFrame(schema=valuation_reader.SCHEMA)
     out = option_greeks(options, fred, valuation, vx)
     return out.join(
         options.select(
