@@ -370,6 +370,36 @@ class IngestConfig(_Section):
     )
 
 
+GridValues = list[bool | int | float | str] | str
+"""One axis of a named grid: a list of values, or ``"start:stop:step"`` (``grid.py``)."""
+
+
+class ResearchConfig(_Section):
+    """Sweeps run as a Dagster asset (``research_sweep``; ``docs/research.md``) [choice]."""
+
+    grids: dict[str, dict[str, GridValues]] = Field(
+        default_factory=dict,
+        description="named sweep grids: name -> {section.field: [values] or 'start:stop:step'} "
+        "(the syntax of `alvh sweep --grid-file`)",
+    )
+    sweep_grid: str | None = Field(
+        None, description="the grid of `grids` the research_sweep asset runs (none: no sweep)"
+    )
+    bootstrap_reps: int = _f(
+        1000, 10, 1_000_000, description="bootstrap resamples per combination (`--reps`)"
+    )
+    workers: int | None = _f(
+        None, 1, 256, description="worker processes of the sweep (none: one per core)"
+    )
+
+    @model_validator(mode="after")
+    def _named(self) -> ResearchConfig:
+        if self.sweep_grid is not None and self.sweep_grid not in self.grids:
+            names = ", ".join(sorted(self.grids)) or "none"
+            raise ValueError(f"sweep_grid '{self.sweep_grid}' is not a grid (grids: {names})")
+        return self
+
+
 class AlvhConfig(_Section):
     """Every parameter of the methodology, grouped by section."""
 
@@ -382,6 +412,7 @@ class AlvhConfig(_Section):
     execution: ExecutionConfig = ExecutionConfig()
     attribution: AttributionConfig = AttributionConfig()
     ingest: IngestConfig = IngestConfig()
+    research: ResearchConfig = ResearchConfig()
     sample_start: dt.date = Field(dt.date(2007, 7, 2), description="default range start")
     sample_end: dt.date = Field(dt.date(2009, 6, 30), description="default range end")
     sample_seed: int = _f(20080915, 0, 2**32 - 1, description="sample-market seed")

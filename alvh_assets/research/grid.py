@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_origin
@@ -34,8 +35,12 @@ from pydantic import BaseModel
 
 from alvh_assets.config import AlvhConfig, ConfigError, load_config, parse_override
 
-NOT_SWEEPABLE_SECTIONS = {"ingest"}
-"""Sections no sweep may vary (they act before the strategies run)."""
+NOT_SWEEPABLE_SECTIONS = {"ingest", "research"}
+"""Sections no sweep may vary (they act before the strategies run, or name the sweeps)."""
+UNHASHED_SECTIONS = {"research"}
+"""Sections left out of :func:`config_hash`: they say which sweeps to run, not how the
+strategies trade, so naming a grid in the config leaves every combination's hash (and a
+sweep's resumption) unchanged."""
 
 
 @dataclass(frozen=True)
@@ -150,8 +155,14 @@ def read_grid_file(path: str | Path) -> list[Axis]:
         raise ConfigError(f"{path}: cannot read the grid: {e}") from e
     if isinstance(doc, dict) and set(doc) == {"grid"}:
         doc = doc["grid"]
+    return grid_axes(doc, str(path))
+
+
+def grid_axes(doc: Any, source: str) -> list[Axis]:
+    """The axes of a grid mapping ``{section.field: [values] | "start:stop:step"}`` (a grid
+    file's, or a grid named in ``research.grids``); ``source`` names it in errors."""
     if not isinstance(doc, dict) or not doc:
-        raise ConfigError(f"{path}: a grid file is a mapping of section.field to values")
+        raise ConfigError(f"{source}: a grid is a mapping of section.field to values")
     axes = []
     for key, raw in doc.items():
         check_key(str(key))
@@ -172,8 +183,10 @@ def merge_axes(axes: list[Axis]) -> list[Axis]:
 
 
 def config_hash(cfg: AlvhConfig) -> str:
-    """SHA-256 (first 16 hex digits) of the whole validated config as canonical JSON."""
-    text = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """SHA-256 (first 16 hex digits) of the validated config as canonical JSON, without
+    the :data:`UNHASHED_SECTIONS`."""
+    doc = cfg.model_dump(mode="json", exclude=UNHASHED_SECTIONS)
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -209,12 +222,18 @@ def column_dtype(key: str) -> pl.DataType:
 
 
 def combinations(
-    axes: list[Axis], base_path: str | Path | None = None, base_overrides: list[str] = ()
+    axes: list[Axis],
+    base_path: str | Path | None = None,
+    base_overrides: Sequence[str] | Mapping[str, Any] = (),
 ) -> list[Combination]:
-    """Every combination of the axes on top of the base config (file and ``--set``
-    overrides), each validated; the first invalid one raises a one-line :class:`ConfigError`
-    naming it."""
-    base = dict(parse_override(o) for o in base_overrides)
+    """Every combination of the axes on top of the base config (file and overrides: ``--set``
+    texts, or a ``{section.field: value}`` mapping), each validated; the first invalid one
+    raises a one-line :class:`ConfigError` naming it."""
+    base = (
+        dict(base_overrides)
+        if isinstance(base_overrides, Mapping)
+        else dict(parse_override(o) for o in base_overrides)
+    )
     out = []
     for i, values in enumerate(itertools.product(*(a.values for a in axes))):
         overrides = {a.key: v for a, v in zip(axes, values, strict=True)}

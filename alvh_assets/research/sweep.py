@@ -17,7 +17,7 @@ config hash; their combination numbers follow the grid of the rerun):
 * ``research.sweep_runs`` (sweep_id, combination, strategy): every swept parameter (a
   typed column ``section__field``), ``config_hash``, the ``attribution.performance``
   metrics of the whole range (period ``all``), the daily Sharpe moments, PSR(0) and
-  ``run_seconds``;
+  ``run_seconds`` and ``finished_at`` (UTC);
 * ``research.sweep_significance`` (sweep_id, combination, versus, metric): ALVH minus the
   other strategy, with its bootstrap CI;
 * ``research.sweep_deflated`` (sweep_id, strategy): the best combination by Sharpe and its
@@ -66,7 +66,10 @@ RUNS_TAIL = {
     "kurtosis": F,
     "psr": F,
     "run_seconds": F,
+    "finished_at": pl.Datetime("us"),
 }
+"""After the metrics: the Sharpe moments, PSR(0), the combination's run time and when it was
+written (UTC; the latest sweep is the one written last)."""
 DEFLATED_SCHEMA: dict[str, pl.DataType] = {
     "sweep_id": S,
     "strategy": S,
@@ -281,8 +284,10 @@ def _write(
     outcome: Outcome,
 ) -> None:
     keys = {"sweep_id": sweep_id, "combination": combo.index, "config_hash": combo.config_hash}
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     runs = outcome.runs.with_columns(
         *(pl.lit(v, dtype=KEYED[k]).alias(k) for k, v in keys.items()),
+        pl.lit(now, dtype=RUNS_TAIL["finished_at"]).alias("finished_at"),
         *(
             pl.lit(v, dtype=column_dtype(a.key)).alias(a.column)
             for a, v in zip(axes, combo.params(axes).values(), strict=True)
