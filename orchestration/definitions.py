@@ -7,6 +7,7 @@ from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.report import assets as report_assets
+from alvh_assets.research import assets as research_assets
 from alvh_assets.sample import assets as sample_assets
 from alvh_assets.strategy import assets as strategy_assets
 from orchestration.automation import (
@@ -86,6 +87,12 @@ daily_job = dg.define_asset_job(
     description="Ingest, price, build the marts, run the strategies and attribute their P&L "
     "for one trading day (or a backfill range, as one run).",
 )
+research_sweep_job = dg.define_asset_job(
+    "research_sweep_job",
+    selection=dg.AssetSelection.assets(*research_assets.RESEARCH_ASSETS),
+    description="Run (or resume) the sweep of the grid named by research.sweep_grid "
+    "(docs/research.md); not part of the daily job.",
+)
 
 defs = dg.Definitions(
     assets=[
@@ -97,6 +104,7 @@ defs = dg.Definitions(
         *strategy_assets.STRATEGY_ASSETS,
         *attribution_assets.ATTRIBUTION_ASSETS,
         *report_assets.REPORT_ASSETS,
+        *research_assets.RESEARCH_ASSETS,
     ],
     asset_checks=[
         sample_assets.sample_manifest_matches_files,
@@ -107,9 +115,10 @@ defs = dg.Definitions(
         *strategy_assets.STRATEGY_CHECKS,
         *attribution_assets.ATTRIBUTION_CHECKS,
         *report_assets.REPORT_CHECKS,
+        *research_assets.RESEARCH_CHECKS,
         *FRESHNESS_CHECKS,
     ],
-    jobs=[*STEP_JOBS.values(), daily_job],
+    jobs=[*STEP_JOBS.values(), daily_job, research_sweep_job],
     schedules=[daily_after_close],
     sensors=[
         landing_day_sensor,
