@@ -20,6 +20,7 @@ from alvh_assets.report.build import (
     metrics_markdown,
     write_report,
 )
+from alvh_assets.report.robustness import SweepChoice
 
 OWNERS = ["team:alvh-quant"]
 STRATEGY_REPORT = dg.AssetKey(["report", "strategy_report"])
@@ -68,7 +69,9 @@ def strategy_report(
     provenance = landing_provenance(alvh.landing())
     try:
         with warehouse.connect(read_only=True) as con:
-            path = write_report(con, default_out_dir(), provenance, alvh.load().attribution)
+            cfg = alvh.load()
+            sweep = SweepChoice(config=cfg)
+            path = write_report(con, default_out_dir(), provenance, cfg.attribution, sweep)
             performance = wh.read_frame(con, "SELECT * FROM attribution.performance")
     except ReportError as e:
         raise dg.Failure(description=str(e)) from e
@@ -89,8 +92,8 @@ def strategy_report(
     name="report_is_self_contained",
     blocking=True,
     description="The report exists, references nothing outside itself (no script, no "
-    "external src/href, no CSS url()), embeds every chart as a data: PNG, and every "
-    "png/<chart>.png is a PNG file.",
+    "external src/href, no CSS url()), embeds every chart as a data: PNG (the robustness "
+    "section's too, when there is a sweep), and every png/<chart>.png is a PNG file.",
 )
 def report_is_self_contained() -> dg.AssetCheckResult:
     """Self-containment of the written page and validity of its PNG files."""
@@ -101,18 +104,21 @@ def report_is_self_contained() -> dg.AssetCheckResult:
     text = page.read_text(encoding="utf-8")
     external = sorted({m.group(0) for m in EXTERNAL.finditer(text)})
     embedded = text.count('src="data:image/png;base64,')
+    names = [*CHARTS, *sorted(p.stem for p in (out / "png").glob("robustness_*.png"))]
+    missing = [n for n in names if f'id="chart-{n}" alt=' not in text]
     bad_png = [
         name
-        for name in CHARTS
+        for name in names
         if not (out / "png" / f"{name}.png").exists()
         or not (out / "png" / f"{name}.png").read_bytes().startswith(PNG_SIGNATURE)
     ]
-    passed = not external and embedded == len(CHARTS) and not bad_png
+    passed = not external and embedded == len(names) and not missing and not bad_png
     return dg.AssetCheckResult(
         passed=passed,
         metadata={
             "external_references": "; ".join(external) or "none",
             "embedded_charts": embedded,
+            "charts_not_embedded": ", ".join(missing) or "none",
             "missing_or_invalid_png": ", ".join(bad_png) or "none",
         },
     )

@@ -2,9 +2,10 @@
 
 :func:`write_report` reads ``strategy.account_daily``, ``strategy.positions_daily`` (ALVH's
 premium at risk = the open hedge legs' cost basis, and their market value), the regime and
-macro-event marts and the ``attribution`` tables through a (read-only) DuckDB connection and
-writes ``alvh_report.html`` (self-contained: inline CSS, charts as base64 PNG, no script, no
-external URL) and the charts as ``png/<chart>.png`` beside it.
+macro-event marts, the ``attribution`` tables and the latest (or a named) parameter sweep
+(``research.*``, the robustness section: :mod:`.robustness`) through a (read-only) DuckDB
+connection and writes ``alvh_report.html`` (self-contained: inline CSS, charts as base64
+PNG, no script, no external URL) and the charts as ``png/<chart>.png`` beside it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from alvh_assets import paths
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
 from alvh_assets.config import AttributionConfig
-from alvh_assets.report import charts
+from alvh_assets.report import charts, robustness
 from alvh_assets.sample.manifest import MANIFEST_NAME, read_manifest
 from alvh_assets.strategy.registry import REGISTRY
 
@@ -144,6 +145,7 @@ class ReportData:
     performance: pl.DataFrame
     stress: pl.DataFrame
     contribution_rule: tuple[int, float] | None = None  # (window days, target bp/week)
+    sweep: robustness.Robustness | None = None  # the robustness section (None: no sweep)
 
 
 LAYERS_SQL = """
@@ -166,8 +168,11 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {r[0] for r in rows}
 
 
-def read_data(con: duckdb.DuckDBPyConnection) -> ReportData:
-    """Read the report's inputs; :class:`ReportError` names missing tables or rows."""
+def read_data(
+    con: duckdb.DuckDBPyConnection, sweep: robustness.SweepChoice | None = None
+) -> ReportData:
+    """Read the report's inputs; :class:`ReportError` names missing tables or rows, or a
+    sweep, metric or parameter of ``sweep`` (default: the latest sweep) that is not there."""
     present = _tables(con)
     missing = [t for t in REQUIRED_TABLES if t not in present]
     if missing:
@@ -212,7 +217,11 @@ def read_data(con: duckdb.DuckDBPyConnection) -> ReportData:
             "SELECT window_days, target_bp_week FROM attribution.contribution_daily LIMIT 1"
         ).fetchone()
         rule = (int(row[0]), float(row[1])) if row else None
-    return ReportData(account, layers, regimes, events, pnl, performance, stress, rule)
+    try:
+        swept = robustness.robustness(con, sweep or robustness.SweepChoice())
+    except ValueError as e:
+        raise ReportError(str(e)) from None
+    return ReportData(account, layers, regimes, events, pnl, performance, stress, rule, swept)
 
 
 # --------------------------------------------------------------------------------------------
@@ -623,6 +632,183 @@ def provenance_section(provenance: list[dict] | None) -> str:
     )
 
 
+METRIC_FORMATS = {
+    **{c: (h, k) for c, h, k in (*METRICS, *HEDGE_SPEND_COLUMNS)},
+    "hedge_spend": ("Hedge spend (net % avg NAV/yr)", "pct"),
+    "psr": ("PSR(0)", "ratio"),
+}
+"""Header and format of a sweep metric (``research.sweep_runs`` or
+``research.sweep_significance``); others read as ratios under their column name."""
+
+
+def _metric(metric: str) -> tuple[str, str]:
+    return METRIC_FORMATS.get(metric, (metric, "ratio"))
+
+
+def _param(column: str | None) -> str:
+    """A swept parameter column as its config field (``condor__pop_target`` ->
+    ``condor.pop_target``)."""
+    return "" if column is None else column.replace("__", ".")
+
+
+def robustness_charts(sweep: robustness.Robustness | None) -> dict[str, bytes]:
+    """The robustness section's charts: ``robustness_<metric>`` per heatmap, then
+    ``robustness_frontier`` (none without a sweep)."""
+    if sweep is None:
+        return {}
+    out = {}
+    for h in sweep.heatmaps:
+        header, kind = _metric(h.metric)
+        out[f"robustness_{h.metric}"] = charts.heatmap_chart(
+            h.values,
+            [str(v) for v in h.x_values],
+            [str(v) if v is not None else "" for v in h.y_values],
+            h.default,
+            f"ALVH 4/4/2 {header} by {_param(h.x)}" + (f" and {_param(h.y)}" if h.y else ""),
+            (_param(h.x), _param(h.y)),
+            percent=kind == "pct",
+        )
+    out["robustness_frontier"] = charts.frontier_chart(sweep.frontier)
+    return out
+
+
+def _heatmap_table(h: robustness.Heatmap) -> str:
+    """A heatmap's values (``<table class="heatmap" id="heatmap-<metric>">``), one cell per
+    combination, the default's cell of class ``default``."""
+    kind = _metric(h.metric)[1]
+    head = "".join(f"<th>{html.escape(str(v))}</th>" for v in h.x_values)
+    rows = []
+    for i, yv in enumerate(h.y_values):
+        cells = "".join(
+            _cell(v, kind).replace("<td", '<td data-default="1"', 1)
+            if h.default == (i, j)
+            else _cell(v, kind)
+            for j, v in enumerate(h.values[i])
+        )
+        rows.append(f"<tr><th>{html.escape('' if yv is None else str(yv))}</th>{cells}</tr>")
+    corner = f"{_param(h.y)} ↓ / {_param(h.x)} →" if h.y else _param(h.x)
+    return (
+        f'<div class="scroll"><table class="heatmap" id="heatmap-{h.metric}"><thead><tr>'
+        f"<th>{html.escape(corner)}</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
+        "</table></div>"
+    )
+
+
+def _held_note(h: robustness.Heatmap) -> str:
+    held = ", ".join(f"{_param(p)} = {v}" for p, v in h.held.items())
+    default = (
+        "The outlined cell is the default (the config's values)."
+        if h.default is not None
+        else "The default values are not on this grid: no cell is outlined."
+    )
+    return f"{default}" + (f" Other swept parameters held at {held}." if held else "")
+
+
+def _frontier_table(frontier: pl.DataFrame) -> str:
+    front = frontier.filter(pl.col("on_frontier"))
+    body = "".join(
+        f"<tr><th>{html.escape(charts.label(r['strategy']))}</th>{_cell(r['combination'], 'int')}"
+        f"{_cell(r[robustness.SPEND], 'pct')}{_cell(r[robustness.DRAWDOWN], 'pct')}</tr>"
+        for r in front.to_dicts()
+    )
+    return (
+        '<div class="scroll"><table id="frontier"><thead><tr><th>Strategy</th>'
+        "<th>Combination</th><th>Net hedge spend % avg NAV/yr</th><th>Max drawdown</th></tr>"
+        f"</thead><tbody>{body}</tbody></table></div>"
+        f'<p class="note" id="frontier-count">{frontier.height} points (combination × '
+        f"strategy), {front.height} on the frontier: no other point spends less on hedges "
+        "with a drawdown as shallow, or has a shallower drawdown for as little.</p>"
+    )
+
+
+def _ci_table(sweep: robustness.Robustness) -> str:
+    body = "".join(
+        f"<tr><th>{html.escape(charts.label(r['versus']))}</th>"
+        f"<td>{html.escape(_metric(r['metric'])[0])}</td>"
+        + "".join(
+            _cell(r[c], _metric(r["metric"])[1])
+            for c in ("value", "versus_value", "difference", "ci_low", "ci_high")
+        )
+        + f"<td>{fmt(r['excludes_zero'], 'text')}</td></tr>"
+        for r in sweep.ci.to_dicts()
+    )
+    return (
+        '<div class="scroll"><table id="sweep-ci"><thead><tr><th>Versus</th><th>Metric</th>'
+        "<th>ALVH 4/4/2</th><th>Other</th><th>Difference</th><th>95% CI low</th>"
+        f"<th>95% CI high</th><th>CI excludes 0</th></tr></thead><tbody>{body}</tbody>"
+        "</table></div>"
+    )
+
+
+def _psr_dsr_table(sweep: robustness.Robustness) -> str:
+    runs = sweep.view.runs.filter(pl.col("combination") == sweep.best).to_dicts()
+    psr = {r["strategy"]: r["psr"] for r in runs}
+    rows = sorted(sweep.view.deflated.to_dicts(), key=lambda r: _strategy_rank(r["strategy"]))
+    body = "".join(
+        f"<tr><th>{html.escape(charts.label(r['strategy']))}</th>"
+        f"{_cell(psr.get(r['strategy']), 'ratio')}"
+        f"{_cell(r['best_combination'], 'int')}{_cell(r['sharpe'], 'ratio')}"
+        f"{_cell(r['trials'], 'int')}{_cell(r['dsr'], 'ratio')}</tr>"
+        for r in rows
+    )
+    return (
+        '<div class="scroll"><table id="sweep-dsr"><thead><tr><th>Strategy</th>'
+        f"<th>PSR(0), combination {sweep.best}</th><th>Best combination (Sharpe)</th>"
+        "<th>Its Sharpe</th><th>Combinations tried</th><th>DSR</th></tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def robustness_section(sweep: robustness.Robustness | None, pngs: dict[str, bytes]) -> str:
+    """The robustness section: one line when the warehouse has no sweep; else the sweep,
+    a heatmap per metric (chart and values), the hedge-spend/drawdown frontier (chart and
+    frontier points), ALVH minus each strategy at ALVH's best combination with the 95%
+    bootstrap CIs, and each strategy's PSR there and DSR (``docs/research.md``)."""
+    if sweep is None:
+        return (
+            '<p class="note" id="robustness-none">No parameter sweep in the warehouse '
+            "(research.sweep_runs): run <code>alvh sweep</code> or the research_sweep asset "
+            "to fill this section.</p>"
+        )
+    v = sweep.view
+    combos = v.runs["combination"].n_unique()
+    first, last = v.runs["start_date"].min(), v.runs["end_date"].max()
+    swept = ", ".join(_param(p) for p in v.params) or "no parameter"
+    parts = [
+        f'<p id="robustness-sweep">Sweep <code>{html.escape(v.sweep_id)}</code>: {combos} '
+        f"combinations of {html.escape(swept)}, {first} – {last}.</p>"
+    ]
+    for h in sweep.heatmaps:
+        name = f"robustness_{h.metric}"
+        title = f"ALVH 4/4/2 {_metric(h.metric)[0]} over the grid"
+        parts.append(
+            f"<h3>{html.escape(title)}</h3>{_img(name, pngs[name], title)}{_heatmap_table(h)}"
+            f'<p class="note">{html.escape(_held_note(h))}</p>'
+        )
+    if not sweep.heatmaps:
+        parts.append('<p class="note">The sweep varies no parameter: no heatmap.</p>')
+    parts.append(
+        "<h3>Hedge spend against max drawdown</h3>"
+        + _img("robustness_frontier", pngs["robustness_frontier"], "frontier")
+        + _frontier_table(sweep.frontier)
+    )
+    if sweep.best is not None:
+        params = sweep.view.runs.filter(pl.col("combination") == sweep.best).row(0, named=True)
+        at = ", ".join(f"{_param(p)} = {params[p]}" for p in v.params)
+        parts.append(
+            f"<h3>ALVH 4/4/2 minus each strategy at its best combination {sweep.best}"
+            f"{' (' + html.escape(at) + ')' if at else ''}</h3>{_ci_table(sweep)}"
+            '<p class="note">Paired stationary block bootstrap of the sessions, 95% '
+            "percentile intervals; a drawdown difference above 0 is a shallower drawdown, a "
+            "hedge-spend difference below 0 a cheaper hedge.</p>"
+            f"<h3>PSR and deflated Sharpe ratio</h3>{_psr_dsr_table(sweep)}"
+            '<p class="note">PSR(0): probability that the true Sharpe ratio exceeds 0. DSR: '
+            "the PSR of a strategy's best combination against the best Sharpe ratio "
+            f"expected of {combos} skill-less trials.</p>"
+        )
+    return "".join(parts)
+
+
 # --------------------------------------------------------------------------------------------
 # The page
 # --------------------------------------------------------------------------------------------
@@ -641,7 +827,8 @@ font-variant-numeric:tabular-nums}td.neg{color:#b00020}
 .badge{padding:1px 6px;border-radius:4px;font-size:0.85em}
 #provenance-table td:last-child{white-space:normal}
 .badge.modelled{background:#fde0c5;color:#7a3e00}.badge.real{background:#d9f0d3;color:#1b5e20}
-td.na{color:#666;font-style:italic}#hedge-spend td.na{white-space:normal;min-width:12em}
+td.na{color:#666;font-style:italic}td[data-default]{outline:2px solid #000}
+#hedge-spend td.na{white-space:normal;min-width:12em}
 """
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -668,7 +855,7 @@ def _starting_capital(data: ReportData) -> float:
 
 
 def render_charts(data: ReportData, provenance: list[dict] | None) -> dict[str, bytes]:
-    """Every chart of :data:`CHARTS` as PNG bytes."""
+    """Every chart of :data:`CHARTS`, then the robustness section's, as PNG bytes."""
     modelled = modelled_kinds(provenance)
     calendar_modelled = "macro_release_calendar" in modelled
     return {
@@ -681,6 +868,7 @@ def render_charts(data: ReportData, provenance: list[dict] | None) -> dict[str, 
             modelled_events=("CPI", "PPI") if calendar_modelled else (),
         ),
         "waterfall": charts.waterfall_chart(data.pnl, list(COMPONENTS)),
+        **robustness_charts(data.sweep),
     }
 
 
@@ -777,6 +965,8 @@ reason is the cell's tooltip and is spelled out in the hedge spend table).</p></
 <section id="section-reference"><h2>Reference strategies by published rules</h2>
 {reference_section(data.performance)}</section>
 <section id="section-stress"><h2>Stress windows</h2>{stress_table(data.stress)}</section>
+<section id="section-robustness"><h2>Robustness: the parameter sweep</h2>
+{robustness_section(data.sweep, pngs)}</section>
 <section id="provenance"><h2>Data provenance</h2>{provenance_section(provenance)}</section>
 </body></html>
 """
@@ -787,13 +977,18 @@ def write_report(
     out_dir: Path,
     provenance: list[dict] | None,
     attribution: AttributionConfig | None = None,
+    sweep: robustness.SweepChoice | None = None,
 ) -> Path:
     """Write ``out_dir/alvh_report.html`` and ``out_dir/png/<chart>.png``; returns the HTML
     path. ``provenance`` is the landing manifest's ``files`` list (None: generic note);
-    ``attribution`` the config section of the hedge-spend anchor (None: defaults)."""
-    data = read_data(con)
+    ``attribution`` the config section of the hedge-spend anchor (None: defaults); ``sweep``
+    the robustness section's sweep, metrics, parameters and defaults (None: the latest
+    sweep, Sharpe and max drawdown over its first two parameters, the built-in defaults)."""
+    data = read_data(con, sweep)
     pngs = render_charts(data, provenance)
     (out_dir / "png").mkdir(parents=True, exist_ok=True)
+    for stale in (out_dir / "png").glob("robustness_*.png"):  # a previous sweep's charts
+        stale.unlink()
     for name, png in pngs.items():
         (out_dir / "png" / f"{name}.png").write_bytes(png)
     target = out_dir / REPORT_NAME

@@ -13,11 +13,12 @@ import io
 from collections.abc import Sequence
 
 import matplotlib.dates as mdates
+import numpy as np
 import polars as pl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from alvh_assets.attribution.schema import MEMOS
@@ -317,4 +318,77 @@ def waterfall_chart(pnl: pl.DataFrame, components: Sequence[str]) -> bytes:
     if not strategies:
         fig.text(0.5, 0.5, "no rows in attribution.daily_pnl", ha="center")
     fig.suptitle("Where the P&L came from (sum over the range, USD)")
+    return _png(fig)
+
+
+def heatmap_chart(
+    values: Sequence[Sequence[float | None]],
+    x_labels: Sequence[str],
+    y_labels: Sequence[str],
+    default: tuple[int, int] | None,
+    title: str,
+    axis_names: tuple[str, str],
+    percent: bool = False,
+) -> bytes:
+    """A metric over two swept parameters: one cell per combination (``values[i][j]`` at
+    row ``y_labels[i]``, column ``x_labels[j]``; None blank), each labelled with its value
+    (percent when ``percent``), the default combination's cell outlined in black.
+
+    ``axis_names``: (x, y) parameter names."""
+    grid = np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
+    fig = _figure(max(5.0, 1.1 * len(x_labels) + 3), max(3.0, 0.6 * len(y_labels) + 2))
+    ax = fig.add_subplot()
+    mesh = ax.imshow(np.ma.masked_invalid(grid), cmap="viridis", aspect="auto", origin="lower")
+    fig.colorbar(mesh, ax=ax, format=PercentFormatter(1.0) if percent else None)
+    finite = grid[np.isfinite(grid)]
+    middle = float(np.mean([finite.min(), finite.max()])) if finite.size else 0.0
+    for (i, j), v in np.ndenumerate(grid):
+        if np.isfinite(v):
+            text = f"{v * 100:.1f}%" if percent else f"{v:.2f}"
+            ink = "white" if v < middle else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=ink)
+    if default is not None:
+        i, j = default
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="black", lw=2.5))
+        ax.annotate(
+            "default",
+            (j, i + 0.5),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xticks(range(len(x_labels)), x_labels, fontsize=8)
+    ax.set_yticks(range(len(y_labels)), y_labels, fontsize=8)
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    ax.set_title(title)
+    return _png(fig)
+
+
+def frontier_chart(points: pl.DataFrame) -> bytes:
+    """Hedge spend (net, % of average NAV a year) against max drawdown: one point per sweep
+    combination and strategy in the strategy's colour, the Pareto frontier (the points no
+    other beats on both) joined by a step line and ringed.
+
+    ``points``: strategy, hedge_net_spend_pct_nav_yr, max_drawdown, on_frontier."""
+    x, y = "hedge_net_spend_pct_nav_yr", "max_drawdown"
+    fig = _figure(9, 5)
+    ax = fig.add_subplot()
+    for s in _strategies(points):
+        rows = points.filter(pl.col("strategy") == s).drop_nulls([x, y])
+        ax.scatter(rows[x], rows[y], s=22, color=color(s), label=label(s), alpha=0.8, zorder=3)
+    front = points.filter(pl.col("on_frontier")).sort(x)
+    if front.height:
+        ax.step(front[x], front[y], where="post", color="black", lw=1.0, zorder=2)
+        ax.plot([], [], color="black", lw=1.0, marker="o", mfc="none", label="Pareto frontier")
+        ax.scatter(front[x], front[y], s=90, facecolors="none", edgecolors="black", zorder=4)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("net hedge spend (% of average NAV a year; lower is cheaper)")
+    ax.set_ylabel("max drawdown (higher is shallower)")
+    ax.set_title("Hedge spend against max drawdown, every combination and strategy")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
     return _png(fig)
