@@ -664,7 +664,7 @@ def robustness_charts(sweep: robustness.Robustness | None) -> dict[str, bytes]:
             [str(v) for v in h.x_values],
             [str(v) if v is not None else "" for v in h.y_values],
             h.default,
-            f"ALVH 4/4/2 {header} by {_param(h.x)}" + (f" and {_param(h.y)}" if h.y else ""),
+            f"ALVH 4/4/2: {header}",
             (_param(h.x), _param(h.y)),
             percent=kind == "pct",
         )
@@ -697,7 +697,7 @@ def _heatmap_table(h: robustness.Heatmap) -> str:
 def _held_note(h: robustness.Heatmap) -> str:
     held = ", ".join(f"{_param(p)} = {v}" for p, v in h.held.items())
     default = (
-        "The outlined cell is the default (the config's values)."
+        "The outlined cell (red in the chart) is the default: the config's values."
         if h.default is not None
         else "The default values are not on this grid: no cell is outlined."
     )

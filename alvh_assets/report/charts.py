@@ -332,7 +332,7 @@ def heatmap_chart(
 ) -> bytes:
     """A metric over two swept parameters: one cell per combination (``values[i][j]`` at
     row ``y_labels[i]``, column ``x_labels[j]``; None blank), each labelled with its value
-    (percent when ``percent``), the default combination's cell outlined in black.
+    (percent when ``percent``), the default combination's cell outlined in red.
 
     ``axis_names``: (x, y) parameter names."""
     grid = np.array([[np.nan if v is None else v for v in row] for row in values], dtype=float)
@@ -345,20 +345,12 @@ def heatmap_chart(
     for (i, j), v in np.ndenumerate(grid):
         if np.isfinite(v):
             text = f"{v * 100:.1f}%" if percent else f"{v:.2f}"
+            text += "\n(default)" if default == (i, j) else ""
             ink = "white" if v < middle else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=ink)
     if default is not None:
         i, j = default
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="black", lw=2.5))
-        ax.annotate(
-            "default",
-            (j, i + 0.5),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=3))
     ax.set_xticks(range(len(x_labels)), x_labels, fontsize=8)
     ax.set_yticks(range(len(y_labels)), y_labels, fontsize=8)
     ax.set_xlabel(axis_names[0])

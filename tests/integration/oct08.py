@@ -16,6 +16,12 @@ from tests.checks import failed as failed_names
 
 START, END = dt.date(2008, 9, 29), dt.date(2008, 10, 17)
 WARMUP = dt.date(2007, 9, 4)
+OVERRIDES = {"sample_start": START.isoformat(), "sample_end": END.isoformat()}
+"""The config overrides of this range (``--set`` texts: :data:`BASE`)."""
+BASE = [f"{k}={v}" for k, v in OVERRIDES.items()]
+SWEEP_GRID = ["condor.pop_target=0.72,0.75", "hedge.valuation_budget_max=0.28,0.24"]
+"""The 2×2 grid of the shared sweep (``swept``): the defaults (pop_target 0.75,
+valuation_budget_max 0.28) are combination 2."""
 
 
 def resources(landing: Path, db: Path, overrides: str = "{}") -> dict:

@@ -13,36 +13,18 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from alvh_assets.attribution.run import attribute_window
-from alvh_assets.config import load_config
 from alvh_assets.research import significance as sig
 from alvh_assets.research.grid import combinations, parse_axis
-from alvh_assets.research.sweep import METRICS, SweepError, run_sweep, sweep_window
+from alvh_assets.research.sweep import METRICS, SweepError, run_sweep
 from alvh_assets.strategy.registry import REGISTRY
-from alvh_assets.strategy.run import run_window
 from orchestration.cli import main
-from tests.integration.oct08 import END, START
+from tests.integration.oct08 import BASE, END, START, SWEEP_GRID
 
 pytestmark = pytest.mark.slow
 
-OVERRIDES = {"sample_start": START.isoformat(), "sample_end": END.isoformat()}
-BASE = [f"{k}={v}" for k, v in OVERRIDES.items()]
-CFG = load_config(None, OVERRIDES)
-# the defaults (pop_target 0.75, valuation_budget_max 0.28) are combination 2: a worker has
-# run another combination on the same market days before it
-GRID = ["condor.pop_target=0.72,0.75", "hedge.valuation_budget_max=0.28,0.24"]
 DEFAULT = 2
-
-
-@pytest.fixture(scope="module")
-def attributed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The October 2008 warehouse with the strategies and attribution of the defaults."""
-    db = tmp_path_factory.mktemp("sweep") / "alvh.duckdb"
-    shutil.copy(built, db)
-    with duckdb.connect(str(db)) as con:
-        run_window(con, (START, END), CFG)
-        attribute_window(con, (START, END), CFG)
-    return db
+"""The defaults (pop_target 0.75, valuation_budget_max 0.28) are combination 2: a worker
+has run another combination on the same market days before it."""
 
 
 def _copy(db: Path, tmp: Path) -> Path:
@@ -57,20 +39,6 @@ def _runs(db: Path, sweep_id: str) -> pl.DataFrame:
             "SELECT * FROM research.sweep_runs WHERE sweep_id = ? ORDER BY combination, strategy",
             [sweep_id],
         ).pl()
-
-
-@pytest.fixture(scope="module")
-def swept(attributed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The 2×2 grid run in two worker processes."""
-    db = _copy(attributed, tmp_path_factory.mktemp("swept"))
-    axes = [parse_axis(g) for g in GRID]
-    combos = combinations(axes, None, BASE)
-    with duckdb.connect(str(db)) as con:
-        window = sweep_window(con, CFG)
-        assert window == (START, END)
-        result = run_sweep(con, "grid", axes, combos, window, workers=2, reps=200)
-    assert (result.total, result.ran, result.skipped) == (4, 4, 0)
-    return db
 
 
 def test_a_2x2_grid_writes_four_combinations_of_every_strategy(swept: Path) -> None:
@@ -124,7 +92,7 @@ def test_an_interrupted_sweep_resumes_without_duplicates(
     attributed: Path, swept: Path, tmp_path: Path
 ) -> None:
     db = _copy(attributed, tmp_path)
-    axes = [parse_axis(g) for g in GRID]
+    axes = [parse_axis(g) for g in SWEEP_GRID]
     full = combinations(axes, None, BASE)
     # the sweep "killed" after the combinations of pop_target 0.75: a subset of the grid
     part_axes = [parse_axis("condor.pop_target=0.75"), axes[1]]

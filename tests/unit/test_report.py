@@ -3,21 +3,21 @@
 The warehouse holds synthetic rows (not market data) laid out as the strategy, marts and
 attribution tables the report reads: the registry's strategies over 30 sessions across a year end,
 their layers, regimes, macro events and attribution rows. The page is opened from disk in
-Debian's chromium through Playwright, with every request recorded.
+Debian's chromium through Playwright (the ``browser`` fixture of ``tests/conftest.py``),
+with every request recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 import pytest
 from click.testing import CliRunner
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.schema import COMPONENTS
@@ -28,17 +28,6 @@ from alvh_assets.strategy.registry import REGISTRY
 from alvh_assets.strategy.store import ACCOUNT, LAYERS, POSITIONS
 from orchestration.cli import main
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STRATEGIES = tuple(REGISTRY)
 HEDGES = {s.name: s.hedge_buckets for s in REGISTRY.values()}
@@ -296,19 +285,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return Built(db, page)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), "
-            "as .ci/run does; the report test needs a real browser"
-        )
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def test_report_writes_every_chart_as_a_png(built: Built) -> None:
     assert built.page.name == "alvh_report.html" and built.page.exists()
     for name in CHARTS:
@@ -351,6 +327,8 @@ def test_report_renders_in_chromium_without_errors_or_network(
     assert "1–12%" in page.locator("#hedge-spend-anchor").inner_text()
     assert page.locator("table#contribution tbody tr").count() > 0
     assert "Memo" in page.locator("#section-memo").inner_text()
+    assert page.locator("#section-robustness p").count() == 1  # no sweep: one line
+    assert page.locator("#robustness-none").count() == 1
     reference = page.locator("table#reference-cboe_cndr tbody tr")
     assert reference.count() == 2 * len(PERIODS)  # CNDR rules beside the house condor
     published = page.locator("ul#published-cboe_cndr").inner_text()
