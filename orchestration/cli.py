@@ -601,11 +601,34 @@ def publish(full: bool) -> None:
     type=click.Path(file_okay=False),
     help="Directory to write alvh_report.html and png/ into (default: <project root>/reports).",
 )
-def report(out: str | None) -> None:
+@click.option("--sweep-id", help="The sweep of the robustness section (default: the latest).")
+@click.option(
+    "--heatmap",
+    "heatmaps",
+    multiple=True,
+    metavar="METRIC",
+    help="A metric of research.sweep_runs to map over the grid; repeatable "
+    "(default: sharpe and max_drawdown).",
+)
+@click.option(
+    "--heatmap-params",
+    metavar="FIELD,FIELD",
+    help="The two swept fields of the heatmaps (default: the first two swept).",
+)
+@click.pass_context
+def report(
+    ctx: click.Context,
+    out: str | None,
+    sweep_id: str | None,
+    heatmaps: tuple[str, ...],
+    heatmap_params: str | None,
+) -> None:
     """Write the HTML report of the backtest from the warehouse (read-only).
 
-    Reads the strategy, marts and attribution tables of the warehouse and the landing
-    manifest (for which inputs are real and which modelled); prints the HTML path.
+    Reads the strategy, marts and attribution tables of the warehouse, the latest (or
+    --sweep-id) parameter sweep for the robustness section (docs/research.md, "Reading the
+    robustness section"; the default combination is the --config/--set values) and the
+    landing manifest (for which inputs are real and which modelled); prints the HTML path.
     """
     import duckdb
 
@@ -616,6 +639,13 @@ def report(out: str | None) -> None:
         landing_provenance,
         write_report,
     )
+    from alvh_assets.report.robustness import SweepChoice
+
+    cfg = _config(ctx.find_root())
+    params = tuple(p.strip() for p in heatmap_params.split(",")) if heatmap_params else None
+    if params is not None and len(params) != 2:
+        _fail(f"--heatmap-params {heatmap_params}: give two swept fields, FIELD,FIELD")
+    choice = SweepChoice(sweep_id, heatmaps or SweepChoice.metrics, params, cfg)
 
     source = paths.warehouse_path()
     if not source.exists():
@@ -623,7 +653,8 @@ def report(out: str | None) -> None:
     target = Path(out) if out else default_out_dir()
     try:
         with warehouse.connect(source, read_only=True) as con:
-            page = write_report(con, target, landing_provenance(paths.landing_dir()))
+            provenance = landing_provenance(paths.landing_dir())
+            page = write_report(con, target, provenance, cfg.attribution, choice)
     except ReportError as e:
         _fail(str(e))
     except duckdb.Error as e:

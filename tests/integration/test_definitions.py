@@ -66,3 +66,13 @@ def test_every_cli_step_is_a_job_listed_by_the_dagster_cli(tmp_path: Path) -> No
     }
     assert {job.name for job in STEP_JOBS.values()} | {"daily_job"} <= listed
     assert {f"{step}_job" for step in STEPS} <= listed
+
+
+def test_the_research_sweep_has_its_own_job_outside_the_daily_job() -> None:
+    from alvh_assets.research.assets import KEYS
+    from orchestration.definitions import daily_job, defs, research_sweep_job
+
+    graph = defs.resolve_asset_graph()
+    sweep = {dg.AssetKey(t.split(".")) for t in KEYS}
+    assert research_sweep_job.selection.resolve(graph) == sweep
+    assert not daily_job.selection.resolve(graph) & sweep

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser
 
 from alvh_assets.config import load_config
@@ -21,6 +22,7 @@ from alvh_assets.research.assets import RESEARCH_ASSETS, RESEARCH_CHECKS
 from alvh_assets.research.grid import grid_axes, sweep_id_of
 from alvh_assets.research.significance import METRICS
 from alvh_assets.strategy.registry import REGISTRY
+from orchestration.cli import main
 from tests.integration.oct08 import END, OVERRIDES, START
 
 pytestmark = pytest.mark.slow
@@ -156,3 +158,25 @@ def test_the_report_renders_the_robustness_section_in_chromium(
     assert errors == []
     assert all(u.startswith(("data:", "file:")) for u in requests), requests
     page.close()
+
+
+def test_cli_report_takes_the_sweep_metrics_and_parameters(swept: Path, tmp_path: Path) -> None:
+    env = {"ALVH_WAREHOUSE": str(swept), "ALVH_LANDING_DIR": str(tmp_path / "no_landing")}
+    args = [a for k, v in OVERRIDES.items() for a in ("--set", f"{k}={v}")]
+    args += ["report", "--out", str(tmp_path / "out"), "--sweep-id", "grid"]
+    fields = "hedge.valuation_budget_max,condor.pop_target"
+    r = CliRunner().invoke(
+        main, [*args, "--heatmap", "calmar", "--heatmap-params", fields], env=env
+    )
+    assert r.exit_code == 0, r.output
+    text = Path(r.output.strip()).read_text()
+    assert 'id="heatmap-calmar"' in text and 'id="heatmap-sharpe"' not in text
+    start = text.index('id="heatmap-calmar"')
+    table = text[start : text.index("</table>", start)]
+    # transposed: pop_target's values are the rows, valuation_budget_max's the columns;
+    # the default (0.75, 0.28) is the one marked cell, in the row of 0.75
+    assert "condor.pop_target ↓ / hedge.valuation_budget_max →" in table
+    assert table.count("data-default") == 1
+    assert "data-default" in table[table.index("<tr><th>0.75</th>") :]
+    r = CliRunner().invoke(main, [*args, "--heatmap", "nope"], env=env)
+    assert r.exit_code == 2 and "'nope' is not a metric" in r.output
