@@ -56,8 +56,10 @@ script, a CSS url()."""
         "cost where meaningful), the share of rolling windows meeting the contribution "
         "target, trading costs by trade kind against the premium collected, the roll "
         "opportunity cost as a memo apart, the Cboe CNDR rules beside the house condor with "
-        "the published CNDR figures, the stress windows, and which inputs are real and which "
-        "modelled (from "
+        "the published CNDR figures, the stress windows, the robustness of the latest parameter "
+        "sweep (heatmaps over two swept parameters with the default marked, the hedge "
+        "spend/max drawdown Pareto frontier, ALVH's bootstrap CIs, PSR and DSR; one line "
+        "without a sweep), and which inputs are real and which modelled (from "
         "the landing manifest). Written to reports/alvh_report.html, charts in reports/png/."
     ),
     metadata={"file": f"reports/{REPORT_NAME}", "charts": ", ".join(CHARTS)},

@@ -218,7 +218,7 @@ def read_data(
         ).fetchone()
         rule = (int(row[0]), float(row[1])) if row else None
     try:
-        swept = robustness.robustness(con, sweep or robustness.SweepChoice())
+        swept = robustness.read_robustness(con, sweep or robustness.SweepChoice())
     except ValueError as e:
         raise ReportError(str(e)) from None
     return ReportData(account, layers, regimes, events, pnl, performance, stress, rule, swept)

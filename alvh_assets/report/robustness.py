@@ -106,9 +106,11 @@ def read_sweep(con: duckdb.DuckDBPyConnection, choice: SweepChoice) -> SweepView
     sweep_id = choice.sweep_id or _latest(con)
     if sweep_id is None:
         return None
-    read = lambda t: wh.read_frame(  # noqa: E731
-        con, f"SELECT * FROM {t} WHERE sweep_id = ? ORDER BY ALL", [sweep_id]
-    )
+
+    def read(table: str) -> pl.DataFrame:
+        sql = f"SELECT * FROM {table} WHERE sweep_id = ? ORDER BY ALL"
+        return wh.read_frame(con, sql, [sweep_id])
+
     runs = read(sw.RUNS)
     if runs.is_empty():
         raise ValueError(f"sweep {sweep_id} is not in {sw.RUNS}")
@@ -151,7 +153,7 @@ def heatmap_grid(
     for p in params:
         if p in (x, y):
             continue
-        values = alvh[p].unique().to_list()
+        values = sorted(alvh[p].drop_nulls().unique().to_list())
         held[p] = defaults[p] if defaults.get(p) in values else best.get(p, values[0])
         alvh = alvh.filter(pl.col(p) == held[p])
     xs = sorted(alvh[x].drop_nulls().unique().to_list())
@@ -233,7 +235,7 @@ def _axes(view: SweepView, params: tuple[str, str] | None) -> tuple[str | None, 
     return cols[0], cols[1]
 
 
-def robustness(con: duckdb.DuckDBPyConnection, choice: SweepChoice) -> Robustness | None:
+def read_robustness(con: duckdb.DuckDBPyConnection, choice: SweepChoice) -> Robustness | None:
     """The section's data for ``choice`` (None: the warehouse has no sweep); a
     ``ValueError`` names a sweep, metric or parameter that is not there."""
     view = read_sweep(con, choice)

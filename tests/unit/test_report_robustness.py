@@ -107,20 +107,20 @@ def _sweep(con, sweep_id: str, at: dt.datetime, pop: tuple[float, ...]) -> None:
 
 def test_the_latest_sweep_is_the_one_written_last(tmp_path: Path) -> None:
     with wh.connect(tmp_path / "w.duckdb") as con:
-        assert rb.robustness(con, rb.SweepChoice()) is None  # no research tables
+        assert rb.read_robustness(con, rb.SweepChoice()) is None  # no research tables
         _sweep(con, "z-old", dt.datetime(2026, 1, 1), (0.70, 0.75))
         _sweep(con, "a-new", dt.datetime(2026, 2, 1), (0.70, 0.75, 0.80))
-        latest = rb.robustness(con, rb.SweepChoice(metrics=("sharpe",)))
-        named = rb.robustness(con, rb.SweepChoice("z-old", metrics=("sharpe",)))
+        latest = rb.read_robustness(con, rb.SweepChoice(metrics=("sharpe",)))
+        named = rb.read_robustness(con, rb.SweepChoice("z-old", metrics=("sharpe",)))
         with pytest.raises(ValueError, match="not a metric"):
-            rb.robustness(con, rb.SweepChoice(metrics=(A,)))
+            rb.read_robustness(con, rb.SweepChoice(metrics=(A,)))
         with pytest.raises(ValueError, match="does not vary hedge.ceiling_max"):
-            rb.robustness(con, rb.SweepChoice(params=("hedge.ceiling_max", A)))
+            rb.read_robustness(con, rb.SweepChoice(params=("hedge.ceiling_max", A)))
         with pytest.raises(ValueError, match="missing"):
-            rb.robustness(con, rb.SweepChoice("missing"))
+            rb.read_robustness(con, rb.SweepChoice("missing"))
         # the defaults marked are the given config's
         cfg = load_config(None, {"condor.pop_target": 0.80, "condor.pop_max": 0.85})
-        mine = rb.robustness(con, rb.SweepChoice(metrics=("sharpe",), config=cfg))
+        mine = rb.read_robustness(con, rb.SweepChoice(metrics=("sharpe",), config=cfg))
     assert latest is not None and named is not None
     assert (latest.view.sweep_id, latest.view.params) == ("a-new", [A])
     (h,) = latest.heatmaps
