@@ -48,7 +48,8 @@ def cli_tags() -> dict[str, str]:
     return {**LAUNCHER_TAGS, "alvh/pid": str(os.getpid())}
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one we may not signal counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -58,10 +59,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def monitored_by_daemon(instance: dg.DagsterInstance) -> bool:
+    """Whether the instance's run monitoring checks run workers (``deploy/dagster.yaml``):
+    the daemon then marks dead runs failed, and the CLI leaves that to it."""
+    return (
+        instance.run_monitoring_enabled and instance.run_launcher.supports_check_run_worker_health
+    )
+
+
 def release_stale_runs(instance: dg.DagsterInstance) -> list[str]:
     """Mark failed the CLI runs left 'started' by a process that no longer exists (a crash or
     a kill) and free their concurrency slots, so the next run does not wait for them.
-    Returns their run ids."""
+    Returns their run ids. Nothing when the daemon's run monitoring does it
+    (:func:`monitored_by_daemon`, with :class:`orchestration.launcher.PidCheckedRunLauncher`)."""
+    if monitored_by_daemon(instance):
+        return []
     records = instance.get_run_records(
         filters=dg.RunsFilter(
             statuses=[dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING],
@@ -72,7 +84,7 @@ def release_stale_runs(instance: dg.DagsterInstance) -> list[str]:
     for record in records:
         run = record.dagster_run
         pid = int(run.tags.get("alvh/pid", "0"))
-        if pid == os.getpid() or (pid and _alive(pid)):
+        if pid == os.getpid() or (pid and process_alive(pid)):
             continue
         instance.report_run_failed(run, f"launching process {pid} is gone (interrupted run)")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
