@@ -67,14 +67,15 @@ def server() -> Iterator[Server]:
 @pytest.fixture(scope="module")
 def env(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A project home whose Dagster instance is ``deploy/dagster.yaml`` on the throwaway
-    server (run monitoring polled every 2 s instead of 30, the one change)."""
+    server (run monitoring polled, and a dead run's slots freed, after 2 s: the one change)."""
     home = tmp_path_factory.mktemp("pg_home")
     generate_sample_market(*LANDED, home / "landing")
     dagster_home = home / "dagster_home"
     dagster_home.mkdir()
     config = (ROOT / "deploy" / "dagster.yaml").read_text()
-    assert "poll_interval_seconds: 30" in config
-    config = config.replace("poll_interval_seconds: 30", f"poll_interval_seconds: {POLL_SECONDS}")
+    for setting in ("poll_interval_seconds: 30", "free_slots_after_run_end_seconds: 60"):
+        assert setting in config
+        config = config.replace(setting, f"{setting.split(':')[0]}: {POLL_SECONDS}")
     (dagster_home / "dagster.yaml").write_text(config)
     return {
         **os.environ,
@@ -176,9 +177,10 @@ def _runs_of(instance: dg.DagsterInstance, day: str) -> list[dg.DagsterRun]:
     return [r.dagster_run for r in records]
 
 
-def test_the_daemon_runs_the_schedules_day_fails_a_killed_run_and_reruns_it(
+def test_the_daemon_runs_the_schedules_day_and_reruns_it_after_its_worker_is_killed(
     daemon: dict[str, str],
 ) -> None:
+    """The code server that launched the run sees its worker die and fails the run."""
     tick = dt.datetime(2008, 10, 9, 18, 30, tzinfo=NY)
     request = daily_after_close(dg.build_schedule_context(scheduled_execution_time=tick))
     assert isinstance(request, dg.RunRequest) and request.partition_key == "2008-10-09"
@@ -189,47 +191,74 @@ def test_the_daemon_runs_the_schedules_day_fails_a_killed_run_and_reruns_it(
             (run,) = _runs_of(instance, "2008-10-09")
             return worker_pid(instance, run) if run.status == dg.DagsterRunStatus.STARTED else None
 
-        pid = _wait("the run's worker started", 240, started_pid)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(_wait("the run's worker started", 300, started_pid), signal.SIGKILL)
 
-        def failed() -> dg.DagsterRun | None:
+        def failed() -> bool:
             (run,) = _runs_of(instance, "2008-10-09")
-            return run if run.status == dg.DagsterRunStatus.FAILURE else None
+            return run.status == dg.DagsterRunStatus.FAILURE
 
-        run = _wait("run monitoring marked the killed run failed", 60, failed)
-        messages = [
-            r.event_log_entry.user_message
-            for r in instance.get_records_for_run(
-                run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
-            ).records
-        ]
-        assert any(f"worker process {pid} is gone" in m for m in messages), messages
-
+        _wait("the killed run marked failed", 120, failed)
         _launch(daemon, request)  # the rerun
 
         def rerun_done() -> bool:
-            statuses = {r.status for r in _runs_of(instance, "2008-10-09")}
-            assert dg.DagsterRunStatus.FAILURE in statuses
-            return dg.DagsterRunStatus.SUCCESS in statuses
+            return dg.DagsterRunStatus.SUCCESS in {
+                r.status for r in _runs_of(instance, "2008-10-09")
+            }
 
         _wait("the rerun succeeded", 600, rerun_done)
         assert "2008-10-09" in instance.get_materialized_partitions(STRATEGY_ASSET)
 
 
-def test_the_landing_sensor_requests_the_next_landed_day_through_the_daemon(
+def test_run_monitoring_fails_a_killed_cli_run_and_the_sensor_runs_the_day_again(
     daemon: dict[str, str],
 ) -> None:
-    _dagster(daemon, "sensor", "cursor", *WORKSPACE, "landing_day_sensor", "--set", "2008-10-09")
-    _dagster(daemon, "sensor", "start", *WORKSPACE, "landing_day_sensor")
+    """A CLI run is in-process: no code server watches it, the daemon's run monitoring does
+    (:class:`orchestration.launcher.PidCheckedRunLauncher`); then the landing sensor,
+    started on the day before, runs that day through the daemon."""
+    proc = subprocess.Popen(
+        [ALVH, "run", "--date", "2008-10-10"], env=daemon,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
     with _environ(daemon), dg.DagsterInstance.get() as instance:
 
-        def succeeded() -> bool:
-            runs = _runs_of(instance, "2008-10-10")
+        def cli_run() -> dg.DagsterRun | None:
+            runs = instance.get_runs(
+                filters=dg.RunsFilter(
+                    tags={"alvh/pid": str(proc.pid)}, statuses=[dg.DagsterRunStatus.STARTED]
+                )
+            )
+            return runs[0] if runs else None
+
+        run = _wait("the CLI's run started", 300, cli_run)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+        def failed() -> bool:
+            return instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+
+        _wait("run monitoring marked the killed CLI run failed", 60, failed)
+        messages = [
+            r.event_log_entry.dagster_event.message
+            for r in instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE
+            ).records
+        ]
+        assert any(f"worker process {proc.pid} is gone" in m for m in messages), messages
+
+        _dagster(
+            daemon, "sensor", "cursor", *WORKSPACE, "landing_day_sensor", "--set", "2008-10-09"
+        )
+        _dagster(daemon, "sensor", "start", *WORKSPACE, "landing_day_sensor")
+
+        def sensor_run_done() -> bool:
+            runs = [r for r in _runs_of(instance, "2008-10-10") if "dagster/sensor_name" in r.tags]
             return any(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
 
-        _wait("the sensor's run for 2008-10-10 succeeded", 600, succeeded)
-        (run,) = _runs_of(instance, "2008-10-10")
-        assert run.tags["dagster/sensor_name"] == "landing_day_sensor"
+        _wait("the sensor's run for 2008-10-10 succeeded", 600, sensor_run_done)
+        (sensor_run,) = [
+            r for r in _runs_of(instance, "2008-10-10") if "dagster/sensor_name" in r.tags
+        ]
+        assert sensor_run.tags["dagster/sensor_name"] == "landing_day_sensor"
         assert instance.get_materialized_partitions(STRATEGY_ASSET) == {
             "2008-10-06", "2008-10-07", "2008-10-08", "2008-10-09", "2008-10-10",
         }  # fmt: skip
