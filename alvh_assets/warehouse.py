@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -129,12 +130,28 @@ def connect(
         con.close()
 
 
+@dataclass(frozen=True)
+class TableDoc:
+    """The data dictionary entry of a table: what it holds (its DuckDB table comment) and what
+    each column means (its column comments; units, signs, per-contract or per-book). Declared
+    beside the table's column layout, one home per table, and stored in the warehouse by
+    :func:`ensure_table`, so ``duckdb_tables()``/``duckdb_columns()`` and BI tools show it in
+    the warehouse and in every published copy (``COPY FROM DATABASE`` carries comments)."""
+
+    description: str
+    columns: Mapping[str, str] = field(default_factory=dict)
+
+
 def ensure_table(
-    con: duckdb.DuckDBPyConnection, table: str, schema: Mapping[str, pl.DataType]
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    schema: Mapping[str, pl.DataType],
+    doc: TableDoc | None = None,
 ) -> None:
     """``CREATE SCHEMA/TABLE IF NOT EXISTS`` for ``schema.table`` with these columns; a table
     made by an older version gains the columns it lacks (``ALTER TABLE … ADD COLUMN``, null
-    in existing rows)."""
+    in existing rows). With ``doc``, the table and column comments are set where they differ
+    (:func:`set_comments`)."""
     schema_name, table_name = table.split(".", 1)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema_name}")
     cols = ", ".join(f'"{name}" {duck_type(dtype)}' for name, dtype in schema.items())
@@ -150,6 +167,41 @@ def ensure_table(
     for name, dtype in schema.items():
         if name not in have:
             con.execute(f'ALTER TABLE {table} ADD COLUMN "{name}" {duck_type(dtype)}')
+    if doc is not None:
+        set_comments(con, table, doc)
+
+
+def set_comments(con: duckdb.DuckDBPyConnection, table: str, doc: TableDoc) -> int:
+    """``COMMENT ON TABLE``/``COMMENT ON COLUMN`` of ``schema.table`` from ``doc``, only where
+    the stored comment differs (a run that changes nothing leaves the catalog as it was, so
+    an incremental publish still finds it unchanged); columns ``doc`` does not describe keep
+    their comment. Returns the comments written."""
+    schema_name, table_name = table.split(".", 1)
+    where = (
+        "database_name = current_database() AND schema_name = ? AND table_name = ?",
+        [schema_name, table_name],
+    )
+    stored = con.execute(f"SELECT comment FROM duckdb_tables() WHERE {where[0]}", where[1])
+    row = stored.fetchone()
+    written = 0
+    if row is not None and row[0] != doc.description:
+        con.execute(f"COMMENT ON TABLE {table} IS {sql_text(doc.description)}")
+        written += 1
+    have = dict(
+        con.execute(
+            f"SELECT column_name, comment FROM duckdb_columns() WHERE {where[0]}", where[1]
+        ).fetchall()
+    )
+    for column, text in doc.columns.items():
+        if column in have and have[column] != text:
+            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {sql_text(text)}')
+            written += 1
+    return written
+
+
+def sql_text(value: str) -> str:
+    """``value`` as a SQL string literal (``COMMENT ON`` takes no bound parameter)."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import polars as pl
 from alvh_assets import warehouse as wh
 from alvh_assets.attribution.daily_pnl import CENT
 from alvh_assets.attribution.run import attribute_window
-from alvh_assets.attribution.schema import COMPONENTS, KEYS, TABLES
+from alvh_assets.attribution.schema import COMPONENTS, DOCS, KEYS, TABLES
 from alvh_assets.dagster_support import (
     AlvhSettings,
     WarehouseResource,
@@ -36,34 +36,7 @@ DEPS = [
     dg.AssetKey(["strategy", n])
     for n in ("account_daily", "positions_daily", "fills", "hedge_budget_daily")
 ]
-DESCRIPTIONS = {
-    "attribution.daily_pnl": "Where each strategy's NAV change came from, every day: condor "
-    "theta, delta/gamma and vega P&L (yesterday's Greeks; delta/gamma takes the rest), hedge "
-    "P&L per bucket, hedge carry (theta), commissions, exchange fees, slippage, interest, and "
-    "a residual that is zero to the cent. No memo figure is a component: the roll "
-    "opportunity cost (methodology §2 memo) is in attribution.performance, the stress "
-    "windows' roll_opportunity_cost_memo bucket and v_roll_opportunity_cost_memo_monthly. "
-    "Rules: alvh_assets/attribution/daily_pnl.py.",
-    "attribution.performance": "Per strategy, for the whole range ('all') and each calendar "
-    "year: CAGR, volatility, Sharpe, Sortino, max drawdown and its length, Calmar, worst day "
-    "and month, CVaR 95%, beta to SPX, hedge spend (premium paid, recovered, net, each as a "
-    "share of average NAV a year; the hedge cost drag is the net) and protection per dollar "
-    "(stress-window hedge payoff / premium paid), trading costs (cash) in all and by "
-    "trade kind (entry, roll, exit, hedge) beside the premium collected, rebalancing cost "
-    "(cash costs of rebalancing trades only), the roll opportunity cost (MEMO, in no sum), "
-    "XIRR, the hedge's XIRR and WACC-style cost of hedge capital (only where meaningful, "
-    "else null with the reason), ALVH's bp/week contribution, the share of rolling windows "
-    "meeting the contribution target, average break-even shift.",
-    "attribution.stress_windows": "P&L of each strategy and each hedge bucket in the named "
-    "stress windows of the methodology (only windows inside the data); the bucket "
-    "roll_opportunity_cost_memo is a memo outside 'total'.",
-    "attribution.contribution_daily": "The monitored hedge contribution of methodology §3 "
-    "(seed 003: >= 40 bp/week risk-adjusted over a rolling 30-day window, a metric, not a "
-    "rule): per hedged strategy and session, its return and the unhedged book's over the "
-    "trailing hedge.contribution_window_days calendar days, their difference and the "
-    "M²-risk-adjusted difference in bp/week, and whether it meets "
-    "hedge.contribution_target_bp_week. Rules: alvh_assets/attribution/contribution.py.",
-}
+DESCRIPTIONS = {table: doc.description for table, doc in DOCS.items()}
 SPECS = table_specs(KEYS, DESCRIPTIONS, "attribution", OWNERS, DEPS)
 
 

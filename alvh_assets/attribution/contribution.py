@@ -35,6 +35,7 @@ import polars as pl
 from alvh_assets.calendars import previous_trading_day
 from alvh_assets.config import AlvhConfig
 from alvh_assets.strategy.registry import REGISTRY
+from alvh_assets.warehouse import TableDoc
 
 UNHEDGED = "unhedged"
 F, N, S, D, B = pl.Float64(), pl.Int64(), pl.Utf8(), pl.Date(), pl.Boolean()
@@ -55,6 +56,38 @@ CONTRIBUTION_DAILY: dict[str, pl.DataType] = {
     "target_bp_week": F,
     "meets_target": B,
 }
+CONTRIBUTION_DOC = TableDoc(
+    "The monitored hedge contribution of methodology §3 (seed 003: >= 40 bp/week "
+    "risk-adjusted over a rolling 30-day window, a metric, not a rule): per hedged strategy "
+    "and session, its return and the unhedged book's over the trailing "
+    "hedge.contribution_window_days calendar days, their difference and the M²-risk-adjusted "
+    "difference in bp/week, and whether it meets hedge.contribution_target_bp_week. Rules: "
+    "alvh_assets/attribution/contribution.py. Grain: strategy, date.",
+    {
+        "strategy": "Hedged strategy of the registry (one with hedge buckets), set against "
+        "the unhedged book.",
+        "date": "Session t, the window's last session.",
+        "window_days": "W, the window in calendar days (hedge.contribution_window_days).",
+        "window_start": "The close the window's returns accrue from: the session before the "
+        "first session in (t − W days, t].",
+        "sessions": "Sessions in (t − W days, t].",
+        "complete": "Whether the whole window lies in both books' history.",
+        "return_hedged": "R_h = NAV(t) / NAV(window_start) − 1 of the hedged strategy "
+        "(decimal).",
+        "return_unhedged": "R_u, the same for the unhedged book (decimal).",
+        "return_risk_free": "R_f, the risk-free return over the window (decimal).",
+        "vol_hedged": "σ_h, std (ddof 1) of the hedged strategy's daily returns in the window, "
+        "not annualized.",
+        "vol_unhedged": "σ_u, the same for the unhedged book.",
+        "excess_bp_week": "1e4 × (R_h − R_u) × 7 / days, basis points a week.",
+        "risk_adjusted_bp_week": "M² difference, 1e4 × ((R_h − R_f) × σ_u / σ_h − (R_u − R_f)) "
+        "× 7 / days, basis points a week; null when σ_h = 0 or fewer than 2 sessions.",
+        "target_bp_week": "The target, bp/week (hedge.contribution_target_bp_week).",
+        "meets_target": "risk_adjusted_bp_week ≥ target_bp_week on complete windows with a "
+        "value, else null.",
+    },
+)
+"""The data dictionary entry of ``attribution.contribution_daily`` (column comments)."""
 
 
 def hedged_strategies(strategies: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from alvh_assets.attribution.contribution import contribution_daily
 from alvh_assets.attribution.daily_pnl import daily_pnl
 from alvh_assets.attribution.hedge import HEDGE_BOOK_SQL
 from alvh_assets.attribution.performance import performance_table, stress_windows_table
-from alvh_assets.attribution.schema import TABLES
+from alvh_assets.attribution.schema import DOCS, TABLES
 from alvh_assets.attribution.views import create_views
 from alvh_assets.config import AlvhConfig
 
@@ -55,7 +55,7 @@ def attribute_window(
     pnl = daily_pnl(account, positions, fills, window, cfg.execution.initial_capital)
     with wh.transaction(con):
         for table, schema in TABLES.items():
-            wh.ensure_table(con, table, schema)
+            wh.ensure_table(con, table, schema, DOCS[table])
         wh.delete_window(con, "attribution.daily_pnl", "date", window)
         wh.insert(con, "attribution.daily_pnl", pnl)
         everything = {  # in key order: sums are bit-equal however the rows were written

@@ -64,6 +64,7 @@ from alvh_assets.ingest.landing_checks import (
     file_day,
 )
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason
+from alvh_assets.ingest.source_docs import raw_docs
 from alvh_assets.ingest.sources import Source
 
 __all__ = ["LandingError", "RefusedWindowError", "ConservationError", "ingest", "collect"]
@@ -97,6 +98,46 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "rows_outside_window": pl.Int64(),
     "_ingested_at": pl.Datetime("us", "UTC"),
 }
+
+_LINEAGE_DOCS = {
+    "source": "Raw table the row was meant for (raw.<source>).",
+    "source_file": "Landing file the row came from (path under the landing root).",
+    "source_sha256": "SHA-256 of that file.",
+    "_ingested_at": "When the ingest run wrote the row (UTC).",
+}
+QUARANTINE_DOCS: dict[str, warehouse.TableDoc] = {
+    QUARANTINE_TABLE: warehouse.TableDoc(
+        "Every row an ingest rejected, with the reason and the raw line; the rest of its file "
+        "still loaded (raw rows = accepted + quarantined). Grain: source, source_file, "
+        "source_row.",
+        {
+            **_LINEAGE_DOCS,
+            "source_row": "Physical line number in the file (1-based, the header counted).",
+            "reason_code": "Machine reason: "
+            + ", ".join(r.value for r in Reason)
+            + " (alvh_assets/ingest/quarantine.py).",
+            "reason": "The reason in words, naming the field and value.",
+            "raw_line": "The rejected line as read from the file.",
+            "partition_date": "The row's parsed partition date where it has one (daily "
+            "sources), so re-ingesting a window replaces exactly its quarantined rows.",
+        },
+    ),
+    LOG_TABLE: warehouse.TableDoc(
+        "One row per ingested file and window: rows read, loaded, quarantined and outside the "
+        "window (the blocking conservation check: read = loaded + quarantined + outside). "
+        "Grain: source, source_file, window_start, window_end.",
+        {
+            **_LINEAGE_DOCS,
+            "window_start": "First day of the window the run replaced (null: whole table).",
+            "window_end": "Last day of the window the run replaced (null: whole table).",
+            "rows_read": "Data rows read from the file.",
+            "rows_loaded": "Rows written to the raw table.",
+            "rows_quarantined": "Rows written to quarantine.rejected_rows.",
+            "rows_outside_window": "Rows dated outside the run's window (left as they were).",
+        },
+    ),
+}
+"""The data dictionary of the ``quarantine`` tables (table and column comments)."""
 
 
 @dataclass(frozen=True)
@@ -401,9 +442,12 @@ def conservation_errors(log: pl.DataFrame) -> pl.DataFrame:
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """Create the raw table of ``source`` and the quarantine tables if missing."""
-    warehouse.ensure_table(con, f"raw.{source.name}", {**source.schema, **LINEAGE})
-    warehouse.ensure_table(con, QUARANTINE_TABLE, QUARANTINE_SCHEMA)
-    warehouse.ensure_table(con, LOG_TABLE, LOG_SCHEMA)
+    table = f"raw.{source.name}"
+    warehouse.ensure_table(con, table, {**source.schema, **LINEAGE}, raw_docs().get(table))
+    warehouse.ensure_table(
+        con, QUARANTINE_TABLE, QUARANTINE_SCHEMA, QUARANTINE_DOCS[QUARANTINE_TABLE]
+    )
+    warehouse.ensure_table(con, LOG_TABLE, LOG_SCHEMA, QUARANTINE_DOCS[LOG_TABLE])
 
 
 def upgrade_raw_tables(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]) -> list[str]:
@@ -424,7 +468,8 @@ def upgrade_raw_tables(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]
         schema = {**source.schema, **LINEAGE}
         missing = [c for c in schema if c not in have[source.name]]
         if missing:
-            warehouse.ensure_table(con, f"raw.{source.name}", schema)
+            table = f"raw.{source.name}"
+            warehouse.ensure_table(con, table, schema, raw_docs().get(table))
             added += [f"raw.{source.name}.{c}" for c in missing]
     return added
 

@@ -16,7 +16,13 @@ import duckdb
 import polars as pl
 
 from alvh_assets import warehouse as wh
-from alvh_assets.pricing.option_greeks import KEY, OPTION_COLUMNS, OUTPUT_SCHEMA, option_greeks
+from alvh_assets.pricing.option_greeks import (
+    KEY,
+    OPTION_COLUMNS,
+    OUTPUT_DOCS,
+    OUTPUT_SCHEMA,
+    option_greeks,
+)
 
 TABLE = "pricing.option_greeks"
 LOG_TABLE = "pricing.option_greeks_log"
@@ -33,6 +39,29 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "median_abs_iv_diff": pl.Float64(),
     "_computed_at": pl.Datetime("us", "UTC"),
 }
+DOCS: dict[str, wh.TableDoc] = {
+    TABLE: wh.TableDoc(
+        "Our IV and Greeks for every option row of raw.cboe_option_eod (Black-76 on the "
+        "put-call parity forward for SPX, on the VX future for VIX), beside the vendor's IV. "
+        "Greeks per unit (× 100 for one contract). Conventions: docs/pricing.md. Grain: "
+        "quote_date, root, expiration, strike, option_type.",
+        {**OUTPUT_DOCS, "_computed_at": "When the pricing run wrote the row (UTC)."},
+    ),
+    LOG_TABLE: wh.TableDoc(
+        "One row per pricing run and window: rows read and priced (the conservation check "
+        "reads it). Grain: window_start, window_end, _computed_at.",
+        {
+            "window_start": "First quote date of the run's window.",
+            "window_end": "Last quote date of the run's window.",
+            "raw_rows": "Rows of raw.cboe_option_eod in the window.",
+            "priced_rows": "Rows written to pricing.option_greeks (= raw_rows).",
+            "rows_with_iv": "Priced rows with an IV (iv_reason 'OK').",
+            "median_abs_iv_diff": "Median |iv − vendor_iv| over the rows with both (decimal).",
+            "_computed_at": "When the run wrote the window (UTC).",
+        },
+    ),
+}
+"""The data dictionary of the ``pricing`` tables (table and column comments)."""
 CHUNK_SESSIONS = 21
 """Sessions priced per pass (~90k rows on the default range): one pass per month keeps a
 multi-year backfill's memory at one month of rows."""
@@ -42,8 +71,8 @@ KEY_SQL = ", ".join(f'"{k}"' for k in KEY)
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create ``pricing.option_greeks`` and its run log if missing."""
-    wh.ensure_table(con, TABLE, TABLE_SCHEMA)
-    wh.ensure_table(con, LOG_TABLE, LOG_SCHEMA)
+    wh.ensure_table(con, TABLE, TABLE_SCHEMA, DOCS[TABLE])
+    wh.ensure_table(con, LOG_TABLE, LOG_SCHEMA, DOCS[LOG_TABLE])
 
 
 def window_days(con: duckdb.DuckDBPyConnection, window: tuple[dt.date, dt.date]) -> list[dt.date]:

@@ -29,7 +29,7 @@ from alvh_assets.dagster_support import (
 from alvh_assets.metadata import markdown_table
 from alvh_assets.strategy.registry import REGISTRY, names_sql
 from alvh_assets.strategy.run import run_window, strategy_window
-from alvh_assets.strategy.store import KEYS, TABLES
+from alvh_assets.strategy.store import DOCS, KEYS, TABLES
 
 OWNERS = ["team:alvh-quant"]
 DEPS = [
@@ -46,44 +46,7 @@ DEPS = [
         )
     ),
 ]
-DESCRIPTIONS = {
-    "strategy.fills": f"Every trade of the strategies ({', '.join(REGISTRY)}) "
-    "with bid, ask, mid, fill price (mid ± share of the "
-    "half-spread), commission, exchange fees, slippage, cash flow, the reason (entry, roll "
-    "with its trigger, exit kind, halt close-out, settlement, tranche add/trim/monetize with "
-    "its signal), trade_kind (condor_entry, condor_roll, condor_exit, halt_close, settlement, "
-    "hedge_add/roll/trim/monetize/lapse), cycle_id (a condor leg's cycle, entry to final "
-    "close) and the roll's opportunity_cost: a MEMO (time value given up, methodology §2), "
-    "neither a cash flow nor a cost. Settlements are cash at the root's settlement value, "
-    "no fees.",
-    "strategy.positions_daily": "Every open option leg at the close, after the day's trades: "
-    "mark at mid and at liquidation value (bid for longs, ask for shorts), Greeks in USD "
-    "(delta, gamma per 1% move, vega per vol point, theta per day) and the break-evens of the "
-    "condor alone and combined with the SPX put hedges; a condor leg's cycle_credit (original "
-    "credit) and cycle_cash (cash of the cycle's fills so far), on which its exits are "
-    "measured.",
-    "strategy.hedge_budget_daily": "The day's hedge budget on the common basis of every "
-    "hedged strategy (methodology §3, settled 2026-12): premium at risk (open cost basis of "
-    "the hedge legs) as a share of condor notional (wing width × 100 × contracts): base rule, "
-    "every cap's value, the binding rule, the block on new layers (peak-earnings P/E), the "
-    "rules skipped for a missing input; the cost ceiling's cumulative sides "
-    "(time_value_captured = closed cycles' credit + the open cycle's decayed time value, "
-    "hedge_net_spend, spend_room_usd; cum_* at the close); the liquidity test that gates new "
-    "condor risk in event windows (liquidity_ok, liquid_hedge_value, unwind_slippage, "
-    "condor_blocked_by); narrow_steps of the mid-layer financing; the break-even shift the "
-    "hedge buys.",
-    "strategy.layer_allocations_daily": "The hedge layers every day: ALVH's ten tranches "
-    "(short_term 1-4, medium_term 1-4, long_dated 1-2) and its VIX call calendar "
-    "(calendar 1) with target share, active flag, instrument, strikes, expiry, contracts, "
-    "premium at risk (open cost basis) and market value, the rule or signal that set them and "
-    "the day's action; the baselines' single layer.",
-    "strategy.account_daily": "The account of each strategy every day ("
-    + "; ".join(f"{s.name}: {s.description}" for s in REGISTRY.values())
-    + "): cash, interest at the "
-    "short rate, trading cash flow and costs, margin of defined-risk spreads, NAV at mid and "
-    "at liquidation value, and the solvency halt (halted, halt_date, halt_reason): when NAV "
-    "<= margin the account closes everything and trades no more (methodology §2).",
-}
+DESCRIPTIONS = {table: doc.description for table, doc in DOCS.items()}
 SPECS = table_specs(KEYS, DESCRIPTIONS, "strategy", OWNERS, DEPS)
 ACCOUNT, POSITIONS, BUDGET, LAYERS, FILLS = (
     dg.AssetKey(["strategy", n])
