@@ -9,6 +9,8 @@ An invalid value raises :class:`ConfigError` naming the field and its allowed ra
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -524,6 +526,21 @@ def load_config(
         return AlvhConfig.model_validate(doc)
     except ValidationError as e:
         raise _explain(e, source) from None
+
+
+UNHASHED_SECTIONS = {"research"}
+"""Sections left out of :func:`config_hash`: they say which sweeps to run, not how the
+strategies trade, so naming a grid in the config leaves every combination's hash (and a
+sweep's resumption) unchanged."""
+
+
+def config_hash(cfg: AlvhConfig) -> str:
+    """SHA-256 (first 16 hex digits) of the validated config as canonical JSON, without the
+    :data:`UNHASHED_SECTIONS`: the identity of a configuration (sweep combinations,
+    ``meta.publication.config_hash``)."""
+    doc = cfg.model_dump(mode="json", exclude=UNHASHED_SECTIONS)
+    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def parse_override(text: str) -> tuple[str, Any]:

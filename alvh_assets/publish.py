@@ -20,9 +20,11 @@ get a publication of their own: a DuckDB copy plus Parquet files of the ``marts`
 3. write the release into ``releases/.<id>.tmp-<pid>/``, **incrementally** when ``current``
    names a release holding ``<catalog>.duckdb`` (see below), else in full: ``ATTACH`` a new
    ``<catalog>.duckdb`` with ``STORAGE_VERSION 'v1.4.0'``, so any DuckDB ≥ 1.4 opens it,
-   and ``COPY FROM DATABASE`` every schema, table and view into it; export the Parquet
-   tables from that copy (same snapshot) into the same folder; ``DETACH`` (which
-   checkpoints the copy);
+   ``COPY FROM DATABASE … (SCHEMA)`` (every schema, table, view and comment), drop what is
+   not for readers (below), and insert the rows of every reader table; write the copy's
+   ``meta`` tables (:mod:`alvh_assets.publication`: when, data through which day, code
+   version, config hash, rows per table); export the Parquet tables from that copy (same
+   snapshot) into the same folder; ``DETACH`` (which checkpoints the copy);
 4. ``fsync`` and seal the folder read-only (files 0444, folders 0555), rename it to
    ``releases/<id>``, then point ``current`` at it: a fresh relative symlink
    ``os.replace``-d over the old one, an atomic rename on POSIX;
@@ -35,9 +37,11 @@ file system has them, else a kernel copy: the one step still proportional to the
 warehouse's size), attached read-write in the staging folder; the old file is never
 written, so its readers keep their snapshot. If the two catalogs differ in anything but
 table contents (schemas, a table's DDL — a column added —, views, indexes, sequences,
-macros, types) the copy is dropped and the release is written in full. Otherwise each table
-is compared with its copy by a *fingerprint*, computed on both sides (so nothing is stored
-between publishes and a release made by older code is a valid base):
+macros, types, comments; compared over the reader schemas), or the previous copy holds
+anything a copy no longer may (a schema outside :data:`READER_SCHEMAS`, a scratch table),
+the copy is dropped and the release is written in full. ``meta`` is rewritten every time.
+Otherwise each table is compared with its copy by a *fingerprint*, computed on both sides
+(so nothing is stored between publishes and a release made by older code is a valid base):
 
 * per partition: a table of at least :data:`PARTITION_MIN_ROWS` rows with a date column of
   :data:`PARTITION_COLUMNS` (``raw.cboe_option_eod``, ``pricing.option_greeks``: by
@@ -74,10 +78,16 @@ holds a connection to ``published/alvh.duckdb`` gets the *old* snapshot from
 ``duckdb.connect(path)``: close every connection first, or ``ATTACH`` from a fresh
 ``duckdb.connect()``.
 
-dbt views are stored with catalog-qualified SQL (``alvh.raw.…``, the catalog being the
-warehouse file's stem); ``COPY FROM DATABASE`` copies that SQL verbatim, so the copy is
-named ``<catalog>.duckdb`` (``alvh.duckdb`` for the project's warehouse) and its views
-resolve when it is opened. On failure before ``current`` is swapped, the new release and
+**Only reader schemas** (issue 20): a copy holds the schemas of :data:`READER_SCHEMAS` and
+``meta``, never dbt's ``staging``/``intermediate`` views, ``main`` or a scratch table
+(:data:`SCRATCH`: dbt's ``…__dbt_tmp…`` left by an interrupted or standalone ``dbt build``).
+dbt stores its views with catalog-qualified SQL (``alvh.raw.…``, the catalog being the
+warehouse file's stem), which fails in a copy attached under another name (``Catalog "alvh"
+does not exist``); the views readers get (``attribution.v_*``) name their tables without a
+catalog, so the copy opens under any name or file name. The copy is still named
+``<catalog>.duckdb`` (``alvh.duckdb``), the name readers already use. Table and column
+comments (the data dictionary, ``docs/data_dictionary.md``) are part of the catalog and
+copied with it. On failure before ``current`` is swapped, the new release and
 every temporary are removed and the previous publication is left as it was. A
 ``published/`` from before the release layout (a plain ``alvh.duckdb`` file and
 ``parquet/`` folder) is converted on the first publish: the file is replaced atomically by
@@ -101,8 +111,16 @@ from pathlib import Path
 import duckdb
 
 from alvh_assets import paths
+from alvh_assets.config import AlvhConfig, config_hash, load_config
+from alvh_assets.publication import SCHEMA as META
+from alvh_assets.publication import Publication, write_meta
 
 PARQUET_SCHEMAS = ("marts", "strategy", "attribution")
+READER_SCHEMAS = ("raw", "quarantine", "pricing", "marts", "strategy", "attribution", "research")
+"""The warehouse schemas a publication copies (the contract's tables, the sweeps' results);
+dbt's ``staging`` and ``intermediate`` views and ``main`` stay in the warehouse."""
+SCRATCH = re.compile(r"__dbt_(tmp|backup)")
+"""Names of scratch tables never published (dbt's temporaries and backups)."""
 STORAGE_VERSION = "v1.4.0"
 KEEP_RELEASES = 3
 """Releases kept on disk: the current one and the two before it (older ones are deleted)."""
@@ -138,7 +156,8 @@ class PublishResult:
     ``current``), ``release`` the folder they resolve to now; ``swept`` the temporaries of
     dead publishes removed first, ``pruned`` the old releases deleted; ``incremental``
     whether the release was made from the previous one (else a full copy), ``reused`` the
-    tables it left as they were, ``linked`` the Parquet files hard-linked from it."""
+    tables it left as they were, ``linked`` the Parquet files hard-linked from it;
+    ``publication`` the copy's ``meta.publication`` row (``tables`` leaves ``meta`` out)."""
 
     path: Path
     tables: tuple[str, ...]
@@ -152,6 +171,7 @@ class PublishResult:
     reused: tuple[str, ...] = ()
     linked: tuple[Path, ...] = ()
     incremental: bool = False
+    publication: Publication | None = None
 
 
 def published_database(target_dir: Path | None = None) -> Path:
@@ -172,13 +192,19 @@ def published_database(target_dir: Path | None = None) -> Path:
 
 
 def publish(
-    con: duckdb.DuckDBPyConnection, target_dir: Path | None = None, *, full: bool = False
+    con: duckdb.DuckDBPyConnection,
+    target_dir: Path | None = None,
+    *,
+    full: bool = False,
+    config: AlvhConfig | None = None,
 ) -> PublishResult:
     """Publish the warehouse behind ``con`` (read-write) to ``target_dir`` (default
     :func:`~alvh_assets.paths.published_dir`): a new sealed release ``releases/<id>/`` holding
-    ``<catalog>.duckdb`` and ``parquet/<schema>/<table>.parquet``, made current by one atomic
-    pointer swap (see the module doc). Stale temporaries of dead publishes are swept first;
-    releases beyond :data:`KEEP_RELEASES` are deleted after."""
+    ``<catalog>.duckdb`` (reader schemas and ``meta`` only) and
+    ``parquet/<schema>/<table>.parquet``, made current by one atomic pointer swap (see the
+    module doc). ``config`` (default: the defaults, :func:`~alvh_assets.config.load_config`)
+    is the configuration whose hash ``meta.publication`` records. Stale temporaries of dead
+    publishes are swept first; releases beyond :data:`KEEP_RELEASES` are deleted after."""
     start = time.perf_counter()
     target_dir = Path(target_dir) if target_dir else paths.published_dir()
     releases = target_dir / RELEASES
@@ -204,12 +230,15 @@ def publish(
         incremental = unchanged is not None
         if unchanged is None:  # first publish, full=True, or a change of schema: copy all
             unchanged = frozenset()
-            con.execute(
-                f'ATTACH {_lit(staging / copy)} AS "{alias}" '
-                f"(STORAGE_VERSION '{STORAGE_VERSION}')"
-            )
-            con.execute(f'COPY FROM DATABASE "{catalog}" TO "{alias}"')
-        tables = _names(con, "table", alias)
+            _copy_all(con, catalog, staging / copy, alias)
+        publication = write_meta(
+            con,
+            alias,
+            release=release_id,
+            incremental=incremental,
+            config_hash=config_hash(config or load_config()),
+        )
+        tables = tuple(t for t in _names(con, "table", alias) if not t.startswith(f"{META}."))
         views = _names(con, "view", alias)
         for name in tables:
             schema, table = name.split(".", 1)
@@ -254,7 +283,56 @@ def publish(
         reused=tuple(sorted(unchanged)),
         linked=tuple(target_dir / p for p in linked),
         incremental=incremental,
+        publication=publication,
     )
+
+
+def _copy_all(con: duckdb.DuckDBPyConnection, catalog: str, dest: Path, alias: str) -> None:
+    """Write the whole copy ``dest`` (attached as ``alias``, storage :data:`STORAGE_VERSION`):
+    the catalog of ``catalog`` (``COPY FROM DATABASE … (SCHEMA)``: schemas, tables, views,
+    comments), less what is not for readers (:func:`_drop_strays`), then the rows of every
+    reader table (:func:`_tables`)."""
+    con.execute(f"ATTACH {_lit(dest)} AS \"{alias}\" (STORAGE_VERSION '{STORAGE_VERSION}')")
+    con.execute(f'COPY FROM DATABASE "{catalog}" TO "{alias}" (SCHEMA)')
+    _drop_strays(con, alias)
+    for schema, table in _tables(con, catalog):
+        con.execute(
+            f'INSERT INTO "{alias}"."{schema}"."{table}" '
+            f'SELECT * FROM "{catalog}"."{schema}"."{table}"'
+        )
+
+
+def _strays(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple[str, str, str | None]]:
+    """What a copy may not hold, in catalog ``db``: schemas outside :data:`READER_SCHEMAS`
+    and ``meta`` (``(kind, schema, None)``, ``main`` excepted), the tables and views of
+    ``main`` and the scratch tables (:data:`SCRATCH`) anywhere (``(kind, schema, name)``)."""
+    allowed = (*READER_SCHEMAS, META, "main")
+    schemas = con.execute(
+        f"SELECT schema_name FROM duckdb_schemas() WHERE database_name = {_lit(db)} "
+        "AND NOT internal"
+    ).fetchall()
+    found: list[tuple[str, str, str | None]] = [
+        ("schema", s, None) for (s,) in schemas if s not in allowed
+    ]
+    for kind in ("table", "view"):
+        user = " AND NOT internal" if kind == "view" else ""
+        for schema, name in con.execute(
+            f"SELECT schema_name, {kind}_name FROM duckdb_{kind}s() "
+            f"WHERE database_name = {_lit(db)}{user}"
+        ).fetchall():
+            if schema in allowed and (schema == "main" or SCRATCH.search(name)):
+                found.append((kind, schema, name))
+    return found
+
+
+def _drop_strays(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """Drop from the copy ``db`` everything :func:`_strays` lists (a schema with its
+    contents)."""
+    for kind, schema, name in _strays(con, db):
+        if name is None:
+            con.execute(f'DROP SCHEMA "{db}"."{schema}" CASCADE')
+        else:
+            con.execute(f'DROP {kind.upper()} "{db}"."{schema}"."{name}"')
 
 
 def _clone(source: Path, dest: Path, failed: list[BaseException]) -> None:
@@ -315,7 +393,9 @@ def _incremental(
         if failed:
             raise failed[0]
         con.execute(f'ATTACH {_lit(dest)} AS "{alias}"')
-        if _catalog_signature(con, catalog) != _catalog_signature(con, alias):
+        if _strays(con, alias) or _catalog_signature(con, catalog) != _catalog_signature(
+            con, alias
+        ):
             raise _UnsureError
         unchanged: set[str] = set()
         con.execute("BEGIN")
@@ -359,32 +439,51 @@ class _UnsureError(Exception):
 
 
 def _catalog_signature(con: duckdb.DuckDBPyConnection, db: str) -> tuple:
-    """Everything :func:`_incremental` does not rewrite: schemas, the DDL of tables, views,
-    indexes, sequences, macros and types of catalog ``db`` (for views and macros their
-    SQL, which names the warehouse catalog in both databases)."""
+    """Everything :func:`_incremental` does not rewrite, in the reader schemas of catalog
+    ``db`` (scratch tables left out): schemas, the DDL of tables, views, indexes, sequences,
+    macros and types (for views and macros their SQL), and the comments of tables, views
+    and columns."""
     queries = (
-        "SELECT schema_name FROM duckdb_schemas() WHERE database_name = {db} AND NOT internal",
-        "SELECT schema_name, table_name, sql FROM duckdb_tables() WHERE database_name = {db}",
-        "SELECT schema_name, view_name, sql FROM duckdb_views() "
-        "WHERE database_name = {db} AND NOT internal",
-        "SELECT schema_name, index_name, sql FROM duckdb_indexes() WHERE database_name = {db}",
-        "SELECT schema_name, sequence_name, last_value FROM duckdb_sequences() "
-        "WHERE database_name = {db}",
+        "SELECT schema_name FROM duckdb_schemas() WHERE {where} AND NOT internal",
+        "SELECT schema_name, table_name, sql, comment FROM duckdb_tables() WHERE {where} "
+        "AND NOT regexp_matches(table_name, {scratch})",
+        "SELECT schema_name, view_name, sql, comment FROM duckdb_views() "
+        "WHERE {where} AND NOT internal",
+        "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+        "WHERE {where} AND comment IS NOT NULL AND NOT regexp_matches(table_name, {scratch})",
+        "SELECT schema_name, index_name, sql FROM duckdb_indexes() WHERE {where}",
+        "SELECT schema_name, sequence_name, last_value FROM duckdb_sequences() WHERE {where}",
         "SELECT schema_name, function_name, macro_definition FROM duckdb_functions() "
-        "WHERE database_name = {db} AND NOT internal",
-        "SELECT schema_name, type_name FROM duckdb_types() "
-        "WHERE database_name = {db} AND NOT internal",
+        "WHERE {where} AND NOT internal",
+        "SELECT schema_name, type_name FROM duckdb_types() WHERE {where} AND NOT internal",
     )
+    where = f"database_name = {_lit(db)} AND schema_name IN ({_readers()})"
     return tuple(
-        tuple(sorted(map(repr, con.execute(q.format(db=_lit(db))).fetchall()))) for q in queries
+        tuple(
+            sorted(
+                map(
+                    repr,
+                    con.execute(q.format(where=where, scratch=_lit(SCRATCH.pattern))).fetchall(),
+                )
+            )
+        )
+        for q in queries
     )
+
+
+def _readers() -> str:
+    """:data:`READER_SCHEMAS` as a SQL list of literals."""
+    return ", ".join(_lit(s) for s in READER_SCHEMAS)
 
 
 def _tables(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple[str, str]]:
-    return con.execute(
+    """The published tables of catalog ``db``: those of :data:`READER_SCHEMAS`, scratch tables
+    (:data:`SCRATCH`) left out; sorted."""
+    rows = con.execute(
         "SELECT schema_name, table_name FROM duckdb_tables() "
-        f"WHERE database_name = {_lit(db)} ORDER BY 1, 2"
+        f"WHERE database_name = {_lit(db)} AND schema_name IN ({_readers()}) ORDER BY 1, 2"
     ).fetchall()
+    return [(s, t) for s, t in rows if not SCRATCH.search(t)]
 
 
 def _where(db: str, schema: str, table: str) -> str:

@@ -171,30 +171,32 @@ def ensure_table(
         set_comments(con, table, doc)
 
 
-def set_comments(con: duckdb.DuckDBPyConnection, table: str, doc: TableDoc) -> int:
-    """``COMMENT ON TABLE``/``COMMENT ON COLUMN`` of ``schema.table`` from ``doc``, only where
-    the stored comment differs (a run that changes nothing leaves the catalog as it was, so
-    an incremental publish still finds it unchanged); columns ``doc`` does not describe keep
-    their comment. Returns the comments written."""
+def set_comments(
+    con: duckdb.DuckDBPyConnection, table: str, doc: TableDoc, database: str | None = None
+) -> int:
+    """``COMMENT ON TABLE``/``COMMENT ON COLUMN`` of ``schema.table`` (in the attached
+    ``database``, default the current one) from ``doc``, only where the stored comment differs
+    (a run that changes nothing leaves the catalog as it was, so an incremental publish still
+    finds it unchanged); columns ``doc`` does not describe keep their comment. Returns the
+    comments written."""
     schema_name, table_name = table.split(".", 1)
+    db = sql_text(database) if database else "current_database()"
+    qualified = f'"{database}".{table}' if database else table
     where = (
-        "database_name = current_database() AND schema_name = ? AND table_name = ?",
-        [schema_name, table_name],
+        f"database_name = {db} AND schema_name = {sql_text(schema_name)} "
+        f"AND table_name = {sql_text(table_name)}"
     )
-    stored = con.execute(f"SELECT comment FROM duckdb_tables() WHERE {where[0]}", where[1])
-    row = stored.fetchone()
+    row = con.execute(f"SELECT comment FROM duckdb_tables() WHERE {where}").fetchone()
     written = 0
     if row is not None and row[0] != doc.description:
-        con.execute(f"COMMENT ON TABLE {table} IS {sql_text(doc.description)}")
+        con.execute(f"COMMENT ON TABLE {qualified} IS {sql_text(doc.description)}")
         written += 1
     have = dict(
-        con.execute(
-            f"SELECT column_name, comment FROM duckdb_columns() WHERE {where[0]}", where[1]
-        ).fetchall()
+        con.execute(f"SELECT column_name, comment FROM duckdb_columns() WHERE {where}").fetchall()
     )
     for column, text in doc.columns.items():
         if column in have and have[column] != text:
-            con.execute(f'COMMENT ON COLUMN {table}."{column}" IS {sql_text(text)}')
+            con.execute(f'COMMENT ON COLUMN {qualified}."{column}" IS {sql_text(text)}')
             written += 1
     return written
 

@@ -72,8 +72,7 @@ CONTRIBUTION_DOC = TableDoc(
         "first session in (t − W days, t].",
         "sessions": "Sessions in (t − W days, t].",
         "complete": "Whether the whole window lies in both books' history.",
-        "return_hedged": "R_h = NAV(t) / NAV(window_start) − 1 of the hedged strategy "
-        "(decimal).",
+        "return_hedged": "R_h = NAV(t) / NAV(window_start) − 1 of the hedged strategy (decimal).",
         "return_unhedged": "R_u, the same for the unhedged book (decimal).",
         "return_risk_free": "R_f, the risk-free return over the window (decimal).",
         "vol_hedged": "σ_h, std (ddof 1) of the hedged strategy's daily returns in the window, "

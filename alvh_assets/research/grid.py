@@ -33,14 +33,16 @@ import polars as pl
 import yaml
 from pydantic import BaseModel
 
-from alvh_assets.config import AlvhConfig, ConfigError, load_config, parse_override
+from alvh_assets.config import (
+    AlvhConfig,
+    ConfigError,
+    config_hash,
+    load_config,
+    parse_override,
+)
 
 NOT_SWEEPABLE_SECTIONS = {"ingest", "research"}
 """Sections no sweep may vary (they act before the strategies run, or name the sweeps)."""
-UNHASHED_SECTIONS = {"research"}
-"""Sections left out of :func:`config_hash`: they say which sweeps to run, not how the
-strategies trade, so naming a grid in the config leaves every combination's hash (and a
-sweep's resumption) unchanged."""
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,6 @@ def merge_axes(axes: list[Axis]) -> list[Axis]:
     if not axes:
         raise ConfigError("grid: no axis given (--grid section.field=v1,v2 or --grid-file)")
     return axes
-
-
-def config_hash(cfg: AlvhConfig) -> str:
-    """SHA-256 (first 16 hex digits) of the validated config as canonical JSON, without
-    the :data:`UNHASHED_SECTIONS`."""
-    doc = cfg.model_dump(mode="json", exclude=UNHASHED_SECTIONS)
-    text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def field_value(cfg: AlvhConfig, key: str) -> Any:

@@ -291,8 +291,7 @@ _BUDGET = {
     "cycle's decayed time value, USD, cumulative.",
     "hedge_net_spend": "Cost ceiling, spending side: net premium paid for hedges so far, USD "
     "(paid − recovered), cumulative.",
-    "spend_room_usd": "time_value_captured − hedge_net_spend, USD: what the hedge may still "
-    "spend.",
+    "spend_room_usd": "time_value_captured − hedge_net_spend, USD: what the hedge may still spend.",
     "condor_notional": "Condor notional, USD: wing width × 100 × contracts.",
     "condor_credit": "Credit of the open condor, USD (Σ −qty × entry price × 100).",
     "premium_at_risk": "Premium at risk, USD: cost basis of the open hedge legs, Σ quantity × "
@@ -334,8 +333,7 @@ _LAYER = {
     "root": _FILL["root"],
     "expiration": "Expiration of the tranche's legs.",
     "long_strike": "Strike of the long leg, index points.",
-    "short_strike": "Strike of the short leg of a spread, index points (null for a single "
-    "option).",
+    "short_strike": "Strike of the short leg of a spread, index points (null for a single option).",
     "contracts": "Contracts held (of each leg).",
     "premium_at_risk": "Cost basis of the tranche's open legs, USD (Σ quantity × entry price "
     "× 100).",

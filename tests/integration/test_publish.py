@@ -3,7 +3,8 @@
 ``test_publish_unit.py``).
 
 Each test builds its own small warehouse ``alvh.duckdb`` (tables in ``marts``, ``strategy``,
-``attribution``, a catalog-qualified dbt-style view in ``staging``).
+``attribution``, a reader view in ``attribution``, a catalog-qualified dbt-style view in
+``staging`` and a dbt scratch table in ``main``, neither of which is published).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,11 +22,14 @@ import pytest
 
 from alvh_assets import paths
 from alvh_assets import publish as pub
+from alvh_assets.publication import read_publication
 
 pytestmark = pytest.mark.slow
 
 TABLES = ("marts.fct_regime_daily", "strategy.account_daily", "attribution.daily_pnl")
-VIEW = "staging.stg_regime"
+VIEW = "attribution.v_regime_high"
+DBT_VIEW = "staging.stg_regime"
+SCRATCH = "main.fct_regime_daily__dbt_tmp20261207"
 
 
 @pytest.fixture
@@ -40,8 +45,14 @@ def warehouse(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             f"range * {i + 1.5} AS value FROM range({10 * (i + 1)})"
         )
     con.execute(
-        f"CREATE VIEW {VIEW} AS SELECT date, value FROM alvh.marts.fct_regime_daily WHERE value > 3"
+        f"CREATE VIEW {DBT_VIEW} AS SELECT date, value FROM alvh.marts.fct_regime_daily "
+        "WHERE value > 3"
     )
+    con.execute(
+        f"CREATE VIEW {VIEW} AS SELECT date, value FROM marts.fct_regime_daily WHERE value > 3"
+    )
+    con.execute(f"COMMENT ON VIEW {VIEW} IS 'days with a high value'")
+    con.execute(f"CREATE TABLE {SCRATCH} AS SELECT * FROM marts.fct_regime_daily")
     yield con
     con.close()
 
@@ -85,6 +96,83 @@ def test_publish_copy_views_and_parquet(
     finally:
         reader.close()
     assert result.bytes > 0 and not _temps(result.path.parent)
+
+
+def _objects(con: duckdb.DuckDBPyConnection, db: str) -> list[str]:
+    """Every user schema, table and view of catalog ``db``."""
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT 'schema ' || schema_name FROM duckdb_schemas() WHERE database_name = ? "
+            "AND NOT internal UNION ALL SELECT 'table ' || schema_name || '.' || table_name "
+            "FROM duckdb_tables() WHERE database_name = ? UNION ALL "
+            "SELECT 'view ' || schema_name || '.' || view_name FROM duckdb_views() "
+            "WHERE database_name = ? AND NOT internal ORDER BY 1",
+            [db, db, db],
+        ).fetchall()
+    ]
+
+
+def test_copy_holds_reader_schemas_and_opens_under_any_name(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Issue 20: the copy holds the reader schemas and ``meta`` only (no dbt view naming the
+    catalog ``alvh``, no scratch table), keeps the comments, and every table and view of it
+    answers when the file is attached under another name, and when it is copied to another
+    file name (the catalog is then the new stem)."""
+    result = pub.publish(warehouse, tmp_path / "published")
+    renamed = tmp_path / "elsewhere" / "snapshot_2008.duckdb"
+    renamed.parent.mkdir()
+    renamed.write_bytes(result.path.read_bytes())
+    objects = [
+        "schema attribution",
+        "schema marts",
+        "schema meta",
+        "schema strategy",
+        "table attribution.daily_pnl",
+        "table marts.fct_regime_daily",
+        "table meta.publication",
+        "table meta.publication_tables",
+        "table strategy.account_daily",
+        f"view {VIEW}",
+    ]
+    for path, attach in ((result.path, " AS bi_copy"), (renamed, "")):
+        con = duckdb.connect()
+        con.execute(f"ATTACH '{path}'{attach} (READ_ONLY)")
+        db = "bi_copy" if attach else "snapshot_2008"
+        assert _objects(con, db) == objects
+        for name in [o.split(" ", 1)[1] for o in objects if not o.startswith("schema")]:
+            con.execute(f"SELECT * FROM {db}.{name}").fetchall()
+        con.execute(f"USE {db}")
+        assert con.execute(f"SELECT count(*) FROM {VIEW}").fetchone() == (7,)
+        assert con.execute(
+            "SELECT comment FROM duckdb_views() WHERE view_name = 'v_regime_high'"
+        ).fetchone() == ("days with a high value",)
+        meta = con.execute(
+            "SELECT data_through, first_day, data_through_table, tables, total_rows, release "
+            "FROM meta.publication"
+        ).fetchall()
+        assert meta == [
+            (
+                date(2008, 10, 20),
+                date(2008, 10, 1),
+                "strategy.account_daily",
+                3,
+                60,
+                result.release.name,
+            )
+        ]
+        assert con.execute(
+            "SELECT schema_name || '.' || table_name, row_count, last_date "
+            "FROM meta.publication_tables ORDER BY 1"
+        ).fetchall() == [
+            ("attribution.daily_pnl", 30, date(2008, 10, 30)),
+            ("marts.fct_regime_daily", 10, date(2008, 10, 10)),
+            ("strategy.account_daily", 20, date(2008, 10, 20)),
+        ]
+        con.close()
+    assert result.publication is not None and result.publication.data_through == date(2008, 10, 20)
+    assert read_publication(result.path) == result.publication
 
 
 ANALYST = """
@@ -236,6 +324,16 @@ def test_incremental_publish_rewrites_only_what_changed(
     unchanged = pub.publish(warehouse, target)
     assert unchanged.incremental and unchanged.reused == unchanged.tables
     assert len(unchanged.linked) == len(unchanged.parquet)
+
+    warehouse.execute("COMMENT ON COLUMN strategy.account_daily.value IS 'USD, whole book'")
+    commented = pub.publish(warehouse, target)
+    assert not commented.incremental  # a comment is catalog: the copy is made in full
+    with duckdb.connect(str(commented.path), read_only=True) as reader:
+        assert reader.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = 'account_daily' "
+            "AND column_name = 'value'"
+        ).fetchone() == ("USD, whole book",)
+    assert pub.publish(warehouse, target).incremental
 
     warehouse.execute("ALTER TABLE strategy.account_daily ADD COLUMN note VARCHAR")
     changed = pub.publish(warehouse, target)
