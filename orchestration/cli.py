@@ -918,7 +918,7 @@ def status(all_checks: bool) -> None:
     """Latest partition per asset, failed checks (and checks planned but not run, after a
     failed or killed run), and quarantined rows by reason. Exits 2 without a warehouse."""
     from orchestration.runs import instance_home
-    from orchestration.status import asset_status, check_status
+    from orchestration.status import asset_status, check_status, publication_line
 
     source = paths.warehouse_path()
     if not source.exists():
@@ -937,12 +937,62 @@ def status(all_checks: bool) -> None:
     for row in shown:
         detail = f" - {row['detail']}" if row.get("detail") else ""
         click.echo(f"  {row['status']:<8} {row['asset']} :: {row['check']}{detail}")
+    click.secho("published copy", bold=True)
+    click.echo(f"  {publication_line()}")
     counts, origin = _quarantine_counts(source)
     click.secho(f"quarantined rows by source and reason (from {origin})", bold=True)
     for source_name, reason, rows in counts:
         click.echo(f"  {source_name:<28} {reason:<32} {rows:>8}")
     if not counts:
         click.echo("  none")
+
+
+@main.command()
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the Markdown (default docs/data_dictionary.md of the project).",
+)
+@click.option(
+    "--check", is_flag=True, help="Write nothing: exit 1 when the file differs from the copy."
+)
+def dictionary(out: Path | None, check: bool) -> None:
+    """Write the data dictionary (docs/data_dictionary.md) from the published copy itself:
+    every table, view and column of the reader schemas with its comment. Lists what has no
+    comment, and the raw columns the dbt sources yml leaves undescribed."""
+    import duckdb
+
+    from alvh_assets import dictionary as dd
+    from alvh_assets.ingest.source_docs import SOURCES_YML
+    from alvh_assets.publish import published_database
+
+    target = published_database()
+    if not target.exists():
+        _fail(f"no published warehouse at {target}: run `alvh publish` (or `alvh demo`)")
+    out = out or Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{target}' AS published (READ_ONLY)")
+        text = dd.markdown(con, "published")
+        missing = dd.uncommented(con, "published")
+    finally:
+        con.close()
+    if check:
+        if not out.exists() or out.read_text() != text:
+            _fail(f"{out} differs from the published copy: run `alvh dictionary`", code=1)
+        click.echo(f"{out} matches the published copy")
+    else:
+        out.write_text(text)
+        click.echo(f"wrote {out} from {target}")
+    click.echo(f"{len(missing)} tables, views or columns without a comment")
+    for name in missing[:20]:
+        click.echo(f"  {name}")
+    raw = dd.missing_raw_descriptions()
+    if raw:
+        click.echo(f"{len(raw)} raw tables or columns undescribed in {SOURCES_YML}:")
+        for name in raw[:20]:
+            click.echo(f"  {name}")
 
 
 CONSOLE_CONFIG = {

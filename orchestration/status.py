@@ -4,6 +4,7 @@ evaluation failed, and quarantined rows by reason."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -73,3 +74,24 @@ def quarantine_counts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, in
         "SELECT source, reason_code, count(*) FROM quarantine.rejected_rows "
         "GROUP BY ALL ORDER BY 1, 2"
     ).fetchall()
+
+
+def publication_line(path: Path | None = None) -> str:
+    """One line on the current publication (``meta.publication`` of the published copy):
+    the day its data runs through, its first day, when it was published and by which code;
+    or why there is none."""
+    from alvh_assets.publication import read_publication
+
+    try:
+        found = read_publication(path)
+    except duckdb.Error as e:
+        return f"unreadable ({e.__class__.__name__}: {' '.join(str(e).split())})"
+    if found is None:
+        return "none (run alvh publish), or published before meta.publication existed"
+    through = found.data_through.isoformat() if found.data_through else "no data"
+    first = f" from {found.first_day.isoformat()}" if found.first_day else ""
+    at = found.published_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return (
+        f"data through {through}{first} ({found.data_through_table or 'no table'}); "
+        f"published at {at}; code {found.code_version}, config {found.config_hash}"
+    )
