@@ -576,9 +576,11 @@ def _publish(full: bool = False) -> None:
         if result.incremental
         else "full copy"
     )
+    meta = result.publication
+    through = meta.data_through.isoformat() if meta and meta.data_through else "no data"
     click.echo(
         f"published {result.path} ({len(result.parquet)} Parquet files; {how}; "
-        f"{result.seconds:.1f} s)"
+        f"{result.seconds:.1f} s); data through {through}"
     )
 
 
