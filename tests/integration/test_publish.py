@@ -347,3 +347,18 @@ def test_incremental_publish_rewrites_only_what_changed(
         for table in (*TABLES, "raw.quotes"):
             assert _rows(reader, table) == _rows(warehouse, table), table
     assert not _temps(target)
+
+
+def test_a_release_with_dbt_views_is_no_base_for_an_incremental_publish(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A current release made before issue 20 (it holds dbt's ``staging`` views) is copied
+    over in full once, never patched: the new copy has no ``staging`` schema."""
+    target = tmp_path / "published"
+    monkeypatch.setattr(pub, "READER_SCHEMAS", (*pub.READER_SCHEMAS, "staging"))
+    old = pub.publish(warehouse, target)
+    assert DBT_VIEW in old.views
+    monkeypatch.undo()
+    new = pub.publish(warehouse, target)
+    assert not new.incremental and new.views == (VIEW,)
+    assert pub.publish(warehouse, target).incremental
