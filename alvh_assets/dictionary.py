@@ -42,6 +42,9 @@ SCHEMAS = ("raw", "quarantine", "pricing", "marts", "strategy", "attribution", "
 PYTHON_SCHEMAS = ("quarantine", "pricing", "strategy", "attribution", "meta")
 """Schemas whose every table and column is described in Python (always complete)."""
 
+MISSING = "*(no description)*"
+"""What the dictionary shows where the catalog has no comment."""
+
 Declared = dict[str, tuple[dict[str, pl.DataType], TableDoc | None]]
 
 
@@ -152,10 +155,11 @@ def markdown(
             lines += ["", f"## {schema}"]
             current = schema
         lines += ["", f"### {schema}.{name}" + (" (view)" if kind == "view" else ""), ""]
-        lines += [_cell(comment) or "*(no description)*", "", "| column | type | description |"]
+        lines += [_cell(comment) or MISSING, "", "| column | type | description |"]
         lines.append("|---|---|---|")
         lines += [
-            f"| `{c}` | {dtype} | {_cell(text)} |" for c, dtype, text in columns[schema, name]
+            f"| `{c}` | {dtype} | {_cell(text) or MISSING} |"
+            for c, dtype, text in columns[schema, name]
         ]
     return "\n".join(lines) + "\n"
 

@@ -434,7 +434,7 @@ def _run_pipeline(
         except StepFailedError as e:
             _fail(str(e), code=2 if e.user_fixable else 1, detail=e.detail or str(e))
     if publish:
-        _publish()
+        _publish(ctx)
 
 
 def _window(
@@ -560,7 +560,9 @@ def ingest(
     click.echo(f"ingested {first} .. {last}; warehouse: {paths.warehouse_path()}")
 
 
-def _publish(full: bool = False) -> None:
+def _publish(ctx: click.Context, full: bool = False) -> None:
+    """Publish the warehouse; ``meta.publication.config_hash`` is this invocation's config
+    (``--config``, ``--set``)."""
     from alvh_assets import warehouse
     from alvh_assets.publish import publish as publish_copy
 
@@ -569,7 +571,7 @@ def _publish(full: bool = False) -> None:
         _fail(f"no warehouse at {source}: build it first (alvh demo)")
     # a lock another process holds is waited for, then one line naming its PID (AlvhGroup)
     with warehouse.connect(source) as con:
-        result = publish_copy(con, full=full)
+        result = publish_copy(con, full=full, config=_config(ctx))
     how = (
         f"incremental: {len(result.tables) - len(result.reused)} of {len(result.tables)} "
         "tables rewritten"
@@ -591,10 +593,11 @@ def _publish(full: bool = False) -> None:
     help="Copy every table (not only what changed since the current publication): after "
     "editing stamped rows (_ingested_at, _computed_at) by hand.",
 )
-def publish(full: bool) -> None:
+@click.pass_context
+def publish(ctx: click.Context, full: bool) -> None:
     """Publish the read-only copy for analysts and BI tools (and Parquet exports): only what
     changed since the current publication is rewritten."""
-    _publish(full)
+    _publish(ctx, full)
 
 
 @main.command()

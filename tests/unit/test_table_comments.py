@@ -8,8 +8,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import yaml
 
 from alvh_assets import warehouse as wh
+from alvh_assets.ingest.source_docs import missing_descriptions, raw_docs
 from alvh_assets.publication import DOCS, Publication, write_meta
 from orchestration.status import publication_line
 
@@ -98,3 +100,44 @@ def test_meta_tables_and_the_status_line(tmp_path: Path) -> None:
     assert line.startswith("data through 2008-10-03 from 2008-10-01 (strategy.account_daily); ")
     assert "published at 2026-12-07 13:00 UTC; code v1, config abc" in line
     assert publication_line(tmp_path / "none.duckdb").startswith("none")
+
+
+def test_an_undescribed_raw_column_is_reported_not_invented(tmp_path: Path) -> None:
+    yml = tmp_path / "_sources.yml"
+    yml.write_text(
+        yaml.safe_dump(
+            {
+                "version": 2,
+                "sources": [
+                    {
+                        "name": "raw",
+                        "tables": [
+                            {
+                                "name": "fomc_decisions",
+                                "description": "FOMC decisions.",
+                                "columns": [
+                                    {"name": "decision_date", "description": "Decision day."},
+                                    {"name": "scheduled"},
+                                    {"name": "gone", "description": "Not a column."},
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    columns = {"decision_date": None, "scheduled": None, "_ingested_at": None}
+    assert raw_docs(yml)["raw.fomc_decisions"].columns == {
+        "decision_date": "Decision day.",
+        "gone": "Not a column.",
+    }
+    assert missing_descriptions({"raw.fomc_decisions": columns}, yml) == [
+        "raw.fomc_decisions._ingested_at",
+        "raw.fomc_decisions.gone (not a column)",
+        "raw.fomc_decisions.scheduled",
+    ]
+    assert missing_descriptions({"raw.nyse_breadth_daily": {"date": None}}, yml) == [
+        "raw.nyse_breadth_daily",
+        "raw.nyse_breadth_daily.date",
+    ]
