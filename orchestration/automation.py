@@ -269,15 +269,16 @@ landing files')."""
     minimum_interval_seconds=30,
 )
 def publish_after_success(
-    context: dg.RunStatusSensorContext, warehouse: WarehouseResource
+    context: dg.RunStatusSensorContext, warehouse: WarehouseResource, alvh: AlvhSettings
 ) -> dg.SkipReason | None:
     """Rule: a successful run of a job that writes the warehouse -> publish (the daemon runs
-    one sensor tick at a time, so publishes never overlap; the CLI publishes itself)."""
+    one sensor tick at a time, so publishes never overlap; the CLI publishes itself). The
+    copy's ``meta.publication.config_hash`` is the code location's configuration."""
     if context.dagster_run.job_name not in PUBLISHED_JOBS:
         return dg.SkipReason(f"{context.dagster_run.job_name} does not write the warehouse")
     from alvh_assets.publish import publish
 
     with warehouse.connect() as con:
-        result = publish(con)
+        result = publish(con, config=alvh.load())
     context.log.info(f"published {result.path} after run {context.dagster_run.run_id}")
     return None

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from dagster._core.events import DagsterEventType
 
-from alvh_assets.dagster_support import WarehouseResource
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from orchestration.automation import publish_after_success
 
 
@@ -37,7 +37,7 @@ def test_publishes_after_a_daily_run_and_skips_other_jobs(
                 dagster_event=event,
                 dagster_instance=instance,
                 dagster_run=r,
-                resources={"warehouse": WarehouseResource()},
+                resources={"warehouse": WarehouseResource(), "alvh": AlvhSettings()},
             )
             return publish_after_success(ctx)
 
