@@ -6,9 +6,10 @@ Where each description lives (one home per table):
 schema                 declared in
 =====================  ==================================================================
 ``raw``                ``dbt_project/models/staging/_sources.yml`` (the dbt source ``raw``;
-                       :mod:`alvh_assets.ingest.source_docs`)
+                       :mod:`alvh_assets.source_docs`)
 ``quarantine``         :data:`alvh_assets.ingest.run.QUARANTINE_DOCS`
-``pricing``            :data:`alvh_assets.pricing.run.DOCS` (columns: ``OUTPUT_DOCS``)
+``pricing``            ``option_greeks``: ``_sources.yml`` (a dbt source too); its log:
+                       :data:`alvh_assets.pricing.run.DOCS`
 ``marts``              the models' yml (dbt ``persist_docs`` writes the comments)
 ``strategy``           :data:`alvh_assets.strategy.store.DOCS`
 ``attribution``        :data:`alvh_assets.attribution.schema.DOCS`, the views'
@@ -30,17 +31,15 @@ import polars as pl
 
 from alvh_assets.attribution import schema as attribution
 from alvh_assets.ingest import run as ingest
-from alvh_assets.ingest.source_docs import missing_descriptions, raw_docs
 from alvh_assets.ingest.sources import SOURCES
 from alvh_assets.pricing import run as pricing
 from alvh_assets.publication import DOCS as META_DOCS
+from alvh_assets.source_docs import missing_descriptions, source_docs
 from alvh_assets.strategy import store
 from alvh_assets.warehouse import TableDoc, ensure_table, sql_text
 
 SCHEMAS = ("raw", "quarantine", "pricing", "marts", "strategy", "attribution", "meta")
 """The schemas of the dictionary, in the order of the data flow (``docs/design.md``)."""
-PYTHON_SCHEMAS = ("quarantine", "pricing", "strategy", "attribution", "meta")
-"""Schemas whose every table and column is described in Python (always complete)."""
 
 MISSING = "*(no description)*"
 """What the dictionary shows where the catalog has no comment."""
@@ -53,7 +52,7 @@ def declared_tables() -> Declared:
     :class:`~alvh_assets.warehouse.TableDoc`; for ``raw`` the yml's, ``None`` when the yml
     has no entry)."""
     raw = {f"raw.{s.name}": {**s.schema, **ingest.LINEAGE} for s in SOURCES.values()}
-    docs = raw_docs()
+    docs = source_docs()
     tables: Declared = {t: (columns, docs.get(t)) for t, columns in raw.items()}
     tables[ingest.QUARANTINE_TABLE] = (
         ingest.QUARANTINE_SCHEMA,
@@ -67,11 +66,15 @@ def declared_tables() -> Declared:
     return tables
 
 
-def missing_raw_descriptions() -> list[str]:
-    """The ``raw`` tables and columns ``_sources.yml`` leaves undescribed (see
-    :func:`alvh_assets.ingest.source_docs.missing_descriptions`): the dbt project's to fill."""
-    raw = {t: columns for t, (columns, _) in declared_tables().items() if t.startswith("raw.")}
-    return missing_descriptions(raw)
+def missing_source_descriptions() -> list[str]:
+    """The dbt-source tables (``raw.*``, ``pricing.option_greeks``) and columns
+    ``_sources.yml`` leaves undescribed (see
+    :func:`alvh_assets.source_docs.missing_descriptions`): the dbt project's to fill."""
+    sources = source_docs()
+    declared = declared_tables().items()
+    return missing_descriptions(
+        {t: columns for t, (columns, _) in declared if t.startswith("raw.") or t in sources}
+    )
 
 
 def undeclared_columns() -> list[str]:

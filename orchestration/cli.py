@@ -969,8 +969,8 @@ def dictionary(out: Path | None, check: bool) -> None:
     import duckdb
 
     from alvh_assets import dictionary as dd
-    from alvh_assets.ingest.source_docs import SOURCES_YML
     from alvh_assets.publish import published_database
+    from alvh_assets.source_docs import SOURCES_YML
 
     target = published_database()
     if not target.exists():
@@ -993,10 +993,10 @@ def dictionary(out: Path | None, check: bool) -> None:
     click.echo(f"{len(missing)} tables, views or columns without a comment")
     for name in missing[:20]:
         click.echo(f"  {name}")
-    raw = dd.missing_raw_descriptions()
-    if raw:
-        click.echo(f"{len(raw)} raw tables or columns undescribed in {SOURCES_YML}:")
-        for name in raw[:20]:
+    undescribed = dd.missing_source_descriptions()
+    if undescribed:
+        click.echo(f"{len(undescribed)} source tables or columns undescribed in {SOURCES_YML}:")
+        for name in undescribed[:20]:
             click.echo(f"  {name}")
 
 

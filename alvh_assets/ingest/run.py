@@ -64,8 +64,8 @@ from alvh_assets.ingest.landing_checks import (
     file_day,
 )
 from alvh_assets.ingest.quarantine import REJECTED_SCHEMA, ReadResult, Reason
-from alvh_assets.ingest.source_docs import raw_docs
 from alvh_assets.ingest.sources import Source
+from alvh_assets.source_docs import source_docs
 
 __all__ = ["LandingError", "RefusedWindowError", "ConservationError", "ingest", "collect"]
 
@@ -443,7 +443,7 @@ def conservation_errors(log: pl.DataFrame) -> pl.DataFrame:
 def ensure_tables(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     """Create the raw table of ``source`` and the quarantine tables if missing."""
     table = f"raw.{source.name}"
-    warehouse.ensure_table(con, table, {**source.schema, **LINEAGE}, raw_docs().get(table))
+    warehouse.ensure_table(con, table, {**source.schema, **LINEAGE}, source_docs().get(table))
     warehouse.ensure_table(
         con, QUARANTINE_TABLE, QUARANTINE_SCHEMA, QUARANTINE_DOCS[QUARANTINE_TABLE]
     )
@@ -469,7 +469,7 @@ def upgrade_raw_tables(con: duckdb.DuckDBPyConnection, sources: Iterable[Source]
         missing = [c for c in schema if c not in have[source.name]]
         if missing:
             table = f"raw.{source.name}"
-            warehouse.ensure_table(con, table, schema, raw_docs().get(table))
+            warehouse.ensure_table(con, table, schema, source_docs().get(table))
             added += [f"raw.{source.name}.{c}" for c in missing]
     return added
 

@@ -88,7 +88,6 @@ __all__ = [
     "IV_REASONS",
     "KEY",
     "OPTION_COLUMNS",
-    "OUTPUT_DOCS",
     "OUTPUT_SCHEMA",
     "PricingParams",
     "VIX_ROOTS",
@@ -154,41 +153,6 @@ OUTPUT_SCHEMA: dict[str, pl.DataType] = {
     "iv_diff": pl.Float64(),
 }
 """One row per option row; grain ``KEY``."""
-OUTPUT_DOCS: dict[str, str] = {
-    "quote_date": "Quote date (NYSE session); prices are the 15:45 ET snapshot.",
-    "root": "Option root: SPX, SPXW, VIX, VIXW.",
-    "expiration": "Expiration date of the series.",
-    "strike": "Strike, index points.",
-    "option_type": "C (call) or P (put).",
-    "underlying_price": "The 15:45 index level S (SPX or VIX), index points.",
-    "forward": "Forward F the option is priced on, index points (parity, carry, or the VX "
-    "future for VIX options); null when none (iv_reason NO_VX_SETTLE).",
-    "forward_source": "Where the forward comes from: " + ", ".join(FORWARD_SOURCES) + ".",
-    "parity_strikes": "Strikes whose put-call parity median gave the forward "
-    "(put_call_parity only).",
-    "rate": "Risk-free rate, continuous a year: ln(1 + FEDFUNDS/100) of the latest month known "
-    "on the day (decimal).",
-    "dividend_yield": "Dividend yield, continuous a year: ln(1 + dividend/price) of the "
-    "latest published valuation row (decimal).",
-    "days_to_expiry": "Calendar days, expiration − quote_date.",
-    "time_to_expiry": "T in years: minutes from 15:45 ET to the series' settlement (AM 09:30 "
-    "or PM 16:00 ET) / 525,600, floored at 0.",
-    "mid": "(bid_1545 + ask_1545) / 2, index points per unit (half the ask when the bid is 0).",
-    "has_bid": "Whether bid_1545 > 0 (a row without a bid has mid = ask / 2).",
-    "iv": "Implied volatility, Black-76 on the forward (decimal a year, 0.25 = 25%); null "
-    "exactly where iv_reason != 'OK'.",
-    "iv_reason": "OK or why there is no IV: " + ", ".join(IV_REASONS) + " (docs/pricing.md).",
-    "delta": "dV/dF per unit, Black-76 on the forward (null where iv is null).",
-    "gamma": "d²V/dF² per unit and forward point.",
-    "vega": "dV/dσ per unit, per 1.00 of volatility (divide by 100 for one vol point).",
-    "theta": "−dV/dT per unit, per year with F fixed (divide by 365 for one day).",
-    "rho": "dV/dr per unit, per 1.00 of rate with F fixed (−T V).",
-    "spot_delta": "BSM spot delta = delta × F / S (index rows; null for VIX rows).",
-    "spot_gamma": "BSM spot gamma = gamma × (F / S)² (index rows; null for VIX rows).",
-    "vendor_iv": "The vendor's implied_volatility_1545 (null where the vendor wrote 0).",
-    "iv_diff": "iv − vendor_iv (decimal).",
-}
-"""Column comments of :data:`OUTPUT_SCHEMA` (``pricing.option_greeks``); conventions above."""
 
 
 @dataclass(frozen=True)

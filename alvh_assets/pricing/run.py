@@ -19,10 +19,10 @@ from alvh_assets import warehouse as wh
 from alvh_assets.pricing.option_greeks import (
     KEY,
     OPTION_COLUMNS,
-    OUTPUT_DOCS,
     OUTPUT_SCHEMA,
     option_greeks,
 )
+from alvh_assets.source_docs import source_docs
 
 TABLE = "pricing.option_greeks"
 LOG_TABLE = "pricing.option_greeks_log"
@@ -40,13 +40,7 @@ LOG_SCHEMA: dict[str, pl.DataType] = {
     "_computed_at": pl.Datetime("us", "UTC"),
 }
 DOCS: dict[str, wh.TableDoc] = {
-    TABLE: wh.TableDoc(
-        "Our IV and Greeks for every option row of raw.cboe_option_eod (Black-76 on the "
-        "put-call parity forward for SPX, on the VX future for VIX), beside the vendor's IV. "
-        "Greeks per unit (× 100 for one contract). Conventions: docs/pricing.md. Grain: "
-        "quote_date, root, expiration, strike, option_type.",
-        {**OUTPUT_DOCS, "_computed_at": "When the pricing run wrote the row (UTC)."},
-    ),
+    TABLE: source_docs()[TABLE],  # a dbt source: described in _sources.yml
     LOG_TABLE: wh.TableDoc(
         "One row per pricing run and window: rows read and priced (the conservation check "
         "reads it). Grain: window_start, window_end, _computed_at.",

@@ -28,9 +28,8 @@ from orchestration.cli import main
 pytestmark = pytest.mark.slow
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "data_dictionary.md"
-COMMENTED = dd.PYTHON_SCHEMAS
-"""Schemas whose every table, view and column must carry a comment in the published copy
-(all of ``dd.SCHEMAS`` once the dbt project describes its sources and models)."""
+COMMENTED = dd.SCHEMAS
+"""Schemas whose every table, view and column must carry a comment in the published copy."""
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import polars as pl
 import yaml
 
 from alvh_assets import warehouse as wh
-from alvh_assets.ingest.source_docs import missing_descriptions, raw_docs
 from alvh_assets.publication import DOCS, Publication, write_meta
+from alvh_assets.source_docs import missing_descriptions, source_docs
 from orchestration.status import publication_line
 
 DOC = wh.TableDoc("Daily NAV. Grain: date.", {"date": "Session.", "nav": "NAV, USD."})
@@ -128,7 +128,7 @@ def test_an_undescribed_raw_column_is_reported_not_invented(tmp_path: Path) -> N
         )
     )
     columns = {"decision_date": None, "scheduled": None, "_ingested_at": None}
-    assert raw_docs(yml)["raw.fomc_decisions"].columns == {
+    assert source_docs(yml)["raw.fomc_decisions"].columns == {
         "decision_date": "Decision day.",
         "gone": "Not a column.",
     }
