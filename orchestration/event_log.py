@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from dagster._core.event_api import EventLogEntry
 from dagster._core.events import ASSET_EVENTS
@@ -33,12 +34,24 @@ BATCH_SIZE = "1000"
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
 
 
+def resolve_base_dir(base_dir: str) -> Path:
+    """``base_dir`` of the config, a relative one taken from ``DAGSTER_HOME`` (the instance
+    folder), so the instance config holds no absolute path."""
+    path = Path(base_dir)
+    if path.is_absolute():
+        return path
+    home = os.environ.get("DAGSTER_HOME")
+    if not home:
+        raise ValueError(f"event log base_dir {base_dir!r} is relative but DAGSTER_HOME is unset")
+    return Path(home) / path
+
+
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
     """:class:`SqliteEventLogStorage` with a one-transaction ``store_event_batch``."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._tables_seen: set[str] = set()
-        super().__init__(base_dir, inst_data)
+        super().__init__(str(resolve_base_dir(base_dir)), inst_data)
 
     @classmethod
     def from_config_value(

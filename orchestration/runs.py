@@ -22,8 +22,10 @@ event_log_storage:  # SQLite, a partition range's events in one transaction
   module: orchestration.event_log
   class: BatchedSqliteEventLogStorage
   config:
-    base_dir: {events}
+    base_dir: history/runs  # relative to DAGSTER_HOME: a copied project keeps its own
 """
+"""The instance config alvh writes. It holds no absolute path (every storage lives under
+``DAGSTER_HOME``), so a project folder copied or moved elsewhere writes its own history."""
 LAUNCHER_TAGS = {"alvh/launcher": "cli"}
 """Tags of the runs the CLI launches in-process (with ``alvh/pid``, the launching process)."""
 
@@ -36,7 +38,7 @@ def instance_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
     config = home / "dagster.yaml"
-    wanted = INSTANCE_CONFIG.format(events=home.resolve() / "history" / "runs")
+    wanted = INSTANCE_CONFIG
     current = config.read_text() if config.exists() else None
     if current is None or (current != wanted and current.startswith(wanted.split("\n")[0])):
         config.write_text(wanted)

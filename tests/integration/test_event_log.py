@@ -26,7 +26,7 @@ def two_tables(context: dg.AssetExecutionContext):
 
 def _instance(home: Path, config: str) -> dg.DagsterInstance:
     home.mkdir()
-    (home / "dagster.yaml").write_text(config.format(events=home / "history" / "runs"))
+    (home / "dagster.yaml").write_text(config)
     return dg.DagsterInstance.from_config(str(home))
 
 
@@ -48,7 +48,10 @@ def _run(instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
     return dg.materialize([two_tables], instance=instance, tags=tags)
 
 
-def test_a_range_is_recorded_per_partition_in_batches(tmp_path: Path, batches: list[int]) -> None:
+def test_a_range_is_recorded_per_partition_in_batches(
+    tmp_path: Path, batches: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "batched"))
     days = TRADING_DAYS.get_partition_keys_in_range(dg.PartitionKeyRange(FIRST, LAST))
     with _instance(tmp_path / "batched", INSTANCE_CONFIG) as batched:
         assert isinstance(batched.event_log_storage, BatchedSqliteEventLogStorage)
@@ -67,3 +70,32 @@ def test_a_range_is_recorded_per_partition_in_batches(tmp_path: Path, batches: l
         assert batched.get_materialized_partitions(dg.AssetKey("a")) == set(days)
         records = batched.fetch_materializations(dg.AssetKey("a"), limit=1000).records
         assert sorted(r.partition_key for r in records) == sorted(days * 2)  # two runs
+
+
+def test_a_copied_project_writes_its_own_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The instance config holds no absolute path: a project folder copied elsewhere writes
+    runs into the copy's ``.dagster_home``, and the original's history is left as it was."""
+    import shutil
+
+    from orchestration.runs import instance_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    original, copy = tmp_path / "original", tmp_path / "copy"
+    monkeypatch.setenv("ALVH_HOME", str(original))
+    home = instance_home()
+    assert str(original) not in (home / "dagster.yaml").read_text()
+    with dg.DagsterInstance.get() as instance:
+        assert _run(instance).success
+    shutil.copytree(original, copy)
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.setenv("ALVH_HOME", str(copy))
+    assert instance_home() == copy / ".dagster_home"
+    with dg.DagsterInstance.get() as instance:
+        assert Path(instance.event_log_storage._base_dir).is_relative_to(copy)
+        assert _run(instance).success
+        assert len(instance.get_run_records()) == 2
+    monkeypatch.setenv("DAGSTER_HOME", str(original / ".dagster_home"))
+    with dg.DagsterInstance.get() as instance:
+        assert len(instance.get_run_records()) == 1
