@@ -426,11 +426,26 @@ class AlvhConfig(_Section):
         "indicators (200-day SMA, MACD, RSI) are warm on the first day",
     )
 
+    data_start: dt.date | None = Field(
+        None,
+        description="first day of daily data: the first trading-day partition of the "
+        "Dagster assets (none before it); default: warmup_days before sample_start, where "
+        "the demo's daily ingest begins. Set it to the first day of the landing files to "
+        "load an earlier history",
+    )
+
     @model_validator(mode="after")
     def _range(self) -> AlvhConfig:
         if self.sample_start > self.sample_end:
             raise ValueError("need sample_start <= sample_end")
         return self
+
+    def first_data_day(self) -> dt.date:
+        """The first day of daily data: ``data_start``, else ``warmup_days`` before
+        ``sample_start`` (calendar days; the partitions begin at the session on or after)."""
+        if self.data_start is not None:
+            return self.data_start
+        return self.sample_start - dt.timedelta(days=self.warmup_days)
 
 
 def mart_vars(config: AlvhConfig) -> dict[str, Any]:

@@ -11,6 +11,8 @@ warehouse; they fall back to these functions when not configured.
 Variable                       Meaning (default)
 =============================  ==========================================================
 ``ALVH_HOME``                  project root (the current directory)
+``ALVH_CONFIG``                the config YAML (none: the defaults); also read by the
+                               code location for the partitions' first day
 ``ALVH_LANDING_DIR``           landing files the ingest reads (``landing/sample``)
 ``ALVH_WAREHOUSE``             the DuckDB warehouse file (``warehouse/alvh.duckdb``)
 ``ALVH_PUBLISHED_DIR``         the readers' published copy (``published/`` beside the
@@ -50,6 +52,12 @@ def _env(name: str) -> str | None:
 def project_root() -> Path:
     """``$ALVH_HOME`` or the current directory."""
     return Path(_env("ALVH_HOME") or os.getcwd()).resolve()
+
+
+def config_file() -> Path | None:
+    """The config YAML (``$ALVH_CONFIG``), None for the defaults."""
+    env = _env("ALVH_CONFIG")
+    return Path(env).resolve() if env else None
 
 
 def landing_dir() -> Path:

@@ -157,9 +157,11 @@ def main() -> None:
     )
     warm = max(first - dt.timedelta(days=cfg.warmup_days), dt.date(1999, 1, 4))
     home = Path(tempfile.mkdtemp(prefix="alvh_bench_pipeline_"))
+    (home / "config.yaml").write_text(f"data_start: {warm}\n")  # the partitions' first day
     env = {
         **os.environ,
         "ALVH_HOME": str(home),
+        "ALVH_CONFIG": str(home / "config.yaml"),
         "DAGSTER_HOME": str(home / ".dagster_home"),
         "ALVH_LANDING_DIR": str(home / "landing" / "sample"),
         "ALVH_WAREHOUSE": str(home / "warehouse" / "alvh.duckdb"),

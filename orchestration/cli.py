@@ -421,8 +421,19 @@ def _run_pipeline(
 
     _contain_children()
     instance_home()
+    config = ctx.find_root().obj["config"]
+    if config:  # the code location reads the partitions' first day from the same file
+        os.environ["ALVH_CONFIG"] = str(Path(config).resolve())
     import dagster as dg
 
+    from alvh_assets.dagster_support import PARTITIONS_START
+
+    starts = [s.tags["dagster/asset_partition_range_start"] for s in steps if s.tags]
+    if starts and min(starts) < PARTITIONS_START:
+        _fail(
+            f"the run starts on {min(starts)}, before the first partition {PARTITIONS_START}: "
+            "set data_start in the config file (the first day of your landing files)"
+        )
     resources = _resources(ctx, force)
     with dg.DagsterInstance.get() as instance:
         released = release_stale_runs(instance)

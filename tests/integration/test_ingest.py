@@ -120,17 +120,18 @@ def test_reingesting_the_same_range_leaves_identical_tables(
 
 def test_pre_2007_vx_settlements_are_stored_divided_by_ten(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
-    generate_sample_market(dt.date(2006, 1, 3), dt.date(2006, 1, 4), landing, include_chains=False)
+    generate_sample_market(dt.date(2006, 6, 1), dt.date(2006, 6, 2), landing, include_chains=False)
     db = tmp_path / "wh.duckdb"
     cfe = [a for a in ingest_assets.INGEST_ASSETS if a.key.path[-1] == "cfe_vx_settlements"]
-    r = dg.materialize(cfe, resources=_resources(landing, db), partition_key="2006-01-03")
+    r = dg.materialize(cfe, resources=_resources(landing, db), partition_key="2006-06-01")
     assert r.success
     with duckdb.connect(str(db), read_only=True) as con:
         row = con.execute(
             "SELECT settle, price_scale FROM raw.cfe_vx_settlements WHERE "
-            "trade_date = '2006-01-03' AND contract = 'F (Jan 06)'"
+            "trade_date = '2006-06-01' AND contract = 'N (Jul 06)'"
         ).fetchone()
-    assert row == (12.02, 10)  # the file says 120.20
+    assert row == (15.35, 10)  # the file says 153.50 (2006-06-01: the default partitions'
+    # first day is 2006-05-30, warmup_days before sample_start)
 
 
 def test_a_window_read_in_pieces_loads_what_one_piece_does(

@@ -456,3 +456,22 @@ def test_dbt_parse_dies_with_its_parent() -> None:
     finally:
         if _alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+def test_a_run_before_the_first_partition_exits_2_naming_data_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The partitions begin at the config's first day of data: a window before it is
+    refused before any run starts, and the message says which setting moves it."""
+    import orchestration.pipeline as pipeline
+
+    def no_runs(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no run may start")
+
+    monkeypatch.setattr(pipeline, "run_steps", no_runs)
+    monkeypatch.setenv("ALVH_HOME", str(tmp_path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    result = CliRunner().invoke(main, ["ingest", "--start", "2001-03-01", "--end", "2001-03-02"])
+    assert result.exit_code == 2, result.output
+    assert "before the first partition 2006-05-30" in result.output
+    assert "data_start" in result.output
