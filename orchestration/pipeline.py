@@ -19,6 +19,8 @@ import dagster as dg
 
 from orchestration.runs import cli_tags, materialize, partition_range_tags
 
+STEP_TAG = "alvh/step"
+"""Run tag naming the CLI step a run is (its label: ``checks of dbt marts``, ...)."""
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 """Console logging at INFO: one structured line per asset, not Dagster's step events."""
 
@@ -33,6 +35,10 @@ class Step:
     tags: dict[str, str] | None = None
     needed: Callable[[dg.DagsterInstance, dict], bool] | None = None
     """Run the step only when this returns True (given the instance and the resources)."""
+    job: str | None = None
+    """The run's job name: the step's job in ``orchestration.definitions`` (``<step>_job``,
+    ``daily_job`` for one day), so the runs page names every run (None: Dagster's
+    ``__ephemeral_asset_job__``)."""
 
 
 def views_outdated(instance: dg.DagsterInstance, resources: dict) -> bool:
@@ -58,10 +64,12 @@ def views_outdated(instance: dg.DagsterInstance, resources: dict) -> bool:
     return found < len(names)
 
 
-def _with_checks(label: str, selection: dg.AssetSelection, tags: dict | None) -> list[Step]:
+def _with_checks(
+    label: str, selection: dg.AssetSelection, tags: dict | None, job: str | None = None
+) -> list[Step]:
     return [
-        Step(label, selection.without_checks(), None, tags),
-        Step(f"checks of {label}", selection - selection.without_checks()),
+        Step(label, selection.without_checks(), None, tags, job=job),
+        Step(f"checks of {label}", selection - selection.without_checks(), job=job),
     ]
 
 
@@ -96,28 +104,39 @@ def pipeline_steps(
     )
     if one_day and ingest_from == first and sample is None and "views" in stages and not fresh:
         return [
-            Step("dbt staging views", VIEWS, needed=views_outdated),
-            Step(f"{first}: every asset and check", REFERENCE | DAILY | REPORT, None, days),
+            Step("dbt staging views", VIEWS, needed=views_outdated, job="views_job"),
+            Step(
+                f"{first}: every asset and check",
+                REFERENCE | DAILY | REPORT,
+                None,
+                days,
+                job="daily_job",
+            ),
         ]
     steps: list[Step] = []
     if sample is not None:
         steps.append(
-            Step("landing files", LANDING, {"ops": {"landing__sample_market": {"config": sample}}})
+            Step(
+                "landing files",
+                LANDING,
+                {"ops": {"landing__sample_market": {"config": sample}}},
+                job="landing_job",
+            )
         )
     if "sources" in stages:
-        steps.append(Step("monthly and calendar sources", REFERENCE))
+        steps.append(Step("monthly and calendar sources", REFERENCE, job="reference_job"))
     if "ingest" in stages:
         warm = partition_range_tags(ingest_from, last)
-        steps += _with_checks("daily ingest and pricing", DAILY_INGEST, warm)
+        steps += _with_checks("daily ingest and pricing", DAILY_INGEST, warm, "ingest_job")
     if "views" in stages:
-        steps.append(Step("dbt staging views", VIEWS))
+        steps.append(Step("dbt staging views", VIEWS, job="views_job"))
     if "marts" in stages:
-        steps += _with_checks("dbt marts", MARTS, days)
+        steps += _with_checks("dbt marts", MARTS, days, "marts_job")
     if "strategy" in stages:
-        steps += _with_checks("strategies", STRATEGY, days)
-        steps += _with_checks("attribution", ATTRIBUTION, days)
+        steps += _with_checks("strategies", STRATEGY, days, "strategies_job")
+        steps += _with_checks("attribution", ATTRIBUTION, days, "attribution_job")
     if "report" in stages:
-        steps.append(Step("HTML report", REPORT))
+        steps.append(Step("HTML report", REPORT, job="report_job"))
     return steps
 
 
@@ -239,8 +258,8 @@ def run_steps(
         if on_step is not None:
             on_step(i, len(steps), step.label)
         config = {**QUIET, **(step.run_config or {})}
-        tags = {**(step.tags or {}), **cli_tags()}
-        result = materialize(defs, step.selection, instance, resources, config, tags)
+        tags = {**(step.tags or {}), **cli_tags(), STEP_TAG: step.label}
+        result = materialize(defs, step.selection, instance, resources, config, tags, step.job)
         failure = step_failure(step.label, result)
         if failure is not None:
             raise failure

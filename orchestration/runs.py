@@ -26,6 +26,8 @@ event_log_storage:  # SQLite, a partition range's events in one transaction
 """
 """The instance config alvh writes. It holds no absolute path (every storage lives under
 ``DAGSTER_HOME``), so a project folder copied or moved elsewhere writes its own history."""
+EPHEMERAL_JOB = "__ephemeral_asset_job__"
+"""Dagster's name for a run of assets without a job (``dg.materialize``)."""
 LAUNCHER_TAGS = {"alvh/launcher": "cli"}
 """Tags of the runs the CLI launches in-process (with ``alvh/pid``, the launching process)."""
 
@@ -112,14 +114,17 @@ def materialize(
     resources: dict[str, object],
     run_config: dict | None = None,
     tags: dict[str, str] | None = None,
+    job_name: str | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize ``selection`` (with its checks) of ``defs`` in one in-process run."""
-    return dg.materialize(
-        [*(defs.assets or []), *(defs.asset_checks or [])],
-        selection=selection,
-        instance=instance,
+    """Materialize ``selection`` (with its checks) of ``defs`` in one in-process run of the
+    job ``job_name`` (what ``dg.materialize`` does, under a name: the runs page then shows
+    ``ingest_job``, not ``__ephemeral_asset_job__``)."""
+    name = job_name or EPHEMERAL_JOB
+    job_defs = dg.Definitions(
+        assets=[*(defs.assets or []), *(defs.asset_checks or [])],
+        jobs=[dg.define_asset_job(name, selection=selection)],
         resources=resources,
-        run_config=run_config,
-        tags=tags,
-        raise_on_error=False,
+    )
+    return job_defs.resolve_job_def(name).execute_in_process(
+        run_config=run_config, instance=instance, tags=tags, raise_on_error=False
     )
