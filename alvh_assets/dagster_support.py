@@ -31,7 +31,7 @@ from alvh_assets import paths
 from alvh_assets import warehouse as wh
 from alvh_assets.calendars import CALENDAR_START, sessions_series, trading_days
 from alvh_assets.config import AlvhConfig, load_config
-from alvh_assets.metadata import markdown_table
+from alvh_assets.metadata import markdown_table, rows_per_day, table_columns
 from alvh_assets.quality import Expectation, Frame, run_suite
 
 # backfill_policy and pool are marked beta in Dagster 1.13; both are what design.md asks for.
@@ -84,7 +84,17 @@ class WarehouseResource(dg.ConfigurableResource):
 # holidays excluded, so the partition keys are exactly the sessions.
 # --------------------------------------------------------------------------------------------
 
-PARTITIONS_START = "1990-01-02"
+
+def partitions_start(config: AlvhConfig | None = None) -> dt.date:
+    """The first trading-day partition: the first session on or after the config's first day
+    of data (:meth:`AlvhConfig.first_data_day`; the config at ``$ALVH_CONFIG``, else the
+    defaults), so the UI shows no partition before the data."""
+    cfg = config if config is not None else load_config(paths.config_file())
+    first = cfg.first_data_day()
+    return trading_days(first, first + dt.timedelta(days=14))[0]
+
+
+PARTITIONS_START = partitions_start().isoformat()
 
 
 def _holidays() -> list[dt.datetime]:
@@ -96,7 +106,7 @@ def _holidays() -> list[dt.datetime]:
     return [dt.datetime.combine(d, dt.time()) for d in closed.astype(object)]
 
 
-TRADING_DAYS = dg.TimeWindowPartitionsDefinition(
+TRADING_DAYS = dg.TimeWindowPartitionsDefinition(  # every session from PARTITIONS_START
     cron_schedule="0 0 * * 1-5",
     start=PARTITIONS_START,
     fmt="%Y-%m-%d",
@@ -236,6 +246,8 @@ def writer_asset(
     ``duckdb_writer`` pool, timing, one :func:`log_line` and the row-count metadata per
     table written."""
 
+    grains = {s.metadata["table"]: s.metadata["grain"].split(", ") for s in specs}
+
     @dg.multi_asset(
         name=name,
         specs=specs,
@@ -248,16 +260,19 @@ def writer_asset(
         window = window_sessions(context) if daily else None
         written = list(write(WriterRun(window, alvh, warehouse, context.log)))
         seconds = time.perf_counter() - t0
+        facts = _table_facts(context, warehouse, [w.table for w in written], grains, window)
         for w in written:
             span = w.window or window_label(window)
             rows_in = w.loaded if w.rows_in is None else w.rows_in
             context.log.info(
                 log_line(w.table, span, rows_in, w.loaded, w.quarantined, seconds, w.log)
             )
+            # a date-keyed table's partitions carry their own row counts (_table_facts)
+            count = "window_rows" if facts.get(w.table) else "dagster/row_count"
             yield dg.MaterializeResult(
                 asset_key=table_key(w.table),
                 metadata={
-                    "dagster/row_count": w.loaded,
+                    count: w.loaded,
                     "window": span,
                     **w.metadata,
                     "seconds": round(seconds, 2),
@@ -265,6 +280,96 @@ def writer_asset(
             )
 
     return _writer
+
+
+def column_schema(columns: Sequence[tuple[str, str, str]]) -> dg.TableSchema:
+    """The ``dagster/column_schema`` of a table from :func:`metadata.table_columns`: name,
+    DuckDB type and the column's comment as its description."""
+    return dg.TableSchema(
+        columns=[dg.TableColumn(n, t, description=c or None) for n, t, c in columns]
+    )
+
+
+def _table_facts(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    tables: Sequence[str],
+    grains: Mapping[str, Sequence[str]],
+    window: Window | None,
+) -> dict[str, bool]:
+    """Add each written table's :func:`table_metadata` to the run's materializations.
+    Returns, per table, whether its partitions got their own row counts."""
+    by_day: dict[str, bool] = {}
+    keys = context.partition_keys if window is not None else []
+    with warehouse.connect(read_only=True) as con:
+        for table in tables:
+            scoped = table_metadata(con, table, grains.get(table, ()), window, keys)
+            add_asset_metadata(context, table_key(table), scoped)
+            by_day[table] = any("dagster/row_count" in m for m in scoped.values())
+    return by_day
+
+
+def table_metadata(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    grain: Sequence[str],
+    window: Window | None,
+    keys: Sequence[str],
+) -> dict[str | None, dict[str, Any]]:
+    """Metadata of a table's materializations by partition key (None: the run's): its column
+    schema (``dagster/column_schema``, from the table as the warehouse has it, comments as
+    descriptions) and, when the run covers partitions ``keys`` of ``window`` and a DATE
+    column is in ``grain``, each partition's own ``dagster/row_count`` (that day's rows, 0
+    for a session without any), not the window's total. A table without a date in its grain
+    (``attribution.performance``) gets no per-partition count.
+
+    The schema goes on the window's last partition only (the asset's latest materialization;
+    a 20-year backfill would otherwise store it 5,000 times)."""
+    columns = table_columns(con, table)
+    if not columns:
+        return {}
+    dates = {n for n, t, _ in columns if t == "DATE"}
+    day_col = next((c for c in grain if c in dates), None)
+    scoped: dict[str | None, dict[str, Any]] = {}
+    if window is not None and keys and day_col is not None:
+        counts = rows_per_day(con, table, day_col, *window)
+        scoped = {k: {"dagster/row_count": counts.get(_day(k), 0)} for k in keys}
+    scoped.setdefault(keys[-1] if keys else None, {})["dagster/column_schema"] = column_schema(
+        columns
+    )
+    return scoped
+
+
+def _day(key: str) -> dt.date:
+    return dt.date.fromisoformat(key)
+
+
+def add_asset_metadata(
+    context: dg.AssetExecutionContext,
+    key: dg.AssetKey,
+    by_partition: Mapping[str | None, Mapping[str, Any]],
+) -> None:
+    """Metadata for asset ``key``'s materializations, per partition key (None: every
+    materialization of the run), recorded at once. Partition-scoped entries override the
+    run's (:func:`dagster._core.execution.plan.execute_step`), which is how a range run's
+    partitions each get their own ``dagster/row_count``.
+
+    What ``context.add_asset_metadata(md, asset_key=key, partition_key=pk)`` records, in one
+    update: the public call lists the run's partitions and copies all metadata recorded so
+    far on every call, quadratic over a 20-year backfill (5,000 partitions x 8 tables).
+    This leans on Dagster internals (pinned in ``constraints.txt``; the integration test
+    ``test_partition_metadata.py`` guards it)."""
+    from dagster._core.execution.context.metadata_logging import (
+        AssetMetadataHandle,
+        OutputMetadataAccumulator,
+    )
+
+    step = context.op_execution_context._step_execution_context  # noqa: SLF001
+    merged = dict(step._metadata_accumulator.per_output_metadata)  # noqa: SLF001
+    for partition, metadata in by_partition.items():
+        handle = AssetMetadataHandle(asset_key=key, partition_key=partition)
+        merged[handle] = {**merged.get(handle, {}), **metadata}
+    step._metadata_accumulator = OutputMetadataAccumulator(per_output_metadata=merged)  # noqa: SLF001
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,8 +29,10 @@ from alvh_assets.dagster_support import (
     WRITER_POOL,
     AlvhSettings,
     WarehouseResource,
+    add_asset_metadata,
     ge_checks,
     log_line,
+    table_metadata,
     window_sessions,
 )
 from alvh_assets.ingest.run import upgrade_raw_tables
@@ -160,8 +162,13 @@ def _invoke(
     if window is not None and unit_tested.exists():
         args += ["--exclude-resource-type", "unit_test"]
     started = time.perf_counter()
+    events: list = []
     try:
-        yield from dbt.cli(args, context=context, target_path=target).stream()
+        # held back until dbt ends (it holds the DuckDB file), then counted (_table_facts)
+        events.extend(dbt.cli(args, context=context, target_path=target).stream())
+    except Exception:
+        yield from events  # the models built before the failure stay recorded
+        raise
     finally:
         _set_env(saved)
     parsed = target / "partial_parse.msgpack"
@@ -172,8 +179,10 @@ def _invoke(
         staged = cache.with_suffix(f".{os.getpid()}.tmp")
         shutil.copyfile(parsed, staged)
         os.replace(staged, cache)
-    if window is not None:
-        _log_window_rows(context, warehouse, window, time.perf_counter() - started)
+    counts = _table_facts(context, warehouse, window, time.perf_counter() - started)
+    for event in events:
+        key = _output_key(context, event)
+        yield event.with_metadata({**event.metadata, **counts[key]}) if key in counts else event
 
 
 def _unit_tests_passed(target: Path) -> bool:
@@ -199,17 +208,43 @@ def _set_env(values: Mapping[str, str | None]) -> None:
             os.environ[name] = value
 
 
-def _log_window_rows(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, window: tuple, seconds: float
-) -> None:
-    """The structured line of every mart of the run: rows of its window after the build."""
+def _output_key(context: dg.AssetExecutionContext, event: object) -> dg.AssetKey | None:
+    """The asset key of a dbt ``Output`` event (None for any other event)."""
+    if not isinstance(event, dg.Output):
+        return None
+    return context.assets_def.keys_by_output_name[event.output_name]
+
+
+def _table_facts(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    window: tuple | None,
+    seconds: float,
+) -> dict[dg.AssetKey, dict[str, Any]]:
+    """After a dbt build, each selected model's metadata from the warehouse, read by this
+    process once dbt has released the file (dagster-dbt's ``fetch_row_counts()`` would
+    query while the dbt process still holds DuckDB's lock): the column schema, and per
+    partition the rows of that day (a mart in a window run, by its ``date`` column, with the
+    structured log line of the window's rows); a view's or an unpartitioned run's table
+    count goes on its Output (returned per key)."""
+    keys = context.partition_keys if window is not None else []
+    run_wide: dict[dg.AssetKey, dict[str, Any]] = {}
     with warehouse.connect(read_only=True) as con:
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_user_string()):
             table = ".".join(key.path)
-            rows = con.execute(
-                f"SELECT count(*) FROM {table} WHERE date BETWEEN ? AND ?", list(window)
-            ).fetchone()[0]
-            context.log.info(log_line(table, f"{window[0]}..{window[1]}", rows, rows, 0, seconds))
+            scoped = table_metadata(con, table, ["date"], window, keys)
+            if not scoped:
+                continue  # not built (a failed or skipped model)
+            if window is not None and keys and "dagster/row_count" in scoped[keys[0]]:
+                rows = sum(m["dagster/row_count"] for m in scoped.values() if m)
+                span = f"{window[0]}..{window[1]}"
+                context.log.info(log_line(table, span, rows, rows, 0, seconds))
+                run_wide[key] = {"window_rows": rows}
+            else:
+                rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                run_wide[key] = {"dagster/row_count": rows}
+            add_asset_metadata(context, key, scoped)
+    return run_wide
 
 
 @dbt_assets(
