@@ -76,3 +76,29 @@ def test_the_research_sweep_has_its_own_job_outside_the_daily_job() -> None:
     sweep = {dg.AssetKey(t.split(".")) for t in KEYS}
     assert research_sweep_job.selection.resolve(graph) == sweep
     assert not daily_job.selection.resolve(graph) & sweep
+
+
+def test_dg_lists_the_definitions_of_tool_dg(tmp_path: Path) -> None:
+    """``dg`` (dagster-dg-cli, what ``dg dev`` runs on) finds the code location through
+    ``[tool.dg]`` in pyproject.toml: every CLI step's job and the assets are listed."""
+    import json
+
+    from orchestration.definitions import STEP_JOBS, defs
+
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    dg_cli = Path(sys.executable).with_name("dg")
+    out = subprocess.run(
+        [str(dg_cli), "list", "defs", "--json"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    listed = json.loads(out.stdout[out.stdout.index("{") :])
+    jobs = {job["name"] for job in listed["jobs"]}
+    assert {job.name for job in STEP_JOBS.values()} | {"daily_job"} <= jobs
+    assets = {asset["asset_key"] for asset in listed["assets"]}
+    graph = defs.resolve_asset_graph()
+    assert {k.to_user_string() for k in graph.materializable_asset_keys} <= assets
