@@ -60,6 +60,12 @@ def config_file() -> Path | None:
     return Path(env).resolve() if env else None
 
 
+def use_config_file(path: str | Path) -> None:
+    """Make ``path`` the config file of this process's code location (``$ALVH_CONFIG``): the
+    CLI's ``--config``, so the partitions begin at that config's first day of data."""
+    os.environ["ALVH_CONFIG"] = str(Path(path).resolve())
+
+
 def landing_dir() -> Path:
     """Landing directory the ingest reads (``$ALVH_LANDING_DIR``, default ``landing/sample``)."""
     env = _env("ALVH_LANDING_DIR")

@@ -423,7 +423,7 @@ def _run_pipeline(
     instance_home()
     config = ctx.find_root().obj["config"]
     if config:  # the code location reads the partitions' first day from the same file
-        os.environ["ALVH_CONFIG"] = str(Path(config).resolve())
+        paths.use_config_file(config)
     import dagster as dg
 
     from alvh_assets.dagster_support import PARTITIONS_START
