@@ -38,6 +38,7 @@ from alvh_assets import paths
 from alvh_assets.calendars import CALENDAR_START, is_trading_day, trading_days
 from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.landing import REFERENCE_PATTERNS, day_complete, index_tails, landed_days
+from orchestration.runs import LAUNCHER_TAGS
 
 TIMEZONE = "America/New_York"
 NY = ZoneInfo(TIMEZONE)
@@ -276,6 +277,9 @@ def publish_after_success(
     copy's ``meta.publication.config_hash`` is the code location's configuration."""
     if context.dagster_run.job_name not in PUBLISHED_JOBS:
         return dg.SkipReason(f"{context.dagster_run.job_name} does not write the warehouse")
+    if all(context.dagster_run.tags.get(k) == v for k, v in LAUNCHER_TAGS.items()):
+        # the CLI's runs carry their step's job name; it publishes after its last step
+        return dg.SkipReason("a run of the alvh CLI, which publishes itself")
     from alvh_assets.publish import publish
 
     with warehouse.connect() as con:

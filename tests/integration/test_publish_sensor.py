@@ -11,6 +11,7 @@ from dagster._core.events import DagsterEventType
 
 from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from orchestration.automation import publish_after_success
+from orchestration.runs import LAUNCHER_TAGS
 
 
 @dg.asset
@@ -43,6 +44,10 @@ def test_publishes_after_a_daily_run_and_skips_other_jobs(
 
         skipped = evaluate(run)
         assert isinstance(skipped, dg.SkipReason)
+        assert not (tmp_path / "published").exists()
+        # the CLI's runs carry their step's job name too, but the CLI publishes itself
+        cli_run = run._replace(job_name="ingest_job", tags={**run.tags, **LAUNCHER_TAGS})
+        assert isinstance(evaluate(cli_run), dg.SkipReason)
         assert not (tmp_path / "published").exists()
         assert evaluate(run._replace(job_name="daily_job")) is None
     published = tmp_path / "published" / "alvh.duckdb"
