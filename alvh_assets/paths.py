@@ -17,6 +17,12 @@ Variable                       Meaning (default)
 ``ALVH_WAREHOUSE``             the DuckDB warehouse file (``warehouse/alvh.duckdb``)
 ``ALVH_PUBLISHED_DIR``         the readers' published copy (``published/`` beside the
                                warehouse file)
+``ALVH_WAREHOUSE_BACKEND``     where ``alvh publish`` publishes: ``duckdb`` (the published
+                               DuckDB file, the default) or ``ducklake``
+``ALVH_DUCKLAKE_CATALOG``      the DuckLake catalog's PostgreSQL database, a libpq conninfo
+                               (``dbname=alvh host=… port=… user=…``; no default)
+``ALVH_DUCKLAKE_DATA_PATH``    the DuckLake Parquet files (``published/lake/``; in production
+                               an ``s3://`` path)
 ``DAGSTER_HOME``               the Dagster instance (``.dagster_home``)
 ``ALVH_DUCKDB_MEMORY_LIMIT``   DuckDB's memory cap (``2GB``)
 ``ALVH_LOCK_WAIT_SECONDS``     wait for another process's lock on the warehouse (30)
@@ -40,6 +46,9 @@ MEMORY_LIMIT = "2GB"
 LOCK_WAIT_SECONDS = 30.0
 """How long a connection waits, by default, for a lock another process holds on the file."""
 SENSOR_START_ENV = "ALVH_SENSOR_START"
+BACKENDS = ("duckdb", "ducklake")
+"""The published layer's backends: the DuckDB file (:mod:`alvh_assets.publish`, default) or a
+DuckLake catalog (:mod:`alvh_assets.lake`)."""
 WINDOW_ENV = {"window_start": "ALVH_WINDOW_START", "window_end": "ALVH_WINDOW_END"}
 """The environment variables carrying a run's partition window to dbt (not --vars: dbt
 discards its whole cached parse when --vars change)."""
@@ -82,6 +91,38 @@ def published_dir() -> Path:
     """``$ALVH_PUBLISHED_DIR``, default ``published/`` next to the warehouse file."""
     env = _env("ALVH_PUBLISHED_DIR")
     return Path(env).resolve() if env else warehouse_path().parent / "published"
+
+
+def warehouse_backend() -> str:
+    """``$ALVH_WAREHOUSE_BACKEND``: one of :data:`BACKENDS` (default ``duckdb``); any other
+    value is a :class:`ValueError` naming the variable and the allowed values."""
+    value = (_env("ALVH_WAREHOUSE_BACKEND") or BACKENDS[0]).strip().lower()
+    if value not in BACKENDS:
+        raise ValueError(f"ALVH_WAREHOUSE_BACKEND={value!r} is not one of {', '.join(BACKENDS)}")
+    return value
+
+
+def ducklake_catalog() -> str:
+    """``$ALVH_DUCKLAKE_CATALOG``: the libpq conninfo of the DuckLake catalog's PostgreSQL
+    database (``dbname=… host=… port=… user=…``; a password from ``PGPASSWORD`` or
+    ``~/.pgpass``). Required by the DuckLake backend: unset, a :class:`ValueError`."""
+    env = _env("ALVH_DUCKLAKE_CATALOG")
+    if env is None:
+        raise ValueError(
+            "ALVH_DUCKLAKE_CATALOG is not set: the DuckLake backend needs its PostgreSQL "
+            "catalog as a libpq conninfo, e.g. 'dbname=alvh_lake host=db.internal user=alvh'"
+        )
+    return env
+
+
+def ducklake_data_path() -> str:
+    """``$ALVH_DUCKLAKE_DATA_PATH``: where DuckLake writes the Parquet files, a folder or an
+    ``s3://bucket/prefix/`` URL (default ``lake/`` in :func:`published_dir`). Only the first
+    publication into a new catalog uses it: the catalog remembers its data path."""
+    env = _env("ALVH_DUCKLAKE_DATA_PATH")
+    if env is None:
+        return str(published_dir() / "lake") + "/"
+    return env if "://" in env else str(Path(env).resolve()) + "/"
 
 
 def dagster_home() -> Path:
