@@ -49,6 +49,19 @@ def compare(
     con = duckdb.connect()
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    try:
+        return compare_attached(con, schemas, ignore)
+    finally:
+        con.close()
+
+
+def compare_attached(
+    con: duckdb.DuckDBPyConnection,
+    schemas: tuple[str, ...] = SCHEMAS,
+    ignore: frozenset[str] = frozenset(),
+) -> list[dict]:
+    """:func:`compare` on two catalogs already attached to ``con`` as ``a`` and ``b`` (any
+    kind DuckDB attaches: a DuckDB file, a DuckLake catalog)."""
     results = []
     for schema, table in sorted(_tables(con, "a", schemas) | _tables(con, "b", schemas)):
         row = {"schema": schema, "table": table, "rows_a": None, "rows_b": None, "note": ""}
@@ -80,7 +93,6 @@ def compare(
                 row["note"] = f"rows only in a: {only[0]}, only in b: {only[1]}"
         row["identical"] = row["note"] == ""
         results.append(row)
-    con.close()
     return results
 
 

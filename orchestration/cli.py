@@ -580,8 +580,17 @@ def _publish(ctx: click.Context, full: bool = False) -> None:
     source = paths.warehouse_path()
     if not source.exists():
         _fail(f"no warehouse at {source}: build it first (alvh demo)")
+    try:
+        backend = paths.warehouse_backend()
+        if backend == "ducklake":
+            paths.ducklake_catalog()  # unset: said before the warehouse is opened
+    except ValueError as e:
+        _fail(str(e))
     # a lock another process holds is waited for, then one line naming its PID (AlvhGroup)
     with warehouse.connect(source) as con:
+        if backend == "ducklake":
+            _publish_lake(con, full)
+            return
         result = publish_copy(con, full=full, config=_config(ctx))
     how = (
         f"incremental: {len(result.tables) - len(result.reused)} of {len(result.tables)} "
@@ -597,6 +606,18 @@ def _publish(ctx: click.Context, full: bool = False) -> None:
     )
 
 
+def _publish_lake(con: Any, full: bool) -> None:
+    """Publish to the DuckLake catalog (``ALVH_WAREHOUSE_BACKEND=ducklake``), one line."""
+    from alvh_assets.lake import publish_to_lake
+
+    result = publish_to_lake(con, full=full)
+    click.echo(
+        f"published publication {result.number} to DuckLake (snapshot {result.snapshot}; "
+        f"{len(result.rewritten)} of {len(result.tables)} tables rewritten; "
+        f"{result.seconds:.1f} s)"
+    )
+
+
 @main.command()
 @click.option(
     "--full",
@@ -607,7 +628,8 @@ def _publish(ctx: click.Context, full: bool = False) -> None:
 @click.pass_context
 def publish(ctx: click.Context, full: bool) -> None:
     """Publish the read-only copy for analysts and BI tools (and Parquet exports): only what
-    changed since the current publication is rewritten."""
+    changed since the current publication is rewritten. With ALVH_WAREHOUSE_BACKEND=ducklake,
+    publish to the DuckLake catalog instead (one snapshot per publication)."""
     _publish(ctx, full)
 
 
