@@ -168,6 +168,9 @@ def test_time_travel_skip_unchanged_and_drop(
         ]
         past = f"strategy.pub_seq AT (VERSION => {first.snapshot})"
         assert _rows(reader, past) == before["strategy.pub_seq"]
+        when = lake.publications(reader)[0].committed_at.isoformat()
+        past = f"strategy.pub_seq AT (TIMESTAMP => TIMESTAMPTZ '{when}')"
+        assert _rows(reader, past) == before["strategy.pub_seq"]
         schemas = reader.execute("SELECT DISTINCT schema_name FROM duckdb_tables()").fetchall()
         assert ("staging",) not in schemas and ("marts",) in schemas
     with lake.attach_published(publication=1) as pinned:
