@@ -266,7 +266,8 @@ landing files')."""
     description="After every successful run of a job that writes the warehouse (daily, "
     "reference, ingest, views, marts, strategies, attribution, report): publish the "
     "consistent read-only copy warehouse/published/alvh.duckdb and the Parquet exports "
-    "(alvh_assets.publish).",
+    "(alvh_assets.publish), or, with ALVH_WAREHOUSE_BACKEND=ducklake, one snapshot of the "
+    "DuckLake catalog (alvh_assets.lake).",
     minimum_interval_seconds=30,
 )
 def publish_after_success(
@@ -280,9 +281,15 @@ def publish_after_success(
     if all(context.dagster_run.tags.get(k) == v for k, v in LAUNCHER_TAGS.items()):
         # the CLI's runs carry their step's job name; it publishes after its last step
         return dg.SkipReason("a run of the alvh CLI, which publishes itself")
+    from alvh_assets.lake import publish_to_lake
     from alvh_assets.publish import publish
 
+    run_id = context.dagster_run.run_id
     with warehouse.connect() as con:
-        result = publish(con, config=alvh.load())
-    context.log.info(f"published {result.path} after run {context.dagster_run.run_id}")
+        if paths.warehouse_backend() == "ducklake":
+            done = publish_to_lake(con)
+            where = f"publication {done.number} to DuckLake (snapshot {done.snapshot})"
+        else:
+            where = str(publish(con, config=alvh.load()).path)
+    context.log.info(f"published {where} after run {run_id}")
     return None

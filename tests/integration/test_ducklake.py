@@ -19,15 +19,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 from click.testing import CliRunner
+from dagster._core.events import DagsterEventType
 
 from alvh_assets import lake
 from alvh_assets.attribution.run import attribute_window
 from alvh_assets.config import load_config
+from alvh_assets.dagster_support import WarehouseResource
 from alvh_assets.strategy.run import run_window
 from bench.compare_warehouses import compare_attached
+from orchestration.automation import publish_after_success
 from orchestration.cli import main
 from tests.integration.oct08 import END, START
 from tests.integration.postgres import USER, Server, bindir, throwaway_server
@@ -247,6 +251,40 @@ def test_cli_publish_follows_the_backend(
         result = CliRunner().invoke(main, ["publish"])
         assert result.exit_code == 2 and said in result.stderr
         monkeypatch.setenv("ALVH_WAREHOUSE_BACKEND", "ducklake")
+
+
+@dg.asset
+def _probe() -> int:
+    return 1
+
+
+def test_publish_sensor_follows_the_backend(
+    warehouse: duckdb.DuckDBPyConnection,
+    catalog: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After a daily run the ``publish_after_success`` sensor publishes to the lake when
+    the backend is ``ducklake`` (and writes no DuckDB copy)."""
+    warehouse.close()
+    monkeypatch.setenv("ALVH_WAREHOUSE", str(tmp_path / "alvh.duckdb"))
+    monkeypatch.setenv("ALVH_WAREHOUSE_BACKEND", "ducklake")
+    monkeypatch.delenv("ALVH_PUBLISHED_DIR", raising=False)
+    with dg.instance_for_test() as instance:
+        run_id = dg.materialize([_probe], instance=instance).run_id
+        run = instance.get_run_by_id(run_id)._replace(job_name="daily_job")
+        success = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_SUCCESS)
+        context = dg.build_run_status_sensor_context(
+            sensor_name="publish_after_success",
+            dagster_event=success.records[0].event_log_entry.dagster_event,
+            dagster_instance=instance,
+            dagster_run=run,
+            resources={"warehouse": WarehouseResource()},
+        )
+        assert publish_after_success(context) is None
+    with lake.attach_published() as reader:
+        assert [p.rewritten for p in lake.publications(reader)] == [tuple(sorted(SEQ_TABLES))]
+    assert not (tmp_path / "published" / "current").exists()
 
 
 @pytest.fixture(scope="module")
