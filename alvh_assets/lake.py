@@ -260,7 +260,8 @@ def publish_to_lake(
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        snapshot = con.execute(f"SELECT id FROM {lake}.current_snapshot()").fetchone()[0]
+        # the snapshot this connection committed (not a later one of another publisher)
+        snapshot = con.execute(f"FROM {lake}.last_committed_snapshot()").fetchone()[0]
     finally:
         con.execute(f"DETACH {lake}")
     return LakePublication(
