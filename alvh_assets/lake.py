@@ -144,7 +144,8 @@ def attach(
         options.append("READ_ONLY")
     else:
         data_path = data_path or paths.ducklake_data_path()
-        options += [f"DATA_PATH {_lit(data_path)}", "DATA_INLINING_ROW_LIMIT 0"]
+        # READ_WRITE: also from a connection opened read-only (the warehouse, to publish it)
+        options += ["READ_WRITE", f"DATA_PATH {_lit(data_path)}", "DATA_INLINING_ROW_LIMIT 0"]
     if snapshot is not None:
         options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
     remote = data_path is not None and data_path.startswith("s3://")
@@ -209,7 +210,8 @@ def publish_to_lake(
     lake (catalog and data path default to :mod:`alvh_assets.paths`) as one snapshot:
     changed tables replaced, unchanged ones skipped (all rewritten with ``full``), tables
     gone from the warehouse dropped, the publication numbered and recorded (module doc).
-    ``con`` is only read; the lake is attached to it for the call and detached after."""
+    ``con`` is only read (it may be a read-only connection); the lake is attached to it for
+    the call and detached after."""
     start = time.perf_counter()
     source = con.execute("SELECT current_database()").fetchone()[0]
     warehouse = con.execute(
