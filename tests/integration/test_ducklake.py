@@ -299,6 +299,7 @@ def attributed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.mark.slow_cli  # the strategies and attribution on the October 2008 market: minutes
 def test_demo_tables_identical_in_the_lake(attributed: Path, catalog: str) -> None:
     """Every table of marts, strategy and attribution (and pricing, raw) of the October 2008
     warehouse reads back from the lake row for row, types and column order included."""
