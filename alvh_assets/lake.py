@@ -221,6 +221,7 @@ def publish_to_lake(
     lake = f'"{WRITER_ALIAS}"'
     try:
         con.execute("BEGIN")
+        open_transaction = True
         try:
             _ensure_meta(con, lake)
             number = con.execute(
@@ -258,9 +259,11 @@ def publish_to_lake(
                 f"CALL {lake}.set_commit_message({_lit(AUTHOR)}, "
                 f"{_lit(f'alvh publication {number}')}, extra_info => {_lit(info)})"
             )
+            open_transaction = False  # a failed COMMIT (a conflict) ends the transaction too
             con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if open_transaction:
+                con.execute("ROLLBACK")
             raise
         # the snapshot this connection committed (not a later one of another publisher)
         snapshot = con.execute(f"FROM {lake}.last_committed_snapshot()").fetchone()[0]

@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -216,6 +217,55 @@ def test_failed_publish_changes_nothing(warehouse: duckdb.DuckDBPyConnection, ca
         assert reader.execute("SELECT max(seq) FROM marts.pub_seq").fetchone() == (0,)
     warehouse.execute("DROP TABLE strategy.zz_bad")
     assert lake.publish_to_lake(warehouse).number == 2
+
+
+def test_concurrent_publishes_the_later_commit_fails(
+    warehouse: duckdb.DuckDBPyConnection,
+    catalog: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two publishes at once (two warehouses): the one paused before its commit while the
+    other commits fails with DuckLake's conflict, and the lake holds the other's publication
+    only."""
+    lake.publish_to_lake(warehouse)
+    warehouse.execute("CHECKPOINT")
+    (tmp_path / "other").mkdir()
+    shutil.copy(tmp_path / "alvh.duckdb", tmp_path / "other" / "alvh.duckdb")
+    _set_seq(warehouse, 5)
+    paused, resume = threading.Event(), threading.Event()
+    record = lake._record
+
+    def record_then_pause(*args: object) -> None:
+        record(*args)
+        if threading.current_thread().name == "first":
+            paused.set()
+            resume.wait(60)
+
+    monkeypatch.setattr(lake, "_record", record_then_pause)
+    failed: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            lake.publish_to_lake(warehouse)
+        except duckdb.Error as error:
+            failed.append(error)
+
+    thread = threading.Thread(target=first, name="first")
+    thread.start()
+    try:
+        assert paused.wait(60)
+        with duckdb.connect(str(tmp_path / "other" / "alvh.duckdb")) as other:
+            _set_seq(other, 7)
+            second = lake.publish_to_lake(other)
+    finally:
+        resume.set()
+        thread.join(60)
+    assert second.number == 2
+    assert len(failed) == 1 and "conflict" in str(failed[0]).lower()
+    with lake.attach_published() as reader:
+        assert [p.number for p in lake.publications(reader)] == [1, 2]
+        assert reader.execute("SELECT min(seq), max(seq) FROM marts.pub_seq").fetchone() == (7, 7)
 
 
 def test_cli_publish_follows_the_backend(
