@@ -29,7 +29,7 @@ from dagster._core.events import DagsterEventType
 from alvh_assets import lake
 from alvh_assets.attribution.run import attribute_window
 from alvh_assets.config import load_config
-from alvh_assets.dagster_support import WarehouseResource
+from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
 from alvh_assets.strategy.run import run_window
 from bench.compare_warehouses import compare_attached
 from orchestration.automation import publish_after_success
@@ -329,7 +329,7 @@ def test_publish_sensor_follows_the_backend(
             dagster_event=success.records[0].event_log_entry.dagster_event,
             dagster_instance=instance,
             dagster_run=run,
-            resources={"warehouse": WarehouseResource()},
+            resources={"warehouse": WarehouseResource(), "alvh": AlvhSettings()},
         )
         assert publish_after_success(context) is None
     with lake.attach_published() as reader:
