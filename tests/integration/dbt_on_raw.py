@@ -27,17 +27,13 @@ def write_raw(db: Path, tables: dict[str, pl.DataFrame]) -> None:
             con.unregister("frame")
 
 
-def run_dbt(db: Path, target: Path, *select: str) -> None:
-    """``dbt run --select …`` on ``db`` (named ``alvh.duckdb``: the catalog name the dbt
-    relations use) with the config's default vars; fails with dbt's output."""
-    dbt = Path(sys.executable).with_name("dbt")
-    out = subprocess.run(
+def dbt(db: Path, target: Path, *args: str) -> subprocess.CompletedProcess:
+    """``dbt <args>`` on ``db`` (named ``alvh.duckdb``: the catalog name the dbt relations
+    use) with the config's default vars, its artifacts in ``target``."""
+    return subprocess.run(
         [
-            str(dbt),
-            "run",
-            "--no-partial-parse",
-            "--select",
-            *select,
+            str(Path(sys.executable).with_name("dbt")),
+            *args,
             "--vars",
             json.dumps(mart_vars(load_config())),
             "--profiles-dir",
@@ -51,6 +47,11 @@ def run_dbt(db: Path, target: Path, *select: str) -> None:
         text=True,
         timeout=600,
     )
+
+
+def run_dbt(db: Path, target: Path, *select: str) -> None:
+    """``dbt run --select …`` (no partial parse) on ``db``; fails with dbt's output."""
+    out = dbt(db, target, "run", "--no-partial-parse", "--select", *select)
     assert out.returncode == 0, out.stdout[-3000:]
 
 

@@ -7,18 +7,14 @@ Python ones), and ``dbt source freshness`` reports on every source table."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from alvh_assets.config import load_config, mart_vars
 from alvh_assets.marts.mart_expectations import MART_TABLES
-from orchestration.dbt import DBT_DIR
+from tests.integration.dbt_on_raw import dbt
 from tests.unit.test_dbt_docs import _models, _sources
 
 pytestmark = pytest.mark.slow
@@ -77,24 +73,7 @@ def test_dbt_source_freshness_reports_on_every_source(built: Path, tmp_path: Pat
     db = tmp_path / "alvh.duckdb"  # the catalog name the dbt relations use
     shutil.copy(built, db)
     target = tmp_path / "target"
-    out = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "source",
-            "freshness",
-            "--vars",
-            json.dumps(mart_vars(load_config())),
-            "--profiles-dir",
-            str(DBT_DIR),
-            "--target-path",
-            str(target),
-        ],
-        cwd=DBT_DIR,
-        env={**os.environ, "ALVH_WAREHOUSE": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    out = dbt(db, target, "source", "freshness")
     assert out.returncode == 0, out.stdout[-3000:]
     results = json.loads((target / "sources.json").read_text())["results"]
     by_table = {r["unique_id"].split(".", 2)[2]: r for r in results}
