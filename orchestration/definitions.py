@@ -8,6 +8,7 @@ from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.report import assets as report_assets
 from alvh_assets.research import assets as research_assets
+from alvh_assets.research.workers import sweep_workers_job
 from alvh_assets.sample import assets as sample_assets
 from alvh_assets.strategy import assets as strategy_assets
 from orchestration.automation import (
@@ -118,7 +119,7 @@ defs = dg.Definitions(
         *research_assets.RESEARCH_CHECKS,
         *FRESHNESS_CHECKS,
     ],
-    jobs=[*STEP_JOBS.values(), daily_job, research_sweep_job],
+    jobs=[*STEP_JOBS.values(), daily_job, research_sweep_job, sweep_workers_job],
     schedules=[daily_after_close],
     sensors=[
         landing_day_sensor,

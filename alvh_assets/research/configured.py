@@ -12,6 +12,7 @@ resumes the other, in the same tables (``research.sweep_runs``, ``sweep_signific
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,14 @@ import duckdb
 
 from alvh_assets.config import AlvhConfig
 from alvh_assets.research import sweep as sw
-from alvh_assets.research.grid import combinations, grid_axes, merge_axes, sweep_id_of
+from alvh_assets.research.grid import (
+    Axis,
+    Combination,
+    combinations,
+    grid_axes,
+    merge_axes,
+    sweep_id_of,
+)
 from alvh_assets.research.significance import ALVH
 
 
@@ -38,17 +46,28 @@ class ConfiguredSweep:
     dsr: float | None  # its deflated Sharpe ratio
 
 
-def run_configured_sweep(
+@dataclass(frozen=True)
+class ConfiguredGrid:
+    """The sweep the config names: grid name, axes, combinations, window and sweep id."""
+
+    name: str
+    axes: list[Axis]
+    combos: list[Combination]
+    window: tuple[dt.date, dt.date]
+    sweep_id: str
+
+
+def configured_grid(
     con: duckdb.DuckDBPyConnection,
     cfg: AlvhConfig,
     config_path: str | Path | None,
     overrides: Mapping[str, Any],
-    on_progress: Callable[[int, int], None] | None = None,
-) -> ConfiguredSweep:
-    """Run (or resume) the sweep of ``research.sweep_grid`` on the warehouse of ``con``
-    with ``research.workers`` processes and ``research.bootstrap_reps`` resamples;
-    :class:`.sweep.SweepError` when no grid is named. ``cfg`` is the run's config, loaded
-    from ``config_path`` and ``overrides``."""
+    window: tuple[dt.date, dt.date] | None = None,
+) -> ConfiguredGrid:
+    """The grid ``research.grids[research.sweep_grid]`` on top of the run's config (loaded
+    from ``config_path`` and ``overrides``), over ``window`` (default: the stored strategy
+    range of the warehouse behind ``con``, :func:`.sweep.sweep_window`);
+    :class:`.sweep.SweepError` when no grid is named."""
     name = cfg.research.sweep_grid
     if name is None:
         grids = ", ".join(sorted(cfg.research.grids)) or "none defined"
@@ -57,30 +76,51 @@ def run_configured_sweep(
         )
     axes = merge_axes(grid_axes(cfg.research.grids[name], f"research.grids.{name}"))
     combos = combinations(axes, config_path, overrides)
-    window = sw.sweep_window(con, cfg)
-    sweep_id = sweep_id_of(axes, cfg, window)
-    result = sw.run_sweep(
-        con,
-        sweep_id,
-        axes,
-        combos,
-        window,
-        workers=cfg.research.workers,
-        reps=cfg.research.bootstrap_reps,
-        on_progress=on_progress,
-    )
-    finished = len(sw.finished(con, sweep_id) & {c.config_hash for c in combos})
+    window = window or sw.sweep_window(con, cfg)
+    return ConfiguredGrid(name, axes, combos, window, sweep_id_of(axes, cfg, window))
+
+
+def best_of(
+    con: duckdb.DuckDBPyConnection, grid: ConfiguredGrid, result: sw.SweepResult
+) -> ConfiguredSweep:
+    """What the sweep of ``grid`` holds after a run: finished combinations, and ALVH's best
+    combination in ``research.sweep_deflated`` with its DSR."""
+    finished = len(sw.finished(con, grid.sweep_id) & {c.config_hash for c in grid.combos})
     best = con.execute(
         f"SELECT best_combination, dsr FROM {sw.DEFLATED} WHERE sweep_id = ? AND strategy = ?",
-        [sweep_id, ALVH],
+        [grid.sweep_id, ALVH],
     ).fetchone()
-    params = combos[best[0]].overrides if best is not None else {}
+    params = grid.combos[best[0]].overrides if best is not None else {}
     return ConfiguredSweep(
-        name,
-        tuple(a.key for a in axes),
+        grid.name,
+        tuple(a.key for a in grid.axes),
         result,
         finished,
         best[0] if best else None,
         dict(params),
         best[1] if best else None,
     )
+
+
+def run_configured_sweep(
+    con: duckdb.DuckDBPyConnection,
+    cfg: AlvhConfig,
+    config_path: str | Path | None,
+    overrides: Mapping[str, Any],
+    on_progress: Callable[[int, int], None] | None = None,
+) -> ConfiguredSweep:
+    """Run (or resume) the sweep of ``research.sweep_grid`` (:func:`configured_grid`) on
+    the warehouse of ``con`` with ``research.workers`` processes and
+    ``research.bootstrap_reps`` resamples."""
+    grid = configured_grid(con, cfg, config_path, overrides)
+    result = sw.run_sweep(
+        con,
+        grid.sweep_id,
+        grid.axes,
+        grid.combos,
+        grid.window,
+        workers=cfg.research.workers,
+        reps=cfg.research.bootstrap_reps,
+        on_progress=on_progress,
+    )
+    return best_of(con, grid, result)

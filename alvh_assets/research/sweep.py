@@ -276,13 +276,15 @@ def _renumber(
     )
 
 
-def _write(
+def write_outcome(
     con: duckdb.DuckDBPyConnection,
     sweep_id: str,
     combo: Combination,
     axes: list[Axis],
     outcome: Outcome,
 ) -> None:
+    """Write one combination's rows of ``research.sweep_runs`` and
+    ``research.sweep_significance`` in one transaction, replacing any it had."""
     keys = {"sweep_id": sweep_id, "combination": combo.index, "config_hash": combo.config_hash}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     runs = outcome.runs.with_columns(
@@ -306,22 +308,16 @@ def _write(
         wh.insert(con, SIGNIFICANCE, significance)
 
 
-def run_sweep(
+def plan_sweep(
     con: duckdb.DuckDBPyConnection,
     sweep_id: str,
     axes: list[Axis],
     combos: list[Combination],
     window: tuple[dt.date, dt.date],
-    *,
-    workers: int | None = None,
-    reps: int = 1000,
-    block_size: float | None = None,
-    seed: int = 0,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> SweepResult:
-    """Run every combination of ``combos`` not yet in ``sweep_id`` and write it as it
-    finishes; then the deflated Sharpe ratios (:func:`write_deflated`). ``workers``: worker
-    processes (default one per core; 1 runs in this process)."""
+) -> list[Combination]:
+    """The combinations of ``combos`` not yet in ``sweep_id``, after the tables are made,
+    the window is checked against the one the sweep was run over (:class:`SweepError`)
+    and the finished combinations are renumbered to this grid."""
     ensure_tables(con, axes)
     sessions = trading_days(*window)
     spans = con.execute(
@@ -335,58 +331,98 @@ def run_sweep(
             f"{sessions[0]} .. {sessions[-1]}: give another --sweep-id"
         )
     done = finished(con, sweep_id)
-    todo = [c for c in combos if c.config_hash not in done]
     with wh.transaction(con):
         for c in combos:
             if c.config_hash in done:
                 _renumber(con, sweep_id, c, axes)
+    return [c for c in combos if c.config_hash not in done]
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection,
+    todo: list[Combination],
+    window: tuple[dt.date, dt.date],
+    on_outcome: Callable[[Outcome], None],
+    *,
+    workers: int | None = None,
+    reps: int = 1000,
+    block_size: float | None = None,
+    seed: int = 0,
+) -> None:
+    """Read the window's market from ``con`` once and run every combination of ``todo``,
+    handing each :class:`Outcome` to ``on_outcome`` (in this process) as it finishes.
+    ``workers``: worker processes (default one per core; 1 runs in this process). A
+    combination's bootstrap seed is its config hash plus ``seed``, so the results do not
+    depend on the worker or the order."""
+    if not todo:
+        return
+    frames = read_inputs(con, window)
+    days = trading_days(*window)
+    tasks = [
+        Task(
+            c.index,
+            c.config_hash,
+            c.cfg,
+            window,
+            reps,
+            block_size,
+            (int(c.config_hash[:8], 16) + seed) % 2**31,
+        )
+        for c in todo
+    ]
+    n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    if n == 1:
+        market = list(market_days(frames, days))
+        for task in tasks:
+            on_outcome(run_combination(market, task))
+        return
+    with ProcessPoolExecutor(
+        n,
+        mp_context=get_context("spawn"),
+        initializer=_init_worker,
+        initargs=(os.getpid(), frames, days),
+    ) as pool:
+        pending: set[Future] = {pool.submit(run_task, t) for t in tasks}
+        try:
+            while pending:
+                ready, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in ready:
+                    on_outcome(f.result())
+        except BaseException:  # a failed combination or Ctrl-C: stop the rest now
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def run_sweep(
+    con: duckdb.DuckDBPyConnection,
+    sweep_id: str,
+    axes: list[Axis],
+    combos: list[Combination],
+    window: tuple[dt.date, dt.date],
+    *,
+    workers: int | None = None,
+    reps: int = 1000,
+    block_size: float | None = None,
+    seed: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Run every combination of ``combos`` not yet in ``sweep_id`` (:func:`plan_sweep`)
+    and write it as it finishes (:func:`compute`); then the deflated Sharpe ratios
+    (:func:`write_deflated`). ``workers``: worker processes (default one per core; 1 runs
+    in this process)."""
+    todo = plan_sweep(con, sweep_id, axes, combos, window)
     result = SweepResult(sweep_id, window, len(combos), len(combos) - len(todo), 0)
     progress = on_progress or (lambda _d, _t: None)
     progress(result.skipped, result.total)
-    if todo:
-        frames = read_inputs(con, window)
-        days = sessions
-        tasks = {
-            c.index: Task(
-                c.index,
-                c.config_hash,
-                c.cfg,
-                window,
-                reps,
-                block_size,
-                (int(c.config_hash[:8], 16) + seed) % 2**31,
-            )
-            for c in todo
-        }
-        by_index = {c.index: c for c in todo}
-        n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
+    by_index = {c.index: c for c in todo}
 
-        def finish(outcome: Outcome) -> None:
-            _write(con, sweep_id, by_index[outcome.index], axes, outcome)
-            result.ran += 1
-            result.seconds.append(outcome.seconds)
-            progress(result.skipped + result.ran, result.total)
+    def finish(outcome: Outcome) -> None:
+        write_outcome(con, sweep_id, by_index[outcome.index], axes, outcome)
+        result.ran += 1
+        result.seconds.append(outcome.seconds)
+        progress(result.skipped + result.ran, result.total)
 
-        if n == 1:
-            market = list(market_days(frames, days))
-            for task in tasks.values():
-                finish(run_combination(market, task))
-        else:
-            with ProcessPoolExecutor(
-                n,
-                mp_context=get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(os.getpid(), frames, days),
-            ) as pool:
-                pending: set[Future] = {pool.submit(run_task, t) for t in tasks.values()}
-                try:
-                    while pending:
-                        ready, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for f in ready:
-                            finish(f.result())
-                except BaseException:  # a failed combination or Ctrl-C: stop the rest now
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+    compute(con, todo, window, finish, workers=workers, reps=reps, block_size=block_size, seed=seed)
     write_deflated(con, sweep_id, combos)
     return result
 
