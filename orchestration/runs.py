@@ -63,12 +63,23 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+MONITORING_DAEMON = "MONITORING"
+"""The daemon type of Dagster's run monitoring (its heartbeats in the instance)."""
+
+
 def monitored_by_daemon(instance: dg.DagsterInstance) -> bool:
-    """Whether the instance's run monitoring checks run workers (``deploy/dagster.yaml``):
-    the daemon then marks dead runs failed, and the CLI leaves that to it."""
-    return (
+    """Whether a live daemon's run monitoring checks run workers: the instance enables it
+    with a launcher that can check a worker (``deploy/dagster.yaml``) and the monitoring
+    daemon's heartbeat is fresh. The daemon then marks dead runs failed and the CLI leaves
+    that to it; configured but no daemon up (a machine where only the CLI runs, the daemon
+    stopped), the CLI does it, or a run left 'started' by a crash would hold the
+    warehouse's pool slot for ever."""
+    if not (
         instance.run_monitoring_enabled and instance.run_launcher.supports_check_run_worker_health
-    )
+    ):
+        return False
+    status = instance.get_daemon_statuses([MONITORING_DAEMON]).get(MONITORING_DAEMON)
+    return status is not None and status.healthy
 
 
 def release_stale_runs(instance: dg.DagsterInstance) -> list[str]:
