@@ -164,12 +164,21 @@ def deflate_lake_sweep(
     return summary
 
 
-@dg.job(
-    executor_def=sweep_executor(),
-    description="Run (or resume) the sweep of research.sweep_grid on the shared DuckLake "
-    "warehouse, its combinations spread over worker processes (docs/production.md).",
-    tags={"team": "alvh-quant"},
-)
-def sweep_workers_job() -> None:
-    plan, chunks = plan_lake_sweep()
-    deflate_lake_sweep(plan, chunks.map(lambda c: run_lake_sweep_chunk(plan, c)).collect())
+def sweep_job(executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:
+    """``sweep_workers_job`` on ``executor_def`` (default :func:`sweep_executor`)."""
+
+    @dg.job(
+        name="sweep_workers_job",
+        executor_def=executor_def or sweep_executor(),
+        description="Run (or resume) the sweep of research.sweep_grid on the shared DuckLake "
+        "warehouse, its combinations spread over worker processes (docs/production.md).",
+        tags={"team": "alvh-quant"},
+    )
+    def job() -> None:
+        plan, chunks = plan_lake_sweep()
+        deflate_lake_sweep(plan, chunks.map(lambda c: run_lake_sweep_chunk(plan, c)).collect())
+
+    return job
+
+
+sweep_workers_job = sweep_job()

@@ -1,14 +1,20 @@
 """The sweep spread over worker processes (``sweep_workers_job``) on a real PostgreSQL
 (:func:`tests.integration.postgres.throwaway_server`): Dagster's run and event storage
 (``deploy/dagster.yaml``) and the DuckLake catalog of the shared warehouse on it, the
-October 2008 warehouse published to the lake, the 2×2 grid run by two worker processes at a
-time, and the lake's sweep tables equal to the single-process sweep's in the DuckDB file."""
+October 2008 warehouse published to the lake, and the 2×2 grid run by two worker processes
+at a time, on Dagster's multiprocess executor and on a Celery worker pool (broker and
+result backend on the same PostgreSQL). Either way the lake's sweep tables equal the
+single-process sweep's in the DuckDB file, row for row (run times left out)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +25,13 @@ import pytest
 from alvh_assets import lake
 from alvh_assets.config import load_config
 from alvh_assets.research import sweep as sw
-from alvh_assets.research.configured import run_configured_sweep
+from alvh_assets.research.configured import ConfiguredSweep, run_configured_sweep
 from alvh_assets.research.significance import METRICS
+from alvh_assets.research.workers import sweep_job
 from alvh_assets.strategy.registry import REGISTRY
 from orchestration.definitions import defs
 from tests.integration.oct08 import OVERRIDES
-from tests.integration.postgres import USER, Server, bindir, throwaway_server
+from tests.integration.postgres import PASSWORD, USER, Server, bindir, throwaway_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -32,6 +39,7 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 GRID = {"condor.pop_target": [0.72, 0.75], "hedge.valuation_budget_max": [0.28, 0.24]}
 RESEARCH = {
     **OVERRIDES,
@@ -40,39 +48,73 @@ RESEARCH = {
     "research.bootstrap_reps": 200,
     "research.workers": 1,
 }
+RESOURCES = {"resources": {"alvh": {"config": {"overrides_json": json.dumps(RESEARCH)}}}}
 TIMINGS = {sw.RUNS: ("run_seconds", "finished_at")}
 """Columns that differ between any two runs of the same combination."""
+ROWS = {
+    sw.RUNS: 4 * len(REGISTRY),
+    sw.SIGNIFICANCE: 4 * (len(REGISTRY) - 1) * len(METRICS),
+    sw.DEFLATED: len(REGISTRY),
+}
+_names = itertools.count()
 
 
 def sweep_workers() -> dg.JobDefinition:
-    """The job with the code location's resources (rebuilt in every step process)."""
+    """The job of the code location (multiprocess executor), rebuilt in every step process."""
     return defs.get_job_def("sweep_workers_job")
+
+
+def celery_sweep() -> dg.JobDefinition:
+    """The same job on ``dagster_celery.celery_executor``, with the code location's resources
+    (rebuilt by the Celery worker for each step)."""
+    from dagster_celery import celery_executor
+
+    job = sweep_job(celery_executor)
+    return dg.Definitions(jobs=[job], resources=defs.resources).get_job_def(job.name)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Server]:
     with throwaway_server() as pg:
         pg.createdb("dagster")
-        pg.createdb("lake")
         yield pg
+
+
+@pytest.fixture(scope="module")
+def single(
+    attributed: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, ConfiguredSweep]:
+    """The configured sweep in one process, on a copy of the DuckDB warehouse."""
+    db = tmp_path_factory.mktemp("single") / "alvh.duckdb"
+    shutil.copy(attributed, db)
+    with duckdb.connect(str(db)) as con:
+        alone = run_configured_sweep(con, load_config(None, RESEARCH), None, RESEARCH)
+    assert (alone.result.total, alone.result.ran) == (4, 4)
+    return db, alone
 
 
 @pytest.fixture
 def deployment(
-    server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: Server, attributed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dg.DagsterInstance]:
-    """``deploy/dagster.yaml`` on the server, the lake's catalog on it and its Parquet files
-    in ``tmp_path`` (the environment the step processes inherit)."""
+    """``deploy/dagster.yaml`` on the server, a new lake (catalog on the server, Parquet
+    files in ``tmp_path``) holding the October 2008 publication; the environment the step
+    processes and workers inherit."""
     home = tmp_path / "dagster_home"
     home.mkdir()
     shutil.copy(ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    name = f"lake{next(_names)}"
+    server.createdb(name)
     for key, value in server.env("dagster").items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv(
-        "ALVH_DUCKLAKE_CATALOG", f"dbname=lake host=127.0.0.1 port={server.port} user={USER}"
+        "ALVH_DUCKLAKE_CATALOG", f"dbname={name} host=127.0.0.1 port={server.port} user={USER}"
     )
     monkeypatch.setenv("ALVH_DUCKLAKE_DATA_PATH", str(tmp_path / "lake"))
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)
+    with duckdb.connect(str(attributed), read_only=True) as con:
+        lake.publish_to_lake(con)
     with dg.DagsterInstance.get() as instance:
         yield instance
 
@@ -92,62 +134,95 @@ def _rows(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tupl
     return con.execute(f"SELECT {listed} FROM {catalog}.{table} ORDER BY ALL").fetchall()
 
 
-def test_two_worker_processes_on_postgres_and_ducklake_give_the_single_process_sweep(
-    deployment: dg.DagsterInstance, attributed: Path, tmp_path: Path
-) -> None:
-    with duckdb.connect(str(attributed), read_only=True) as con:
-        lake.publish_to_lake(con)
-    single = tmp_path / "alvh.duckdb"
-    shutil.copy(attributed, single)
-    with duckdb.connect(str(single)) as con:
-        alone = run_configured_sweep(con, load_config(None, RESEARCH), None, RESEARCH)
-    assert (alone.result.total, alone.result.ran) == (4, 4)
-
-    with dg.execute_job(
-        dg.reconstructable(sweep_workers),
-        deployment,
-        run_config={
-            "resources": {"alvh": {"config": {"overrides_json": json.dumps(RESEARCH)}}},
-            "execution": {"config": {"max_concurrent": 2}},
-        },
-    ) as result:
+def _run(instance: dg.DagsterInstance, job, run_config: dict) -> tuple[list[dict], dict, dict]:
+    """Execute the job; its chunks' outputs, the deflate step's summary and the plan."""
+    with dg.execute_job(dg.reconstructable(job), instance, run_config=run_config) as result:
         assert result.success
-        # the run and its events are in PostgreSQL
-        assert type(deployment.run_storage).__name__ == "PostgresRunStorage"
-        assert deployment.get_run_by_id(result.run_id).is_success
-        chunks = list(result.output_for_node("run_lake_sweep_chunk").values())
-        summary = result.output_for_node("deflate_lake_sweep")
+        assert instance.get_run_by_id(result.run_id).is_success  # read back from PostgreSQL
+        mapped = [
+            e for e in result.get_step_success_events() if e.step_key.startswith("run_lake_sweep")
+        ]
+        chunks = result.output_for_node("run_lake_sweep_chunk") if mapped else {}
+        return (
+            list(chunks.values()),
+            result.output_for_node("deflate_lake_sweep"),
+            result.output_for_node("plan_lake_sweep", "plan"),
+        )
+
+
+def _same_as_single(
+    single: tuple[Path, ConfiguredSweep], chunks: list[dict], summary: dict
+) -> set[int]:
+    """Assert the lake's sweep is the single-process one; the worker processes' ids."""
+    db, alone = single
     assert sorted(i for c in chunks for i in c["combinations"]) == [0, 1, 2, 3]
-    pids = {c["pid"] for c in chunks}
-    assert len(pids) == 4 and os.getpid() not in pids  # a process per step
     assert (summary["sweep_id"], summary["finished"], summary["ran"]) == (
         alone.result.sweep_id,
         4,
         4,
     )
     assert summary["best_combination"] == alone.best_combination
-
     with lake.attach_published() as con:
-        con.execute(f"ATTACH '{single}' AS single (READ_ONLY)")
-        for table in (sw.RUNS, sw.SIGNIFICANCE, sw.DEFLATED):
-            workers, one = _rows(con, "alvh", table), _rows(con, "single", table)
-            assert (
-                len(workers)
-                == {
-                    sw.RUNS: 4 * len(REGISTRY),
-                    sw.SIGNIFICANCE: 4 * (len(REGISTRY) - 1) * len(METRICS),
-                    sw.DEFLATED: len(REGISTRY),
-                }[table]
-            )
-            assert workers == one, table
+        con.execute(f"ATTACH '{db}' AS single (READ_ONLY)")
+        for table, count in ROWS.items():
+            workers = _rows(con, "alvh", table)
+            assert len(workers) == count, table
+            assert workers == _rows(con, "single", table), table
+    pids = {c["pid"] for c in chunks}
+    assert os.getpid() not in pids
+    return pids
 
+
+def test_two_processes_of_the_multiprocess_executor_give_the_single_process_sweep(
+    deployment: dg.DagsterInstance, single: tuple[Path, ConfiguredSweep]
+) -> None:
+    assert type(deployment.run_storage).__name__ == "PostgresRunStorage"
+    chunks, summary, _ = _run(
+        deployment, sweep_workers, {**RESOURCES, "execution": {"config": {"max_concurrent": 2}}}
+    )
+    assert len(_same_as_single(single, chunks, summary)) == 4  # a process per step
     # a second run resumes: nothing left to run, the tables unchanged
-    with dg.execute_job(
-        dg.reconstructable(sweep_workers),
-        deployment,
-        run_config={"resources": {"alvh": {"config": {"overrides_json": json.dumps(RESEARCH)}}}},
-    ) as again:
-        assert again.success
-        assert again.output_for_node("plan_lake_sweep", "plan")["to_run"] == 0
+    chunks, summary, plan = _run(deployment, sweep_workers, RESOURCES)
+    assert plan["to_run"] == 0 and chunks == [] and summary["finished"] == 4
     with lake.attach_published() as con:
-        assert len(_rows(con, "alvh", sw.RUNS)) == 4 * len(REGISTRY)
+        assert len(_rows(con, "alvh", sw.RUNS)) == ROWS[sw.RUNS]
+
+
+def test_a_celery_pool_of_two_workers_on_postgres_gives_the_single_process_sweep(
+    deployment: dg.DagsterInstance,
+    single: tuple[Path, ConfiguredSweep],
+    server: Server,
+    tmp_path: Path,
+) -> None:
+    broker = f"celery{next(_names)}"
+    server.createdb(broker)
+    url = f"{USER}:{PASSWORD}@127.0.0.1:{server.port}/{broker}"
+    celery = {
+        "broker": f"sqla+postgresql+psycopg2://{url}",  # kombu's SQLAlchemy transport
+        "backend": f"db+postgresql+psycopg2://{url}",  # Celery's database result backend
+        "config_source": {"worker_concurrency": 2},
+    }
+    config = tmp_path / "celery.yaml"
+    config.write_text(json.dumps({"execution": {"config": celery}}))
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": f"{BIN}:{os.environ['PATH']}"}
+    with open(log, "w") as out:
+        worker = subprocess.Popen(
+            [str(BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app"]
+            + ["-y", str(config)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while " ready." not in log.read_text():
+            assert worker.poll() is None, log.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the Celery worker did not start in 120 s"
+            time.sleep(0.5)
+        chunks, summary, _ = _run(
+            deployment, celery_sweep, {**RESOURCES, "execution": {"config": celery}}
+        )
+    finally:
+        os.killpg(worker.pid, 15)
+        worker.wait(60)
+    assert "ForkPoolWorker-2" in log.read_text()  # the pool's second process took a step
+    assert len(_same_as_single(single, chunks, summary)) == 2  # the pool's two processes
