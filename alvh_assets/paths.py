@@ -102,6 +102,18 @@ def warehouse_backend() -> str:
     return value
 
 
+SWEEP_EXECUTORS = ("multiprocess", "celery")
+
+
+def sweep_executor() -> str:
+    """``$ALVH_SWEEP_EXECUTOR``: the Dagster executor of ``sweep_workers_job``, one of
+    :data:`SWEEP_EXECUTORS` (default ``multiprocess``); another value, a :class:`ValueError`."""
+    name = _env("ALVH_SWEEP_EXECUTOR") or "multiprocess"
+    if name not in SWEEP_EXECUTORS:
+        raise ValueError(f"ALVH_SWEEP_EXECUTOR={name!r}: use one of {', '.join(SWEEP_EXECUTORS)}")
+    return name
+
+
 def ducklake_catalog() -> str:
     """``$ALVH_DUCKLAKE_CATALOG``: the libpq conninfo of the DuckLake catalog's PostgreSQL
     database (``dbname=… host=… port=… user=…``; a password from ``PGPASSWORD`` or

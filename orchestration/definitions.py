@@ -8,7 +8,6 @@ from alvh_assets.ingest import assets as ingest_assets
 from alvh_assets.pricing import assets as pricing_assets
 from alvh_assets.report import assets as report_assets
 from alvh_assets.research import assets as research_assets
-from alvh_assets.research.workers import sweep_workers_job
 from alvh_assets.sample import assets as sample_assets
 from alvh_assets.strategy import assets as strategy_assets
 from orchestration.automation import (
@@ -20,6 +19,7 @@ from orchestration.automation import (
     publish_after_success,
 )
 from orchestration.dbt import DBT_RESOURCE, dbt_marts, dbt_views, mart_ge_checks
+from orchestration.sweep_workers import sweep_workers_job
 
 LANDING = dg.AssetSelection.assets(sample_assets.SAMPLE_MARKET)
 _DAILY_ASSETS = [

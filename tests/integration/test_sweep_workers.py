@@ -27,9 +27,9 @@ from alvh_assets.config import load_config
 from alvh_assets.research import sweep as sw
 from alvh_assets.research.configured import ConfiguredSweep, run_configured_sweep
 from alvh_assets.research.significance import METRICS
-from alvh_assets.research.workers import sweep_job
 from alvh_assets.strategy.registry import REGISTRY
 from orchestration.definitions import defs
+from orchestration.sweep_workers import sweep_job
 from tests.integration.oct08 import OVERRIDES
 from tests.integration.postgres import PASSWORD, USER, Server, bindir, throwaway_server
 

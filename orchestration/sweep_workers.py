@@ -31,13 +31,10 @@ import os
 import dagster as dg
 from pydantic import Field
 
-from alvh_assets import lake
+from alvh_assets import lake, paths
 from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.research import sweep as sw
 from alvh_assets.research.configured import best_of, configured_grid
-
-EXECUTOR_ENV = "ALVH_SWEEP_EXECUTOR"
-"""``multiprocess`` (the default) or ``celery`` (needs ``dagster-celery``)."""
 
 
 class SweepWorkersConfig(dg.Config):
@@ -56,14 +53,11 @@ def sweep_executor() -> dg.ExecutorDefinition:
     is the number of workers) or ``celery`` (``dagster_celery.celery_executor``: broker,
     backend and queues in the run config, workers started by ``dagster-celery worker
     start``)."""
-    name = os.environ.get(EXECUTOR_ENV, "multiprocess")
-    if name == "multiprocess":
-        return dg.multiprocess_executor
-    if name == "celery":
+    if paths.sweep_executor() == "celery":
         from dagster_celery import celery_executor
 
         return celery_executor
-    raise ValueError(f"{EXECUTOR_ENV}={name!r}: use multiprocess or celery")
+    return dg.multiprocess_executor
 
 
 def _grid(alvh: AlvhSettings, con, window: tuple[dt.date, dt.date] | None = None):
