@@ -35,6 +35,7 @@ from tests.integration.postgres import PASSWORD, USER, Server, bindir, throwaway
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.slow_cli,  # worker processes and a Celery pool: make test-slow
     pytest.mark.skipif(bindir() is None, reason="PostgreSQL binaries (initdb) not found"),
 ]
 
