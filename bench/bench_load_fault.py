@@ -63,10 +63,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
-import psycopg2  # noqa: E402
 from compare_warehouses import compare  # noqa: E402
 
-from tests.integration.postgres import Server, throwaway_server  # noqa: E402
+from tests.integration.postgres import Server, query, throwaway_server  # noqa: E402
 
 LANDED = (dt.date(2008, 9, 29), dt.date(2008, 10, 17))
 FIRST_DAY = "2008-10-08"
@@ -191,22 +190,8 @@ def _outcome(code: int, stdout: str, stderr: str, seconds: float) -> dict:
     }
 
 
-def _sql(env: dict[str, str], query: str) -> list[tuple]:
-    conn = psycopg2.connect(
-        host=env["DAGSTER_PG_HOST"], port=int(env["DAGSTER_PG_PORT"]),
-        user=env["DAGSTER_PG_USERNAME"], password=env["DAGSTER_PG_PASSWORD"],
-        dbname=env["DAGSTER_PG_DB"],
-    )  # fmt: skip
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def _run_statuses(env: dict[str, str]) -> dict[str, int]:
-    return dict(_sql(env, "SELECT status, count(*) FROM runs GROUP BY status"))
+    return dict(query(env, "SELECT status, count(*) FROM runs GROUP BY status"))
 
 
 def _warehouse_state(env: dict[str, str]) -> dict:
@@ -363,7 +348,7 @@ def _inject(server: Server, mode: str, outage_s: float) -> None:
 def fault(env: dict[str, str], server: Server, day: str, mode: str, outage_s: float) -> dict:
     """``alvh run --date day`` with PostgreSQL restarted (or down) once the run has stored
     its first asset materialization; the state after it; the same command again."""
-    (last_event,) = _sql(env, "SELECT coalesce(max(id), 0) FROM event_logs")[0]
+    (last_event,) = query(env, "SELECT coalesce(max(id), 0) FROM event_logs")[0]
     before = _publication(env)
     log = Path(env["ALVH_HOME"]) / f"fault_{day}"
     t0 = time.perf_counter()
@@ -374,7 +359,7 @@ def fault(env: dict[str, str], server: Server, day: str, mode: str, outage_s: fl
         )  # fmt: skip
     waited = None
     while proc.poll() is None and time.perf_counter() - t0 < 600:
-        (n,) = _sql(
+        (n,) = query(
             env,
             "SELECT count(*) FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION'"
             f" AND id > {last_event}",

@@ -101,3 +101,22 @@ def throwaway_server() -> Iterator[Server]:
         with contextlib.suppress(subprocess.CalledProcessError):
             server.pg_ctl("-m", "immediate", "-w", "stop")
         shutil.rmtree(root, ignore_errors=True)
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of ``sql`` on the database the ``DAGSTER_PG_*`` variables of ``env`` name."""
+    import psycopg2
+
+    conn = psycopg2.connect(
+        host=env["DAGSTER_PG_HOST"],
+        port=int(env["DAGSTER_PG_PORT"]),
+        user=env["DAGSTER_PG_USERNAME"],
+        password=env["DAGSTER_PG_PASSWORD"],
+        dbname=env["DAGSTER_PG_DB"],
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
