@@ -4,6 +4,7 @@ against the same backfill on the PostgreSQL deployment (``deploy/dagster.yaml``)
 Usage::
 
     PYTHONPATH=. .venv/bin/python bench/bench_postgres.py [--start D] [--end D] [--repeat 2]
+        [--out postgres_vs_sqlite.json]
 
 Generates the sample market's landing files for the window (with 10 days of warm-up) once,
 starts a throwaway PostgreSQL cluster (``tests/integration/postgres.py``: ``initdb`` into a
@@ -13,7 +14,7 @@ home per run, SQLite and PostgreSQL in turn (``--repeat`` pairs), each on a fres
 Records the wall time and the CPU time of the CLI process tree (``RUSAGE_CHILDREN``), and
 the Dagster events each instance stored (runs, events). The warehouse work is identical in
 both; the difference is Dagster's bookkeeping. Results:
-``bench/results/postgres_vs_sqlite.json``.
+``bench/results/<--out>``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,9 @@ def main() -> None:
     parser.add_argument("--start", default="2008-10-01")
     parser.add_argument("--end", default="2008-10-31")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--out", default="postgres_vs_sqlite.json", help="file name under bench/results/"
+    )
     args = parser.parse_args()
     # a kill (SIGTERM) unwinds like ^C: the throwaway server is stopped, the folders removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -134,7 +138,7 @@ def main() -> None:
             summary["postgres"]["wall_s"] / summary["sqlite"]["wall_s"], 2
         ),
     }
-    out = ROOT / "bench" / "results" / "postgres_vs_sqlite.json"
+    out = ROOT / "bench" / "results" / args.out
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result["median"], indent=2), result["ratio_wall_postgres_over_sqlite"])
 

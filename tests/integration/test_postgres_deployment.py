@@ -20,13 +20,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
-import psycopg2
 import pytest
 
 from alvh_assets.sample.generate import generate_sample_market
 from orchestration.automation import NY, daily_after_close
 from orchestration.launcher import worker_pid
-from tests.integration.postgres import Server, bindir, throwaway_server
+from tests.integration.postgres import Server, bindir, query, throwaway_server
 
 pytestmark = [
     pytest.mark.slow_cli,
@@ -87,22 +86,6 @@ def env(server: Server, tmp_path_factory: pytest.TempPathFactory) -> dict[str, s
     }
 
 
-def _sql(env: dict[str, str], query: str) -> list[tuple]:
-    conn = psycopg2.connect(
-        host=env["DAGSTER_PG_HOST"],
-        port=int(env["DAGSTER_PG_PORT"]),
-        user=env["DAGSTER_PG_USERNAME"],
-        password=env["DAGSTER_PG_PASSWORD"],
-        dbname=env["DAGSTER_PG_DB"],
-    )
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return cur.fetchall()
-    finally:
-        conn.close()
-
-
 def _wait(what: str, seconds: float, ready: Callable[[], object]) -> object:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -137,14 +120,14 @@ def test_the_cli_backfill_lands_runs_events_and_partitions_in_postgres(
         done = instance.get_materialized_partitions(STRATEGY_ASSET)
     assert done == {"2008-10-08"}
     # the same facts, read from PostgreSQL's own tables
-    assert _sql(backfilled, "select count(*) from runs where status = 'SUCCESS'") == [(len(runs),)]
-    partitions = _sql(
+    assert query(backfilled, "select count(*) from runs where status = 'SUCCESS'") == [(len(runs),)]
+    partitions = query(
         backfilled,
         "select distinct partition from event_logs where dagster_event_type = "
         "'ASSET_MATERIALIZATION' and asset_key = '[\"strategy\", \"account_daily\"]'",
     )
     assert {p for (p,) in partitions} == done
-    (checks,) = _sql(backfilled, "select count(*) from asset_check_executions")
+    (checks,) = query(backfilled, "select count(*) from asset_check_executions")
     assert checks[0] > 0
 
 
@@ -274,12 +257,12 @@ def test_the_webserver_reads_the_runs_from_postgres(backfilled: dict[str, str]) 
             return False
 
         _wait("the webserver answers", 120, up)
-        query = json.dumps({"query": "{ runsOrError { ... on Runs { count } } }"}).encode()
+        body = json.dumps({"query": "{ runsOrError { ... on Runs { count } } }"}).encode()
         req = urllib.request.Request(
-            f"{url}/graphql", data=query, headers={"Content-Type": "application/json"}
+            f"{url}/graphql", data=body, headers={"Content-Type": "application/json"}
         )
         answer = json.loads(urllib.request.urlopen(req, timeout=60).read())
-        (runs,) = _sql(backfilled, "select count(*) from runs")
+        (runs,) = query(backfilled, "select count(*) from runs")
         assert answer["data"]["runsOrError"]["count"] == runs[0] > 0
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

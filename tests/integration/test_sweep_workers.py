@@ -21,6 +21,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.events import DagsterEventType
 
 from alvh_assets import lake
 from alvh_assets.config import load_config
@@ -175,16 +176,35 @@ def _same_as_single(
 
 
 def test_two_processes_of_the_multiprocess_executor_give_the_single_process_sweep(
-    deployment: dg.DagsterInstance, single: tuple[Path, ConfiguredSweep]
+    deployment: dg.DagsterInstance, single: tuple[Path, ConfiguredSweep], tmp_path: Path
 ) -> None:
     assert type(deployment.run_storage).__name__ == "PostgresRunStorage"
     chunks, summary, _ = _run(
         deployment, sweep_workers, {**RESOURCES, "execution": {"config": {"max_concurrent": 2}}}
     )
     assert len(_same_as_single(single, chunks, summary)) == 4  # a process per step
-    # a second run resumes: nothing left to run, the tables unchanged
-    chunks, summary, plan = _run(deployment, sweep_workers, RESOURCES)
-    assert plan["to_run"] == 0 and chunks == [] and summary["finished"] == 4
+    # a second run, from Dagster's CLI with docs/production.md's config: nothing left to run
+    config = tmp_path / "sweep.yaml"
+    config.write_text(
+        "resources:\n  alvh:\n    config:\n"
+        f"      overrides_json: '{json.dumps(RESEARCH)}'\n"
+        "ops:\n  plan_lake_sweep:\n    config:\n      combinations_per_step: 4\n"
+        "execution:\n  config:\n    max_concurrent: 8\n"
+    )
+    done = subprocess.run(
+        [str(BIN / "dagster"), "job", "execute", "-m", "orchestration.definitions"]
+        + ["-j", "sweep_workers_job", "-c", str(config)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    (last,) = deployment.get_run_records(dg.RunsFilter(job_name="sweep_workers_job"), limit=1)
+    assert last.dagster_run.is_success
+    plan = [
+        e.dagster_event.step_output_data
+        for e in deployment.all_logs(last.dagster_run.run_id, DagsterEventType.STEP_OUTPUT)
+        if e.dagster_event.step_key == "plan_lake_sweep"
+    ]
+    assert plan and all(p.metadata["to_run"].value == 0 for p in plan if p.output_name == "plan")
     with lake.attach_published() as con:
         assert len(_rows(con, "alvh", sw.RUNS)) == ROWS[sw.RUNS]
 
