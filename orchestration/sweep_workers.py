@@ -29,12 +29,13 @@ import json
 import os
 
 import dagster as dg
+import duckdb
 from pydantic import Field
 
 from alvh_assets import lake, paths
 from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.research import sweep as sw
-from alvh_assets.research.configured import best_of, configured_grid
+from alvh_assets.research.configured import ConfiguredGrid, best_of, configured_grid
 
 
 class SweepWorkersConfig(dg.Config):
@@ -60,7 +61,12 @@ def sweep_executor() -> dg.ExecutorDefinition:
     return dg.multiprocess_executor
 
 
-def _grid(alvh: AlvhSettings, con, window: tuple[dt.date, dt.date] | None = None):
+def _grid(
+    alvh: AlvhSettings,
+    con: duckdb.DuckDBPyConnection,
+    window: tuple[dt.date, dt.date] | None = None,
+) -> ConfiguredGrid:
+    """The configured sweep of the run's settings over ``window`` (default: the lake's)."""
     return configured_grid(
         con, alvh.load(), alvh.config_path, json.loads(alvh.overrides_json), window
     )
@@ -73,10 +79,6 @@ def _grid(alvh: AlvhSettings, con, window: tuple[dt.date, dt.date] | None = None
 def plan_lake_sweep(context: dg.OpExecutionContext, config: SweepWorkersConfig, alvh: AlvhSettings):
     """Make the sweep's tables in the lake, fix its window and sweep id, and yield the
     unfinished combinations in chunks of ``combinations_per_step``."""
-    if config.combinations_per_step < 1:
-        raise dg.Failure(
-            f"combinations_per_step must be at least 1, not {config.combinations_per_step}"
-        )
     with lake.attach_published(read_only=False) as con:
         try:
             grid = _grid(alvh, con)
