@@ -27,14 +27,10 @@ from click.testing import CliRunner
 from dagster._core.events import DagsterEventType
 
 from alvh_assets import lake
-from alvh_assets.attribution.run import attribute_window
-from alvh_assets.config import load_config
 from alvh_assets.dagster_support import AlvhSettings, WarehouseResource
-from alvh_assets.strategy.run import run_window
 from bench.compare_warehouses import compare_attached
 from orchestration.automation import publish_after_success
 from orchestration.cli import main
-from tests.integration.oct08 import END, START
 from tests.integration.postgres import USER, Server, bindir, throwaway_server
 
 pytestmark = [
@@ -335,18 +331,6 @@ def test_publish_sensor_follows_the_backend(
     with lake.attach_published() as reader:
         assert [p.rewritten for p in lake.publications(reader)] == [tuple(sorted(SEQ_TABLES))]
     assert not (tmp_path / "published" / "current").exists()
-
-
-@pytest.fixture(scope="module")
-def attributed(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The October 2008 warehouse with the strategies and attribution of the defaults."""
-    db = tmp_path_factory.mktemp("lake_oct08") / "alvh.duckdb"
-    shutil.copy(built, db)
-    cfg = load_config(None, {"sample_start": START.isoformat(), "sample_end": END.isoformat()})
-    with duckdb.connect(str(db)) as con:
-        run_window(con, (START, END), cfg)
-        attribute_window(con, (START, END), cfg)
-    return db
 
 
 @pytest.mark.slow_cli  # the strategies and attribution on the October 2008 market: minutes
