@@ -33,6 +33,7 @@ import duckdb
 from pydantic import Field
 
 from alvh_assets import lake, paths
+from alvh_assets.config import AlvhConfig
 from alvh_assets.dagster_support import AlvhSettings
 from alvh_assets.research import sweep as sw
 from alvh_assets.research.configured import ConfiguredGrid, best_of, configured_grid
@@ -63,13 +64,28 @@ def sweep_executor() -> dg.ExecutorDefinition:
 
 def _grid(
     alvh: AlvhSettings,
+    cfg: AlvhConfig,
     con: duckdb.DuckDBPyConnection,
     window: tuple[dt.date, dt.date] | None = None,
 ) -> ConfiguredGrid:
-    """The configured sweep of the run's settings over ``window`` (default: the lake's)."""
-    return configured_grid(
-        con, alvh.load(), alvh.config_path, json.loads(alvh.overrides_json), window
-    )
+    """The configured sweep of the run's settings (``cfg``, loaded from them) over
+    ``window`` (default: the lake's)."""
+    return configured_grid(con, cfg, alvh.config_path, json.loads(alvh.overrides_json), window)
+
+
+def _planned(
+    alvh: AlvhSettings, cfg: AlvhConfig, con: duckdb.DuckDBPyConnection, plan: dict
+) -> ConfiguredGrid:
+    """The grid of the planned sweep; a failure when the config no longer gives its id."""
+    first, last = plan["window"]
+    window = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    grid = _grid(alvh, cfg, con, window)
+    if grid.sweep_id != plan["sweep_id"]:
+        raise dg.Failure(
+            f"the config gives sweep {grid.sweep_id}, not the planned {plan['sweep_id']}: "
+            "it changed between the steps"
+        )
+    return grid
 
 
 @dg.op(
@@ -81,7 +97,7 @@ def plan_lake_sweep(context: dg.OpExecutionContext, config: SweepWorkersConfig, 
     unfinished combinations in chunks of ``combinations_per_step``."""
     with lake.attach_published(read_only=False) as con:
         try:
-            grid = _grid(alvh, con)
+            grid = _grid(alvh, alvh.load(), con)
             todo = sw.plan_sweep(con, grid.sweep_id, grid.axes, grid.combos, grid.window)
         except sw.SweepError as e:
             raise dg.Failure(description=str(e)) from e
@@ -103,11 +119,6 @@ def plan_lake_sweep(context: dg.OpExecutionContext, config: SweepWorkersConfig, 
         )
 
 
-def _window(plan: dict) -> tuple[dt.date, dt.date]:
-    first, last = plan["window"]
-    return dt.date.fromisoformat(first), dt.date.fromisoformat(last)
-
-
 @dg.op(
     retry_policy=dg.RetryPolicy(max_retries=2, delay=5),
     tags={"dagster/kind/ducklake": ""},
@@ -117,13 +128,12 @@ def run_lake_sweep_chunk(
 ) -> dict:
     """Run the combinations ``indices`` of the planned sweep not yet in the lake and write
     each in its own transaction; the process id and the combinations run."""
+    cfg = alvh.load()
     with lake.attach_published(read_only=False) as con:
-        grid = _grid(alvh, con, _window(plan))
-        assert grid.sweep_id == plan["sweep_id"], "the config changed between the steps"
+        grid = _planned(alvh, cfg, con, plan)
         done = sw.finished(con, grid.sweep_id)
         by_index = {c.index: c for c in grid.combos}
         todo = [by_index[i] for i in indices if by_index[i].config_hash not in done]
-        cfg = alvh.load()
 
         def write(outcome: sw.Outcome) -> None:
             sw.write_outcome(con, grid.sweep_id, by_index[outcome.index], grid.axes, outcome)
@@ -142,10 +152,11 @@ def deflate_lake_sweep(
     """``research.sweep_deflated`` of the sweep over the grid's combinations; metadata:
     the combinations finished, ALVH's best one and its DSR, the worker processes used."""
     with lake.attach_published(read_only=False) as con:
-        grid = _grid(alvh, con, _window(plan))
+        grid = _planned(alvh, alvh.load(), con, plan)
         sw.write_deflated(con, grid.sweep_id, grid.combos)
         ran = sum(len(c["combinations"]) for c in chunks)
-        result = sw.SweepResult(grid.sweep_id, grid.window, len(grid.combos), 0, ran)
+        skipped = plan["combinations"] - plan["to_run"]
+        result = sw.SweepResult(grid.sweep_id, grid.window, len(grid.combos), skipped, ran)
         done = best_of(con, grid, result)
     summary = {
         "sweep_id": grid.sweep_id,
