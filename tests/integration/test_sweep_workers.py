@@ -29,6 +29,7 @@ from alvh_assets.research import sweep as sw
 from alvh_assets.research.configured import ConfiguredSweep, run_configured_sweep
 from alvh_assets.research.significance import METRICS
 from alvh_assets.strategy.registry import REGISTRY
+from bench.compare_warehouses import compare_attached
 from orchestration.definitions import defs
 from orchestration.sweep_workers import sweep_job
 from tests.integration.oct08 import OVERRIDES
@@ -51,8 +52,8 @@ RESEARCH = {
     "research.workers": 1,
 }
 RESOURCES = {"resources": {"alvh": {"config": {"overrides_json": json.dumps(RESEARCH)}}}}
-TIMINGS = {sw.RUNS: ("run_seconds", "finished_at")}
-"""Columns that differ between any two runs of the same combination."""
+TIMINGS = frozenset({"run_seconds", "finished_at"})
+"""Columns (of ``research.sweep_runs``) that differ between two runs of a combination."""
 ROWS = {
     sw.RUNS: 4 * len(REGISTRY),
     sw.SIGNIFICANCE: 4 * (len(REGISTRY) - 1) * len(METRICS),
@@ -121,19 +122,17 @@ def deployment(
         yield instance
 
 
-def _rows(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple]:
-    skip = TIMINGS.get(table, ())
-    cols = [
-        c
-        for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? "
-            "AND schema_name = ? AND table_name = ? ORDER BY column_index",
-            [catalog, *table.split(".")],
-        ).fetchall()
-        if c not in skip
-    ]
-    listed = ", ".join(f'"{c}"' for c in cols)
-    return con.execute(f"SELECT {listed} FROM {catalog}.{table} ORDER BY ALL").fetchall()
+def _lake_against(db: Path) -> dict[str, dict]:
+    """The research tables of the lake (``b``) against those of the DuckDB file ``db``
+    (``a``), by ``compare_warehouses.compare_attached``, keyed ``schema.table``."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{db}' AS a (READ_ONLY)")
+        lake.attach(con, "b", read_only=True)
+        compared = compare_attached(con, ("research",), TIMINGS)
+    finally:
+        con.close()
+    return {f"{r['schema']}.{r['table']}": r for r in compared}
 
 
 def _run(instance: dg.DagsterInstance, job, run_config: dict) -> tuple[list[dict], dict, dict]:
@@ -164,12 +163,11 @@ def _same_as_single(
         4,
     )
     assert summary["best_combination"] == alone.best_combination
-    with lake.attach_published() as con:
-        con.execute(f"ATTACH '{db}' AS single (READ_ONLY)")
-        for table, count in ROWS.items():
-            workers = _rows(con, "alvh", table)
-            assert len(workers) == count, table
-            assert workers == _rows(con, "single", table), table
+    compared = _lake_against(db)
+    assert set(compared) == set(ROWS)
+    for table, count in ROWS.items():
+        assert compared[table]["rows_b"] == count, table
+        assert compared[table]["identical"], compared[table]
     pids = {c["pid"] for c in chunks}
     assert os.getpid() not in pids
     return pids
@@ -206,7 +204,7 @@ def test_two_processes_of_the_multiprocess_executor_give_the_single_process_swee
     ]
     assert plan and all(p.metadata["to_run"].value == 0 for p in plan if p.output_name == "plan")
     with lake.attach_published() as con:
-        assert len(_rows(con, "alvh", sw.RUNS)) == ROWS[sw.RUNS]
+        assert con.execute(f"SELECT count(*) FROM {sw.RUNS}").fetchone()[0] == ROWS[sw.RUNS]
 
 
 def test_a_celery_pool_of_two_workers_on_postgres_gives_the_single_process_sweep(
