@@ -31,11 +31,12 @@ def test_definitions_load_and_every_asset_is_described() -> None:
         assert any(c.asset_key == key for c in checks), f"{key} has no asset check"
 
 
-def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    dagster = Path(sys.executable).with_name("dagster")
+def _cli(home: Path, tool: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``tool`` of this environment (``dagster``, ``dg``) from the project root with
+    ``DAGSTER_HOME`` in ``home``; assert it succeeded."""
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
+        [str(Path(sys.executable).with_name(tool)), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -43,6 +44,11 @@ def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
         timeout=300,
     )
     assert out.returncode == 0, out.stdout + out.stderr
+    return out
+
+
+def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
+    out = _cli(tmp_path, "dagster", "definitions", "validate", "-w", "workspace.yaml")
     assert "Validation successful" in out.stdout + out.stderr
 
 
@@ -50,17 +56,7 @@ def test_every_cli_step_is_a_job_listed_by_the_dagster_cli(tmp_path: Path) -> No
     from orchestration.definitions import STEP_JOBS, STEPS
 
     assert set(STEPS) >= {"reference", "ingest", "views", "marts", "strategies", "attribution"}
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
-    dagster = Path(sys.executable).with_name("dagster")
-    out = subprocess.run(
-        [str(dagster), "job", "list", "-m", "orchestration.definitions"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
+    out = _cli(tmp_path, "dagster", "job", "list", "-m", "orchestration.definitions")
     listed = {
         line.split(":", 1)[1].strip() for line in out.stdout.splitlines() if line.startswith("Job:")
     }
@@ -85,17 +81,7 @@ def test_dg_lists_the_definitions_of_tool_dg(tmp_path: Path) -> None:
 
     from orchestration.definitions import STEP_JOBS, defs
 
-    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)}
-    dg_cli = Path(sys.executable).with_name("dg")
-    out = subprocess.run(
-        [str(dg_cli), "list", "defs", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stdout + out.stderr
+    out = _cli(tmp_path, "dg", "list", "defs", "--json")
     listed = json.loads(out.stdout[out.stdout.index("{") :])
     jobs = {job["name"] for job in listed["jobs"]}
     assert {job.name for job in STEP_JOBS.values()} | {"daily_job"} <= jobs
