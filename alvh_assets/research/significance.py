@@ -29,8 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from arch.bootstrap import StationaryBootstrap, optimal_block_length
-from scipy.stats import kurtosis, norm, skew
 
 ALVH = "alvh_442"
 EULER_GAMMA = 0.5772156649015329
@@ -70,6 +68,8 @@ class SharpeStats:
 
 def sharpe_stats(x: np.ndarray) -> SharpeStats:
     """:class:`SharpeStats` of the excess returns ``x`` (None where undefined)."""
+    from scipy.stats import kurtosis, skew  # imported here: ~1 s the code location skips
+
     x = np.asarray(x, dtype=float)
     n = len(x)
     sd = float(np.std(x, ddof=1)) if n >= 2 else 0.0
@@ -88,6 +88,8 @@ def psr(
 ) -> float | None:
     """Probabilistic Sharpe ratio ``PSR(SR*)`` (module docstring); all Sharpe ratios
     non-annualized. None when the variance term is not positive or n < 2."""
+    from scipy.stats import norm
+
     var = 1.0 - skewness * sharpe + (kurt - 1.0) / 4.0 * sharpe**2
     if sessions < 2 or var <= 0:
         return None
@@ -97,6 +99,8 @@ def psr(
 def expected_max_sharpe(sharpe_variance: float, trials: int) -> float:
     """``SR₀``: the expected maximum of ``trials`` Sharpe ratios of variance
     ``sharpe_variance`` when the true Sharpe ratio is 0 (0 for a single trial)."""
+    from scipy.stats import norm
+
     if trials < 2:
         return 0.0
     return math.sqrt(sharpe_variance) * (
@@ -174,6 +178,8 @@ def daily_arrays(account: pl.DataFrame, fills: pl.DataFrame, capital: float) -> 
 def block_size_of(x: np.ndarray) -> float:
     """Politis–White optimal expected block length of the stationary bootstrap, within
     [1, n/2]."""
+    from arch.bootstrap import optimal_block_length  # 0.5 s of import: the sweeps' only
+
     n = len(x)
     if n < 8 or float(np.std(x)) == 0.0:
         return 1.0
@@ -209,6 +215,8 @@ def compare(
         def func(r_: np.ndarray, rf_: np.ndarray, spend_: np.ndarray, nav_: np.ndarray):
             s = _statistics(r_, rf_, spend_, nav_, n_year)
             return (s[:, [a]] - s[:, others]).ravel()
+
+        from arch.bootstrap import StationaryBootstrap
 
         bs = StationaryBootstrap(block, r, rf, spend, nav, seed=seed)
         with np.errstate(divide="ignore", invalid="ignore"):
