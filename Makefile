@@ -23,13 +23,14 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models
 
+# one test file per xdist worker at a time (its module fixtures built once: tests/conftest.py)
 test: lint
-	$(BIN)/pytest -m "not slow_cli"
+	$(BIN)/pytest -m "not slow_cli" -n 2 --dist loadgroup
 
 # one real CLI process per case: the bad-input corpus, crash and rerun at three points;
-# the two files run side by side (each case is one single-threaded CLI process)
+# the files run side by side, the corpus's cases on both workers
 test-slow: install
-	$(BIN)/pytest -m slow_cli -n 2 --dist loadfile
+	$(BIN)/pytest -m slow_cli -n 2 --dist loadgroup
 
 bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'

@@ -3,6 +3,7 @@
     python bench/bench_pipeline.py                    # W1: the demo range, then W3
     python bench/bench_pipeline.py --full             # W2: 1999-01-04 … 2018-12-31, then W3
     python bench/bench_pipeline.py --start 2008-01-02 --end 2008-12-31
+    python bench/bench_pipeline.py --w3-home /tmp/alvh_bench_pipeline_x --end 2009-07-01
 
 Every stage runs in its own child process (so wall time, CPU time — the child's and its
 dbt subprocess's — and peak RSS are the stage's own), in a fresh project home, through the
@@ -49,6 +50,7 @@ if stage == "publish":
         publish(con)
     print(json.dumps({"steps": {"publish": time.perf_counter() - t0}}))
     sys.exit(0)
+t_import = time.perf_counter()
 import dagster as dg
 from orchestration import definitions as d
 from orchestration.pipeline import Step, pipeline_steps, run_steps, _with_checks
@@ -78,10 +80,29 @@ def on_step(i, n, label):
 # the next day (W3) continues the book
 start = {} if stage == "run_day" else {"sample_start": str(first)}
 settings = AlvhSettings(overrides_json=json.dumps(start))  # model_copy would not reach runs
+imported = time.perf_counter() - t_import
 with dg.DagsterInstance.get() as instance:
     run_steps(stages[stage], instance, {**d.defs.resources, "alvh": settings}, on_step)
-times.pop("_label"), times.pop("_t")
-print(json.dumps({"steps": times}))
+    times.pop("_label"), times.pop("_t")
+    profile = {}
+    if stage == "run_day":  # W3: where the day's run spends its time, step by step
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_step_stats(run.run_id)
+        steps = sorted(
+            ((s.step_key, s.end_time - s.start_time) for s in stats if s.end_time and s.start_time),
+            key=lambda kv: -kv[1],
+        )
+        run_s = sum(times.values())
+        profile = {
+            "import_orchestration_s": round(imported, 2),
+            "run_s": round(run_s, 2),
+            "events": len(instance.all_logs(run.run_id)),
+            "steps": len(steps),
+            "in_steps_s": round(sum(v for _, v in steps), 2),
+            "between_steps_s": round(run_s - sum(v for _, v in steps), 2),
+            "slowest_steps_s": {k: round(v, 2) for k, v in steps[:15]},
+        }
+print(json.dumps({"steps": times, "profile": profile}))
 """
 
 STAGES = (
@@ -122,14 +143,44 @@ def run_stage(stage: str, first: dt.date, last: dt.date, warm: dt.date, env: dic
         raise SystemExit(
             f"{tail}\nstage {stage} failed (exit {os.waitstatus_to_exitcode(status)}); log: {log}"
         )
-    steps = json.loads(out.strip().splitlines()[-1])["steps"]
+    result = json.loads(out.strip().splitlines()[-1])
     return {
         "stage": stage,
         "wall_s": round(wall, 2),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "steps_s": {k: round(v, 2) for k, v in steps.items()},
+        "steps_s": {k: round(v, 2) for k, v in result["steps"].items()},
+        **({"profile": result["profile"]} if result.get("profile") else {}),
     }
+
+
+def home_env(home: Path) -> dict[str, str]:
+    """The environment of a run in the project home ``home``."""
+    return {
+        "ALVH_HOME": str(home),
+        "ALVH_CONFIG": str(home / "config.yaml"),
+        "DAGSTER_HOME": str(home / ".dagster_home"),
+        "ALVH_LANDING_DIR": str(home / "landing" / "sample"),
+        "ALVH_WAREHOUSE": str(home / "warehouse" / "alvh.duckdb"),
+        "OMP_NUM_THREADS": "2",
+    }
+
+
+def headline(record: dict) -> dict:
+    """The figures a later run is compared with: wall time per stage, totals, W3."""
+    return {
+        "date": record["machine"]["date"],
+        "stages_wall_s": {r["stage"]: r["wall_s"] for r in record["stages"]},
+        "total_wall_s": record["total_wall_s"],
+        "peak_rss_mb": record["peak_rss_mb"],
+        "w3_run_wall_s": record["w3"]["run_wall_s"],
+        "w3_publish_wall_s": record["w3"]["stages"][-1]["wall_s"],
+    }
+
+
+def was(value: float, before: float | None) -> str:
+    """``value`` beside its previous measurement (``was 12.3``), or nothing the first time."""
+    return "" if before is None else f" (was {before:.1f})"
 
 
 def main() -> None:
@@ -142,7 +193,17 @@ def main() -> None:
     parser.add_argument("--end", type=dt.date.fromisoformat, default=cfg.sample_end)
     parser.add_argument("--full", action="store_true", help="W2: 1999-01-04 … 2018-12-31")
     parser.add_argument("--keep", action="store_true", help="keep the project home")
+    parser.add_argument(
+        "--w3-home",
+        type=Path,
+        help="only W3, on a home kept by --keep: rerun the day --end (printed, not recorded)",
+    )
     args = parser.parse_args()
+    if args.w3_home is not None:
+        env = {**os.environ, **home_env(args.w3_home)}
+        w3 = [run_stage(s, args.end, args.end, args.end, env) for s in ("run_day", "publish")]
+        print(json.dumps(w3, indent=2))
+        return
     first, last = (
         (dt.date(1999, 1, 4), dt.date(2018, 12, 28)) if args.full else (args.start, args.end)
     )
@@ -156,25 +217,21 @@ def main() -> None:
         )
     )
     warm = max(first - dt.timedelta(days=cfg.warmup_days), dt.date(1999, 1, 4))
+    out = HERE / "results" / f"pipeline_{label}.json"
+    previous = headline(json.loads(out.read_text())) if out.exists() else None
+    before = previous["stages_wall_s"] if previous else {}
     home = Path(tempfile.mkdtemp(prefix="alvh_bench_pipeline_"))
     (home / "config.yaml").write_text(f"data_start: {warm}\n")  # the partitions' first day
-    env = {
-        **os.environ,
-        "ALVH_HOME": str(home),
-        "ALVH_CONFIG": str(home / "config.yaml"),
-        "DAGSTER_HOME": str(home / ".dagster_home"),
-        "ALVH_LANDING_DIR": str(home / "landing" / "sample"),
-        "ALVH_WAREHOUSE": str(home / "warehouse" / "alvh.duckdb"),
-        "OMP_NUM_THREADS": "2",
-    }
+    env = {**os.environ, **home_env(home)}
     results = []
     try:
         for stage in STAGES:
             r = run_stage(stage, first, last, warm, env)
             results.append(r)
             print(
-                f"{label} {stage:<12} wall {r['wall_s']:>8.1f} s  cpu {r['cpu_s']:>8.1f} s  "
-                f"rss {r['max_rss_mb']:>7.0f} MB",
+                f"{label} {stage:<12} wall {r['wall_s']:>8.1f} s"
+                f"  cpu {r['cpu_s']:>8.1f} s  rss {r['max_rss_mb']:>7.0f} MB"
+                f"{was(r['wall_s'], before.get(stage))}",
                 flush=True,
             )
         day = next_trading_day(last)
@@ -204,13 +261,17 @@ def main() -> None:
             "run_wall_s": w3[1]["wall_s"],
             "with_publish_wall_s": round(w3[1]["wall_s"] + w3[2]["wall_s"], 1),
         },
+        "previous": previous,
     }
-    out = HERE / "results" / f"pipeline_{label}.json"
     out.write_text(json.dumps(record, indent=2) + "\n")
+    p = previous or {}
     print(
-        f"total {record['total_wall_s']} s wall, peak {record['peak_rss_mb']} MB; "
-        f"W3 {record['w3']['run_wall_s']} s -> {out}"
+        f"total {record['total_wall_s']} s wall{was(record['total_wall_s'], p.get('total_wall_s'))}"
+        f", peak {record['peak_rss_mb']} MB; W3 {record['w3']['run_wall_s']} s"
+        f"{was(record['w3']['run_wall_s'], p.get('w3_run_wall_s'))} -> {out}"
     )
+    for key, value in w3[1].get("profile", {}).items():
+        print(f"W3 profile {key}: {value}")
 
 
 if __name__ == "__main__":

@@ -21,17 +21,24 @@ process that opens the instance does) enables batching in that process.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster._core.event_api import EventLogEntry
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
 
 BATCH_SIZE = "1000"
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+ENGINES_KEPT = 8
+"""Shards (the index and the latest runs) whose SQLite connection a process keeps open."""
 
 
 def resolve_base_dir(base_dir: str) -> Path:
@@ -47,11 +54,60 @@ def resolve_base_dir(base_dir: str) -> Path:
 
 
 class BatchedSqliteEventLogStorage(SqliteEventLogStorage):
-    """:class:`SqliteEventLogStorage` with a one-transaction ``store_event_batch``."""
+    """:class:`SqliteEventLogStorage` with a one-transaction ``store_event_batch`` and one
+    open connection per shard.
+
+    Dagster's ``_connect`` creates an engine, opens a SQLite connection and disposes of both
+    for every statement: ~5.9 ms against ~0.5 ms on a kept connection (same WAL commit), and
+    a day's run connects ~3,900 times (events, data-version and check-target lookups). The
+    engines of the :data:`ENGINES_KEPT` latest shards are kept, per process (a forked child
+    opens its own), under the parent's lock, each in its own transaction as before."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._tables_seen: set[str] = set()
+        self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._engines_pid = os.getpid()
         super().__init__(str(resolve_base_dir(base_dir)), inst_data)
+
+    def _engine(self, shard: str) -> Engine:
+        """The kept engine of ``shard`` (created, and its database initialised, once)."""
+        if self._engines_pid != os.getpid():  # never use a connection inherited by fork
+            self._engines, self._engines_pid = OrderedDict(), os.getpid()
+        engine = self._engines.get(shard)
+        if engine is not None:
+            self._engines.move_to_end(shard)
+            return engine
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            pool_size=1,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)
+            self._initialized_dbs.add(shard)
+        self._engines[shard] = engine
+        while len(self._engines) > ENGINES_KEPT:
+            self._engines.popitem(last=False)[1].dispose()
+        return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock, self._engine(shard).connect() as conn, conn.begin():
+            yield conn
+
+    def _dispose_engines(self) -> None:
+        with self._db_lock:
+            while self._engines:
+                self._engines.popitem()[1].dispose()
+
+    def wipe(self) -> None:
+        """Dagster's wipe (it deletes the run shards' files) after closing the connections."""
+        self._dispose_engines()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._dispose_engines()
+        super().dispose()
 
     @classmethod
     def from_config_value(

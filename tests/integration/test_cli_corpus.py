@@ -31,6 +31,7 @@ from alvh_assets.ingest.readers.cboe_option_eod import CALCS_COLUMNS
 from tests.warehouse_tables import warehouse_tables
 
 pytestmark = pytest.mark.slow_cli
+XDIST_SHARDS = 2  # ~20 independent CLI cases of ~16 s: dealt to both workers (tests/conftest)
 
 ALVH = str(Path(sys.executable).with_name("alvh"))
 BAD_INPUTS = Path(__file__).parents[1] / "data" / "bad_inputs"

@@ -99,3 +99,39 @@ def test_a_copied_project_writes_its_own_history(
     monkeypatch.setenv("DAGSTER_HOME", str(original / ".dagster_home"))
     with dg.DagsterInstance.get() as instance:
         assert len(instance.get_run_records()) == 1
+
+
+def test_connections_are_kept_per_shard_and_see_other_writers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One engine per shard for the process (Dagster creates one per statement), at most
+    ``ENGINES_KEPT`` of them, the evicted ones closed; a kept connection still reads what
+    another storage (another process's, here a second instance) committed since."""
+    from orchestration import event_log
+
+    created: list = []
+    original = event_log.create_engine
+
+    def spy(*args, **kwargs):
+        created.append(original(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(event_log, "create_engine", spy)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    with _instance(tmp_path / "home", INSTANCE_CONFIG) as instance:
+        runs = [_run(instance) for _ in range(event_log.ENGINES_KEPT + 2)]
+        assert all(r.success for r in runs)
+        events = sum(len(instance.all_logs(r.run_id)) for r in runs)
+        storage = instance.event_log_storage
+        assert events > 20 * len(runs)
+        # the index and every run's shard, each once (the first runs' evicted, then reopened
+        # by all_logs above)
+        assert len(created) <= 1 + 2 * len(runs) < events
+        assert len(storage._engines) == event_log.ENGINES_KEPT
+        kept = set(map(id, storage._engines.values()))
+        closed = [e for e in created if id(e) not in kept]
+        assert closed and all(e.pool.checkedin() == 0 for e in closed)
+        with dg.DagsterInstance.from_config(str(tmp_path / "home")) as other:
+            newest = _run(other)  # committed through the other storage's own connections
+        latest = instance.get_latest_materialization_event(dg.AssetKey("a"))
+        assert newest.success and latest.run_id == newest.run_id
