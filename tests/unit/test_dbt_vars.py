@@ -57,3 +57,17 @@ def test_a_cached_parse_serves_one_warehouse_and_one_set_of_vars(tmp_path: Path)
     assert parse_cache(a, v) != parse_cache(b, v)
     assert parse_cache(a, v) != parse_cache(tmp_path / "a" / "other.duckdb", v)
     assert parse_cache(a, v) != parse_cache(a, v | {"rsi_period": 10})
+
+
+def test_the_dbt_resource_builds_no_adapter_in_the_dagster_process(tmp_path: Path) -> None:
+    """dagster-dbt builds a dbt adapter in the calling process for every invocation (only for
+    row counts and column metadata, unused here); the project's resource skips it."""
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.dbt import DBT_RESOURCE
+
+    args = ["debug", "--config-dir"]  # prints a path: no database, no artifacts
+    invocation = DBT_RESOURCE.cli(args, target_path=tmp_path)
+    assert invocation.wait().is_successful() and invocation.adapter is None
+    # what the override replaces (the method dagster-dbt's cli() calls) builds one
+    assert DbtCliResource._initialize_dbt_core_adapter(DBT_RESOURCE, args) is not None
