@@ -25,12 +25,12 @@ lint: install
 
 # one test file per xdist worker at a time (its module fixtures built once: tests/conftest.py)
 test: lint
-	$(BIN)/pytest -m "not slow_cli" -n 2 --dist loadgroup
+	$(BIN)/pytest -m "not slow_cli" -n 2 --dist loadfile
 
 # one real CLI process per case: the bad-input corpus, crash and rerun at three points;
 # the files run side by side, the corpus's cases on both workers
 test-slow: install
-	$(BIN)/pytest -m slow_cli -n 2 --dist loadgroup
+	$(BIN)/pytest -m slow_cli -n 2 --dist loadfile
 
 bench: install
 	$(BIN)/pip install --quiet -c constraints.txt -e '.[test,bench]'

@@ -54,17 +54,3 @@ def browser() -> Iterator[Browser]:
         b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
         b.close()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``--dist loadgroup`` (``make test``, ``make test-slow``) a test file runs on one
-    xdist worker, so its module fixtures are built once; a file whose cases are independent
-    CLI processes (``XDIST_SHARDS = n`` in it) is dealt round-robin into n groups, so its
-    cases run on every worker (each building the module fixtures once)."""
-    seen: dict[str, int] = {}
-    for item in items:
-        module = item.module.__name__ if item.module else item.nodeid.split("::")[0]
-        shards = getattr(item.module, "XDIST_SHARDS", 1)
-        index = seen[module] = seen.get(module, -1) + 1
-        group = module if shards <= 1 else f"{module}#{index % shards}"
-        item.add_marker(pytest.mark.xdist_group(group))

@@ -1,5 +1,6 @@
 """Session fixtures of the integration tests: the October 2008 market built once, its
-strategies and attribution, and a 2×2 sweep over it."""
+strategies and attribution, and a 2×2 sweep over it; the bad-input corpus's home (one per
+test file)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from alvh_assets.research.grid import combinations, parse_axis
 from alvh_assets.research.sweep import run_sweep, sweep_window
 from alvh_assets.sample.generate import generate_sample_market
 from alvh_assets.strategy.run import run_window
+from tests.integration.cli_corpus import LOADED, alvh
 from tests.integration.oct08 import BASE, END, OVERRIDES, START, SWEEP_GRID, build
 
 
@@ -57,3 +59,23 @@ def swept(attributed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_sweep(con, "grid", axes, combos, window, workers=2, reps=200)
     assert (result.total, result.ran, result.skipped) == (4, 4, 0)
     return db
+
+
+@pytest.fixture(scope="module")
+def corpus_landing(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bad-input corpus tests' October 2008 landing without its manifest (the cases
+    change files after it)."""
+    out = tmp_path_factory.mktemp("corpus_landing") / "landing"
+    shutil.copytree(landing, out)
+    (out / "manifest.json").unlink()
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus_home(corpus_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project home whose warehouse holds the good days 2008-10-06 .. 2008-10-10, ingested
+    by the CLI from :func:`corpus_landing` (built once per corpus test file)."""
+    home = tmp_path_factory.mktemp("corpus_home")
+    done = alvh(home, corpus_landing, "ingest", "--start", LOADED[0], "--end", LOADED[1])
+    assert done.returncode == 0, done.stderr[-3000:]
+    return home
