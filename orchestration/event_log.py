@@ -1,4 +1,5 @@
-"""Dagster's SQLite event log, writing the events of a partition range in one transaction.
+"""Dagster's SQLite event log, writing the events of a partition range in one transaction
+over connections it keeps (one per shard, :class:`BatchedSqliteEventLogStorage`).
 
 A single-run backfill over N trading days records N materializations per asset. Dagster's
 SQLite storage writes each event on its own connection and commits it twice (run shard and
