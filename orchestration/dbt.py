@@ -141,10 +141,12 @@ def _invoke(
     differ, so a stale catalog can never be used."""
     variables = mart_vars(alvh.load())
     location = warehouse.location()
-    os.environ["ALVH_WAREHOUSE"] = str(location)
-    env = {
-        WINDOW_ENV[name]: (window[i].isoformat() if window is not None else None)
-        for i, name in enumerate(("window_start", "window_end"))
+    env = {  # the dbt subprocess's warehouse (profiles.yml) and window, restored after it
+        "ALVH_WAREHOUSE": str(location),
+        **{
+            WINDOW_ENV[name]: (window[i].isoformat() if window is not None else None)
+            for i, name in enumerate(("window_start", "window_end"))
+        },
     }
     saved = {k: os.environ.get(k) for k in env}
     _set_env(env)  # dagster-dbt hands its process environment to the dbt subprocess

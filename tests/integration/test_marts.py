@@ -4,6 +4,7 @@ range run = day-by-day runs."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 from pathlib import Path
 
@@ -188,7 +189,6 @@ def test_appending_later_days_releases_and_revisions_leaves_earlier_rows_unchang
 
 
 def test_dbt_docs_generate_works_on_the_warehouse(built: Path, tmp_path: Path) -> None:
-    import os
     import subprocess
     import sys
 
@@ -228,7 +228,9 @@ def test_views_build_on_a_warehouse_made_before_vendor_calcs_flag(
     shutil.copy(built, db)
     with duckdb.connect(str(db)) as con:
         con.execute("ALTER TABLE raw.cboe_option_eod DROP COLUMN vendor_calcs_flag")
+    before = os.environ.get("ALVH_WAREHOUSE")
     assert run_steps(landing, db, [(VIEWS, None)]) == []
+    assert os.environ.get("ALVH_WAREHOUSE") == before  # dbt's warehouse set for dbt only
     with duckdb.connect(str(db), read_only=True) as con:
         (schema,) = con.execute(
             "SELECT schema_name FROM duckdb_views() WHERE view_name = 'stg_cboe__option_eod'"
