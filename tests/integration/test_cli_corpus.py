@@ -5,12 +5,11 @@ with the bad rows quarantined under their reason (the good day 2008-10-08 byte-i
 
 The complete reader corpora (``tests/data/bad_inputs/<reader>``) run file by file through
 the readers and ``run.ingest`` in ``tests/ingest`` and ``tests/unit/test_ingest_run.py``;
-here one unreadable file of every reader's corpus goes through the CLI, with the landing
-kinds of the issue (missing folder, missing file, ``.csv.gz``, header only, corrupt zip,
-symlink out, manifest mismatch, Calcs beside non-Calcs, a file dated on a Saturday, absurd
-values, conflicting duplicates); the unreadable files, one per reader, in
-``test_cli_corpus_readers.py`` (a file of its own so the two run side by side under
-``make test-slow``). Slow (one CLI process per case).
+here the landing kinds of the issue go through the CLI (missing folder, missing file,
+``.csv.gz``, header only, corrupt zip, symlink out, manifest mismatch, Calcs beside
+non-Calcs, a file dated on a Saturday, absurd values, conflicting duplicates), and one
+unreadable file of every reader's corpus in ``test_cli_corpus_readers.py`` (a file of its
+own so the two run side by side under ``make test-slow``). Slow (one CLI process per case).
 """
 
 from __future__ import annotations
