@@ -8,6 +8,7 @@ not --vars, so dbt's partial parse survives from run to run), one dbt invocation
 backfill range.
 """
 
+import fcntl
 import hashlib
 import json
 import os
@@ -60,8 +61,17 @@ def die_with_parent() -> None:
 
 def ensure_manifest() -> Path:
     """The dbt manifest, (re)created with ``dbt parse`` when missing (fresh clone, CI) or
-    older than any model, macro or test file."""
+    older than any model, macro or test file; under an exclusive lock, so a process importing
+    the definitions never reads a manifest another one is still writing (test workers)."""
     manifest = DBT_PROJECT.manifest_path
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _parse_if_stale(manifest)
+    return manifest
+
+
+def _parse_if_stale(manifest: Path) -> None:
     sources = [p for d in ("models", "macros", "tests") for p in (DBT_DIR / d).rglob("*")]
     newest = max(p.stat().st_mtime for p in [*sources, DBT_DIR / "dbt_project.yml"])
     if not manifest.exists() or manifest.stat().st_mtime < newest:
@@ -73,7 +83,6 @@ def ensure_manifest() -> Path:
             env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "0"},
             preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
         )
-    return manifest
 
 
 class AlvhDbtTranslator(DagsterDbtTranslator):
